@@ -1,0 +1,238 @@
+"""The ``kolsim`` command.  Thin: it parses arguments and calls the public API.
+
+Exit codes: 0 success, 2 bad input (usage, validation, unreadable file),
+3 infeasible or no solution, 1 internal error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from pathlib import Path
+
+import click
+import numpy as np
+import pandas as pd
+
+import kolsim
+from . import io, plots
+from .defaults import TIER_DEFAULTS, TIERS
+from .errors import InputError, KolsimError
+
+EXIT_INPUT = 2
+EXIT_INTERNAL = 1
+
+
+class _Group(click.Group):
+    """Turns kolsim's errors into one line and an exit code, never a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except InputError as e:
+            click.echo(f"kolsim: error: {e}", err=True)
+            ctx.exit(EXIT_INPUT)
+        except KolsimError as e:
+            click.echo(f"kolsim: error: {e}", err=True)
+            ctx.exit(EXIT_INTERNAL)
+        except KeyboardInterrupt:
+            click.echo("kolsim: interrupted; nothing was written", err=True)
+            ctx.exit(130)
+        except Exception as e:  # a bug: say so plainly
+            if os.environ.get("KOLSIM_DEBUG"):
+                traceback.print_exc()
+            click.echo(f"kolsim: internal error: {type(e).__name__}: {e} "
+                       "(please report it; set KOLSIM_DEBUG=1 to see the traceback)", err=True)
+            ctx.exit(EXIT_INTERNAL)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(kolsim.__version__, prog_name="kolsim")
+def main():
+    """Plan influencer (KOL/KOC) campaigns: simulate, compare, optimize."""
+
+
+_runs = click.option("--runs", type=click.IntRange(min=2, max=10_000_000), default=None,
+                     help="Replications (default: the scenario's [simulation] runs).")
+_seed = click.option("--seed", type=click.IntRange(min=0), default=None,
+                     help="Random seed (default: the scenario's [simulation] seed).")
+_workers = click.option("--workers", type=click.IntRange(min=1, max=256), default=1,
+                        show_default=True, help="Worker processes; results do not depend on it.")
+_out = click.option("--out", type=click.Path(file_okay=False), default=None,
+                    help="Directory for CSV, JSON and PNG outputs (created if needed).")
+
+
+def _fmt(v: float) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return "–"
+    a = abs(v)
+    if a >= 1000:
+        return f"{v:,.0f}"
+    if a >= 10:
+        return f"{v:,.1f}"
+    if a >= 0.1 or a == 0:
+        return f"{v:.3f}"
+    return f"{v:.4f}"
+
+
+def _table(summary: pd.DataFrame) -> str:
+    rows = [("metric", "mean", "95% interval", "P10", "P50", "P90")]
+    for metric, r in summary.iterrows():
+        rows.append((metric, _fmt(r["mean"]), f"{_fmt(r['ci_low'])} – {_fmt(r['ci_high'])}",
+                     _fmt(r["p10"]), _fmt(r["p50"]), _fmt(r["p90"])))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+             for r in rows]
+    lines.insert(1, "-" * len(lines[0]))
+    return "\n".join(lines)
+
+
+def _notices(*objs) -> None:
+    for o in objs:
+        for n in getattr(o, "notices", ()):
+            click.echo(f"note: {n}", err=True)
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=True))
+@_runs
+@_seed
+@_workers
+@_out
+def simulate(scenario, runs, seed, workers, out):
+    """Simulate SCENARIO by Monte Carlo and summarise the outcomes."""
+    sc = kolsim.load_scenario(scenario)
+    _notices(sc, sc.plan.pool if sc.plan else None)
+    if out:
+        io.check_output_dir(out)
+    result = kolsim.simulate(sc, runs=runs, rng=seed, workers=workers)
+    p = result.provenance
+    click.echo(f"{sc.name}: {result.runs:,} replications, seed {p['seed']}, "
+               f"{result.table.n_posts} planned notes, budget ¥{sc.campaign.budget:,.0f}")
+    summary = result.summary()
+    click.echo(_table(summary))
+    if out:
+        files = {
+            "summary.csv": summary.reset_index(),
+            "replications.csv": result.to_frame(),
+            "daily.csv": result.daily_frame(),
+            "summary.json": {"provenance": dict(p), "notices": list(sc.notices),
+                             "summary": summary.to_dict(orient="index")},
+            "distributions.png": plots.plot_distributions([result], [sc.name]),
+            "cumulative_conversions.png": plots.plot_cumulative_conversions([result], [sc.name]),
+        }
+        written = io.write_outputs(out, files)
+        click.echo(f"wrote {', '.join(f.name for f in written)} to {out}")
+
+
+@main.command()
+@click.argument("scenarios", nargs=-1, required=True, type=click.Path())
+@_runs
+@_seed
+@_workers
+@_out
+def compare(scenarios, runs, seed, workers, out):
+    """Compare SCENARIOS on common random numbers (paired replications)."""
+    loaded = [kolsim.load_scenario(s) for s in scenarios]
+    for s in loaded:
+        _notices(s, s.plan.pool if s.plan else None)
+    if out:
+        io.check_output_dir(out)
+    comp = kolsim.compare(loaded, runs=runs, rng=seed, workers=workers)
+    first = comp.results[0].provenance
+    click.echo(f"{len(loaded)} scenarios, {comp.results[0].runs:,} paired replications each, "
+               f"seed {first['seed']}")
+    for label, r in zip(comp.labels, comp.results):
+        click.echo(f"\n== {label}")
+        click.echo(_table(r.summary()))
+    diffs = comp.differences()
+    if len(diffs):
+        click.echo(f"\n== Paired differences against {comp.labels[0]} (mean, 95% interval)")
+        for _, d in diffs.iterrows():
+            click.echo(f"  {d['scenario']:<28} {d['metric']:<14} {_fmt(d['mean']):>14}  "
+                       f"[{_fmt(d['ci_low'])} – {_fmt(d['ci_high'])}]")
+    if out:
+        files = {
+            "comparison.csv": comp.summary(),
+            "differences.csv": diffs,
+            "replications.csv": comp.to_frame(),
+            "summary.json": {
+                "scenarios": [{"label": lab, "provenance": dict(r.provenance),
+                               "summary": r.summary().to_dict(orient="index")}
+                              for lab, r in zip(comp.labels, comp.results)],
+                "differences": diffs.to_dict(orient="records")},
+            "distributions.png": plots.plot_distributions(comp.results, comp.labels),
+            "cumulative_conversions.png": plots.plot_cumulative_conversions(comp.results, comp.labels),
+        }
+        written = io.write_outputs(out, files)
+        click.echo(f"\nwrote {', '.join(f.name for f in written)} to {out}")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+def validate(files):
+    """Check scenario files (.toml) and candidate pools (.csv, .xlsx)."""
+    for f in files:
+        if str(f).lower().endswith((".csv", ".xlsx", ".xlsm", ".xls")):
+            pool = kolsim.load_pool(f)
+            _notices(pool)
+            click.echo(f"{f}: ok, a pool of {len(pool):,} creators")
+        else:
+            sc = kolsim.load_scenario(f)
+            _notices(sc, sc.plan.pool if sc.plan else None)
+            n_waves = len(sc.waves)
+            planned = len(sc.plan.items) if sc.plan else 0
+            click.echo(f"{f}: ok, {sc.name!r}: {n_waves} wave(s), {planned} plan entries")
+
+
+@main.group()
+def pool():
+    """Candidate pools: generate synthetic ones, vet real ones."""
+
+
+@pool.command("generate")
+@click.option("--size", type=click.IntRange(min=1, max=1_000_000), required=True,
+              help="Number of creators.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), required=True, help="CSV file to write.")
+def pool_generate(size, seed, out):
+    """Write a synthetic candidate pool calibrated to the defaults."""
+    p = kolsim.generate_pool(size, np.random.default_rng(seed))
+    parent = Path(out).parent
+    io.write_outputs(parent if str(parent) else ".", {Path(out).name: p.frame})
+    counts = p.frame["tier"].value_counts().reindex(TIERS, fill_value=0)
+    click.echo(f"wrote {size:,} creators to {out} (" +
+               ", ".join(f"{k} {v}" for k, v in counts.items()) + ")")
+
+
+@pool.command("vet")
+@click.argument("pool_file", type=click.Path())
+@click.option("--scenario", type=click.Path(), default=None,
+              help="Take tier prices and vetting thresholds from this scenario.")
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="CSV file listing the excluded creators and why.")
+def pool_vet(pool_file, scenario, out):
+    """List the creators that vetting excludes, each with its reasons."""
+    p = kolsim.load_pool(pool_file)
+    _notices(p)
+    if scenario:
+        sc = kolsim.load_scenario(scenario)
+        tiers, rules = sc.tiers, sc.vetting
+    else:
+        from .scenario import Tier
+        tiers = {c: Tier(code=c, **TIER_DEFAULTS[c]) for c in TIERS}
+        rules = None
+    report = kolsim.vet(p, tiers, rules)
+    click.echo(f"{pool_file}: {len(report.kept):,} kept, {len(report.excluded):,} excluded")
+    for _, r in report.excluded.iterrows():
+        click.echo(f"  {r['kol_id']} ({r['tier']}): {r['reasons']}")
+    if out:
+        parent = Path(out).parent
+        io.write_outputs(parent if str(parent) else ".", {Path(out).name: report.to_frame()})
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,224 @@
+"""Files in, results out: the only module that touches the file system.
+
+Reading checks what can go wrong with a file before its content is parsed
+(missing, a directory, too large, not UTF-8 text) and names the file in every
+message.  Writing is atomic: every output is first written to a temporary file
+in the target directory, and only when all of them are written are they moved
+into place, so a failure leaves earlier results intact and no half files.
+"""
+
+from __future__ import annotations
+
+import io as _io
+import json
+import math
+import os
+import tempfile
+import tomllib
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError, PoolError, ScenarioError
+from .pool import Pool
+from .scenario import Scenario, parse_scenario
+
+__all__ = ["load_scenario", "load_pool", "load_schedule", "write_outputs", "check_output_dir"]
+
+MAX_SCENARIO_BYTES = 1_000_000
+MAX_POOL_BYTES = 200_000_000
+
+
+def _read_bytes(path: str | os.PathLike, what: str, limit: int, error=InputError) -> bytes:
+    p = Path(path)
+    if not p.exists():
+        raise error(f"{what} not found", file=str(path))
+    if p.is_dir():
+        raise error(f"is a directory; expected a {what}", file=str(path))
+    try:
+        size = p.stat().st_size
+        if size > limit:
+            raise error(f"is {size / 1e6:.1f} MB; a {what} may be at most {limit / 1e6:g} MB",
+                        file=str(path))
+        data = p.read_bytes()
+    except OSError as e:
+        raise error(f"cannot read the {what}: {e.strerror or e}", file=str(path)) from None
+    if not data.strip():
+        raise error(f"the {what} is empty", file=str(path))
+    return data
+
+
+def _decode(data: bytes, path: str, what: str, error=InputError) -> str:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise error(f"the {what} is UTF-16 text; save it as UTF-8", file=path)
+    if b"\x00" in data:
+        raise error(f"the {what} is not a text file (it holds binary data)", file=path)
+    try:
+        return data.decode("utf-8-sig")  # a leading byte-order mark is harmless
+    except UnicodeDecodeError as e:
+        raise error(f"the {what} is not UTF-8 text (bad byte at offset {e.start}); save it as UTF-8",
+                    file=path) from None
+
+
+def load_pool(path: str | os.PathLike) -> Pool:
+    """Read a candidate pool from CSV or Excel (.xlsx) and validate it.
+
+    Cells are read as text and converted by kolsim, so "10k", "nan" or an
+    empty required cell is reported with its row rather than guessed at.
+    """
+    path = str(path)
+    data = _read_bytes(path, "candidate pool", MAX_POOL_BYTES, PoolError)
+    if path.lower().endswith((".xlsx", ".xlsm", ".xls")):
+        try:
+            df = pd.read_excel(_io.BytesIO(data), dtype=object)
+        except Exception as e:  # openpyxl raises many types for a bad workbook
+            raise PoolError(f"cannot read the Excel workbook: {e}", file=path) from None
+    else:
+        text = _decode(data, path, "candidate pool", PoolError)
+        try:
+            df = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False,
+                             skipinitialspace=True)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+            raise PoolError(f"not a valid CSV table: {str(e).strip()}", file=path) from None
+    return Pool.from_frame(df, source=path)
+
+
+def load_schedule(path: str | os.PathLike) -> list[dict[str, Any]]:
+    """Read a plan schedule CSV (kol_id, week, posts; other columns ignored)."""
+    path = str(path)
+    text = _decode(_read_bytes(path, "plan schedule", MAX_POOL_BYTES, ScenarioError), path,
+                   "plan schedule", ScenarioError)
+    try:
+        df = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        raise ScenarioError(f"not a valid CSV table: {str(e).strip()}", file=path) from None
+    missing = [c for c in ("kol_id", "week", "posts") if c not in df.columns]
+    if missing:
+        raise ScenarioError(f"missing column(s) {', '.join(missing)}; a schedule needs kol_id, week, posts",
+                            file=path)
+
+    def num(v: str):
+        try:
+            return int(v)
+        except ValueError:
+            return v  # the parser reports it with its row
+    return [{"kol_id": r["kol_id"], "week": num(r["week"]), "posts": num(r["posts"])}
+            for r in df.to_dict("records")]
+
+
+def load_scenario(path: str | os.PathLike) -> Scenario:
+    """Read and validate a scenario file (TOML), with the pool and schedule it names.
+
+    Raises
+    ------
+    ScenarioError, PoolError
+        With the file, the table and key (or row) and what is allowed.
+
+    Examples
+    --------
+    >>> import kolsim
+    >>> s = kolsim.load_scenario("scenarios/perfume_launch.toml")
+    >>> [w.name for w in s.waves]
+    ['endorse', 'review', 'experience']
+    """
+    path = str(path)
+    text = _decode(_read_bytes(path, "scenario file", MAX_SCENARIO_BYTES, ScenarioError), path,
+                   "scenario file", ScenarioError)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ScenarioError(f"not valid TOML: {e}", file=path) from None
+    base = Path(path).parent
+    pool = schedule = None
+    plan = data.get("plan")
+    try:
+        if isinstance(plan, dict):
+            for key in ("pool", "schedule"):
+                if key in plan and not isinstance(plan[key], str):
+                    raise ScenarioError(f"must be a file path (got {plan[key]!r})", where=f"[plan] {key}")
+            if isinstance(plan.get("pool"), str):
+                pool = load_pool(base / plan["pool"])
+            if isinstance(plan.get("schedule"), str):
+                schedule = load_schedule(base / plan["schedule"])
+        return parse_scenario(data, pool=pool, schedule=schedule, source=path)
+    except InputError as e:
+        raise e.located(file=path) from None
+
+
+# --------------------------------------------------------------------------- #
+# Writing
+# --------------------------------------------------------------------------- #
+def check_output_dir(out: str | os.PathLike) -> Path:
+    """Create ``out`` if needed and make sure files can be written there."""
+    p = Path(out)
+    if p.exists() and not p.is_dir():
+        raise InputError("exists and is not a directory; give a directory for the outputs", file=str(out))
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=p, prefix=".kolsim-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise InputError(f"cannot write to the output directory: {e.strerror or e}",
+                         file=str(out)) from None
+    return p
+
+
+def _json_safe(obj):
+    if isinstance(obj, dict):
+        return {str(k): _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v) for v in obj]
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        return None if not math.isfinite(float(obj)) else float(obj)
+    return obj
+
+
+def _to_bytes(content: Any) -> bytes:
+    if isinstance(content, bytes):
+        return content
+    if isinstance(content, str):
+        return content.encode("utf-8")
+    if isinstance(content, pd.DataFrame):
+        return content.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    if isinstance(content, Mapping):
+        return (json.dumps(_json_safe(content), indent=2, sort_keys=False) + "\n").encode("utf-8")
+    if hasattr(content, "savefig"):  # a matplotlib Figure
+        buf = _io.BytesIO()
+        content.savefig(buf, format="png", dpi=110, metadata={"Software": None})
+        return buf.getvalue()
+    raise TypeError(f"cannot write a {type(content).__name__}")
+
+
+def write_outputs(out: str | os.PathLike, files: Mapping[str, Any]) -> list[Path]:
+    """Write ``{name: content}`` into ``out`` atomically.
+
+    Content may be bytes, text, a DataFrame (CSV), a mapping (JSON) or a
+    matplotlib figure (PNG).  All files are rendered and written to temporary
+    files first; only then are they moved into place.
+    """
+    target = check_output_dir(out)
+    staged: list[tuple[str, Path]] = []
+    try:
+        for name, content in files.items():
+            data = _to_bytes(content)
+            fd, tmp = tempfile.mkstemp(dir=target, prefix=f".{name}.", suffix=".tmp")
+            staged.append((tmp, target / name))
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+    except BaseException:
+        for tmp, _ in staged:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+        raise
+    for tmp, final in staged:
+        os.replace(tmp, final)
+    return [final for _, final in staged]

@@ -1,0 +1,444 @@
+"""The campaign model: one implementation, its expectation and its random draws.
+
+A scenario is compiled once into a :class:`PostTable`: one entry per planned
+note (day, audience segment, expected reads, rates, cost) and one per
+*delivery group* (the unit that decides to publish: a single paid note, or a
+gifted creator who posts all of their notes or none).  Both engines and the
+optimizer consume the same table and the same functions below; ``docs/model.md``
+states every equation with its unit and source.
+
+Per note j (creator k, published on day d_j)::
+
+    delivered   D_j ~ Bernoulli(delta_g)             (one draw per delivery group g)
+    viral tail  L_j ~ Lognormal(-sigma^2/2, sigma)    (mean 1)
+    reads       R_j = D_j * E_j * L_j,  E_j = F_k (1 - phi_k) reach_k   (or the pool's reads_per_note)
+    day t       reads land as R_j * kappa(t - d_j)   (two-part feed + search decay)
+
+Per day t and audience segment s (size A_s), given the notes' pressure::
+
+    reads        r ~ Poisson(sum_j R_j kappa)
+    interactions ~ Binomial(r, ir_eff),  clicks ~ Binomial(r, ctr_eff)
+    intents      ~ Binomial(clicks, cvr_eff)            (E = sum_j R_j kappa ctr_j cvr_j)
+    new buyers   ~ Binomial(intents, 1 - N/A)           (only non-buyers become new buyers)
+    word of mouth~ Binomial(A - N', 1 - exp(-q N / A))  (Bass imitation)
+
+so 0 <= conversions <= clicks <= reads holds draw by draw, and in expectation
+the buyers follow the saturation curve A (1 - exp(-C/A)) (q = 0) and the Bass
+curve (constant pressure), as the tests check.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+
+from .errors import PoolError
+from .scenario import Scenario
+
+__all__ = ["PostTable", "build_post_table", "decay_kernel", "UPFRONT_SHARE", "draw_block",
+           "mean_field", "TOTAL_METRICS", "DAILY_METRICS"]
+
+#: Share of a paid note's price paid at contract; the rest on delivery [S2 #35].
+UPFRONT_SHARE = 0.5
+
+#: Per-replication totals every engine reports.
+TOTAL_METRICS: tuple[str, ...] = (
+    "reads", "unique_reach", "interactions", "clicks", "conversions_campaign",
+    "conversions_wom", "conversions", "posts_delivered", "spend", "revenue", "profit")
+#: Daily series every engine reports (replications x days).
+DAILY_METRICS: tuple[str, ...] = ("reads", "conversions_campaign", "conversions_wom")
+
+
+@dataclass(frozen=True, eq=False)
+class PostTable:
+    """A scenario compiled to arrays: P notes, G delivery groups, S segments.
+
+    Attributes
+    ----------
+    day : int array (P,)
+        Planned publication day (0 = launch).
+    segment : int array (P,)
+        Index into ``segment_names``.
+    reads : float array (P,)
+        Expected reads of a delivered note before the viral factor, E_j.
+    sigma : float array (P,)
+        Sigma of the note's lognormal viral factor.
+    interaction_rate, ctr, cvr : float arrays (P,)
+        Interactions per read, P(click | read), P(purchase | click).
+    commission : float array (P,)
+        Affiliate commission as a share of revenue.
+    cost : float array (P,)
+        Price of the note in RMB.
+    upfront : float array (P,)
+        Share of ``cost`` paid whether or not the note is delivered.
+    group : int array (P,)
+        Delivery group of each note.
+    group_p : float array (G,)
+        P(the group delivers).
+    fixed_cost : float
+        RMB spent whatever happens: gifts, retainers, hiring fees.
+    creator, tier, wave : str arrays (P,)
+        Labels for reports and the event log.
+    segment_names : tuple of str; segment_sizes : float array (S,)
+    horizon : int
+        Days simulated.
+    q_per_day : float
+        Bass imitation rate per day.
+    price, margin : float or None
+    kernel : float array (horizon,)
+        kappa(tau): share of a note's lifetime reads on day tau after publishing.
+    """
+
+    day: np.ndarray
+    segment: np.ndarray
+    reads: np.ndarray
+    sigma: np.ndarray
+    interaction_rate: np.ndarray
+    ctr: np.ndarray
+    cvr: np.ndarray
+    commission: np.ndarray
+    cost: np.ndarray
+    upfront: np.ndarray
+    group: np.ndarray
+    group_p: np.ndarray
+    fixed_cost: float
+    creator: np.ndarray
+    tier: np.ndarray
+    wave: np.ndarray
+    segment_names: tuple[str, ...]
+    segment_sizes: np.ndarray
+    horizon: int
+    q_per_day: float
+    price: float | None
+    margin: float | None
+    kernel: np.ndarray
+
+    @property
+    def n_posts(self) -> int:
+        return len(self.day)
+
+    def pressure(self) -> np.ndarray:
+        """Note-by-day matrix kappa(t - d_j), shape (P, horizon)."""
+        lag = np.arange(self.horizon)[None, :] - self.day[:, None]
+        out = np.zeros((self.n_posts, self.horizon))
+        ok = lag >= 0
+        out[ok] = self.kernel[lag[ok]]
+        return out
+
+
+def decay_kernel(scenario_decay, horizon: int) -> np.ndarray:
+    """kappa(tau), the share of a note's lifetime reads on day tau = 0, 1, ….
+
+    Two exponential parts [A; E24–E29]: the feed (share w_f, half-life h_f,
+    cut off after ``feed_days``) and search (share 1 - w_f, half-life h_s)::
+
+        kappa(tau) = w_f (e^{-l_f tau} - e^{-l_f (tau+1)}) [tau < feed_days]
+                   + (1 - w_f) (e^{-l_s tau} - e^{-l_s (tau+1)}),   l = ln 2 / h
+
+    Reads after the horizon are not counted.
+
+    Examples
+    --------
+    >>> from kolsim.scenario import Decay
+    >>> k = decay_kernel(Decay(), 100_000)
+    >>> round(float(k.sum()), 6)   # all reads arrive eventually (feed cut-off ~1e-6)
+    0.999999
+    """
+    d = scenario_decay
+    tau = np.arange(horizon, dtype=float)
+    lf = math.log(2) / d.feed_half_life_days
+    ls = math.log(2) / d.search_half_life_days
+    feed = d.feed_share * (np.exp(-lf * tau) - np.exp(-lf * (tau + 1))) * (tau < d.feed_days)
+    search = (1 - d.feed_share) * (np.exp(-ls * tau) - np.exp(-ls * (tau + 1)))
+    return feed + search
+
+
+def _spread(start: int, width: int, count: int) -> np.ndarray:
+    """Days of ``count`` notes spread evenly over ``width`` days from ``start``."""
+    return start + (np.arange(count) * width) // count
+
+
+def build_post_table(scenario: Scenario) -> PostTable:
+    """Compile a scenario's waves and plan into a :class:`PostTable`.
+
+    Raises
+    ------
+    PoolError
+        When a pool row's own numbers contradict each other (e.g. expected
+        conversions above expected clicks).
+    """
+    h = scenario.campaign.horizon_days
+    seg_index = {name: i for i, name in enumerate(scenario.segments)}
+    cols: dict[str, list] = {k: [] for k in (
+        "day", "segment", "reads", "sigma", "interaction_rate", "ctr", "cvr", "commission",
+        "cost", "upfront", "group", "creator", "tier", "wave")}
+    group_p: list[float] = []
+    fixed = 0.0
+
+    def add(days, *, seg, reads, tier, ir, ctr, cvr, comm, cost, upfront, per_creator_delivery,
+            p, creator, wave):
+        start = len(group_p)
+        if per_creator_delivery:
+            group_p.append(p)
+            groups = [start] * len(days)
+        else:
+            group_p.extend([p] * len(days))
+            groups = list(range(start, start + len(days)))
+        n = len(days)
+        cols["day"].extend(int(d) for d in days)
+        cols["group"].extend(groups)
+        for key, val in (("segment", seg), ("reads", reads), ("sigma", tier.reach_sigma),
+                         ("interaction_rate", ir), ("ctr", ctr), ("cvr", cvr),
+                         ("commission", comm), ("cost", cost), ("upfront", upfront),
+                         ("creator", creator), ("tier", tier.code), ("wave", wave)):
+            cols[key].extend([val] * n)
+
+    for w in scenario.waves:
+        seg = seg_index[w.segment or w.category or scenario.campaign.category]
+        width = w.end_day - w.start_day + 1
+        months = math.ceil(width / 30)
+        per_creator = w.deal in ("gifted", "affiliate")
+        n_creators = w.creators
+        # every note of the wave, interleaved by creator, spread over the window
+        all_days = _spread(w.start_day, width, n_creators * w.posts_per_creator)
+        c = 0
+        for code, count in w.tiers.items():
+            tier = scenario.tiers[code]
+            default_cost = tier.cost_per_post if w.deal == "paid" else 0.0
+            cost = default_cost if w.cost_per_post is None else w.cost_per_post
+            if w.post_probability is not None:
+                p = w.post_probability
+            else:
+                p = tier.p_post_paid if w.deal in ("paid", "ambassador") else tier.p_post_gifted
+            for _ in range(count):
+                days = all_days[c::n_creators]
+                add(days, seg=seg, reads=tier.followers * (1 - tier.fake_share) * tier.reach,
+                    tier=tier, ir=tier.interaction_rate, ctr=tier.ctr, cvr=tier.cvr,
+                    comm=w.commission, cost=cost, upfront=_upfront(w.deal),
+                    per_creator_delivery=per_creator, p=p,
+                    creator=f"{w.name}/{code}#{c + 1}", wave=w.name)
+                fixed += w.gift_value + w.retainer_per_month * months
+                c += 1
+
+    if scenario.plan is not None:
+        pool = scenario.plan.pool
+        by_creator: dict[str, list] = {}
+        for it in scenario.plan.items:
+            by_creator.setdefault(it.kol_id, []).append(it)
+        for kol, items in by_creator.items():
+            row = pool.row(kol)
+            par = creator_parameters(row, scenario.tiers[row["tier"]], pool.source)
+            tier = scenario.tiers[row["tier"]]
+            days = []
+            for it in sorted(items, key=lambda it: it.week):
+                start = 7 * (it.week - 1)
+                days.extend(_spread(start, min(7, h - start), it.posts))
+            deal = par["deal"]
+            add(days, seg=seg_index[pool.segment_of(kol)], reads=par["reads"], tier=tier,
+                ir=par["interaction_rate"], ctr=par["ctr"], cvr=par["cvr"], comm=0.0,
+                cost=par["cost_per_post"], upfront=_upfront(deal),
+                per_creator_delivery=deal in ("gifted", "affiliate"), p=par["p_post"],
+                creator=kol, wave="plan")
+            fixed += par["hiring_fee"]
+
+    f = lambda k, t=float: np.asarray(cols[k], dtype=t)
+    return PostTable(
+        day=f("day", np.int64), segment=f("segment", np.int64), reads=f("reads"),
+        sigma=f("sigma"), interaction_rate=f("interaction_rate"), ctr=f("ctr"), cvr=f("cvr"),
+        commission=f("commission"), cost=f("cost"), upfront=f("upfront"),
+        group=f("group", np.int64), group_p=np.asarray(group_p, float), fixed_cost=fixed,
+        creator=f("creator", object), tier=f("tier", object), wave=f("wave", object),
+        segment_names=tuple(scenario.segments),
+        segment_sizes=np.asarray(list(scenario.segments.values()), float),
+        horizon=h, q_per_day=scenario.word_of_mouth.q_per_day,
+        price=scenario.campaign.price, margin=scenario.campaign.margin,
+        kernel=decay_kernel(scenario.decay, h))
+
+
+def _upfront(deal: str) -> float:
+    # gifts are shipped before anyone posts; affiliates are paid per delivered note
+    return {"paid": UPFRONT_SHARE, "ambassador": UPFRONT_SHARE, "gifted": 1.0, "affiliate": 0.0}[deal]
+
+
+def creator_parameters(row: Mapping, tier, source: str | None = None) -> dict:
+    """Per-note model parameters of one pool creator, with tier fallbacks.
+
+    The planner's own numbers win: ``reads_per_note`` replaces
+    F (1 - phi) reach; ``engagement_rate`` (interactions per follower) sets the
+    interactions per read; ``expected_conversions`` sets the conversion rate per
+    click so that reads x ctr x cvr equals it.
+    """
+    def opt(key, fallback):
+        v = row.get(key)
+        return fallback if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
+
+    kol = row["kol_id"]
+    where = f"kol_id={kol}"
+    fake = opt("fake_share", tier.fake_share)
+    reads = opt("reads_per_note", row["followers"] * (1 - fake) * tier.reach)
+    ir = opt("interaction_rate", tier.interaction_rate)
+    er = opt("engagement_rate", None)
+    if er is not None and math.isnan(opt("interaction_rate", math.nan)):
+        ir = er * row["followers"] / reads if reads > 0 else 0.0
+        if ir > 1:
+            raise PoolError(
+                f"engagement_rate {er:g} with {row['followers']:,.0f} followers implies "
+                f"{ir:.2f} interactions per read (expected reads {reads:,.0f}); "
+                "give reads_per_note or interaction_rate too", file=source, where=where)
+    ctr = opt("ctr", tier.ctr)
+    cvr = opt("cvr", tier.cvr)
+    conv = opt("expected_conversions", None)
+    if conv is not None:
+        clicks = reads * ctr
+        if conv > clicks:
+            raise PoolError(
+                f"expected_conversions {conv:g} exceeds the note's expected clicks {clicks:,.1f} "
+                f"(reads {reads:,.0f} x ctr {ctr:g}); give reads_per_note or ctr consistent with it",
+                file=source, where=where)
+        cvr = conv / clicks if clicks > 0 else 0.0
+    deal = row.get("deal_type") or "paid"
+    p_default = tier.p_post_paid if deal in ("paid", "ambassador") else tier.p_post_gifted
+    return dict(reads=reads, interaction_rate=ir, ctr=ctr, cvr=cvr, deal=deal,
+                p_post=opt("post_probability", p_default), hiring_fee=opt("hiring_fee", 0.0),
+                cost_per_post=float(row["cost_per_post"]))
+
+
+# --------------------------------------------------------------------------- #
+# Random draws
+# --------------------------------------------------------------------------- #
+def draw_notes(table: PostTable, rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Delivery and realised reads of every note, for ``size`` replications.
+
+    Returns ``(delivered, reads)`` of shape (size, P): the note's lifetime
+    reads R_j = D_j E_j L_j.
+    """
+    u = rng.random((size, len(table.group_p)))
+    delivered = (u < table.group_p)[:, table.group]
+    z = rng.standard_normal((size, table.n_posts))
+    viral = np.exp(table.sigma * z - 0.5 * table.sigma ** 2)
+    return delivered, delivered * table.reads * viral
+
+
+def expected_daily(table: PostTable, note_reads: np.ndarray) -> dict[str, np.ndarray]:
+    """Expected reads, interactions, clicks, intents and commission weight per day and segment.
+
+    ``note_reads`` has shape (B, P); each output has shape (B, horizon, S).
+    """
+    b = note_reads.shape[0]
+    h, s = table.horizon, len(table.segment_names)
+    weights = np.stack([np.ones(table.n_posts), table.interaction_rate, table.ctr,
+                        table.ctr * table.cvr, table.ctr * table.cvr * table.commission])
+    out = np.zeros((5, b, h, s))
+    kappa = table.pressure()
+    for k in range(s):
+        idx = np.flatnonzero(table.segment == k)
+        if idx.size == 0:
+            continue
+        # (B, P_k) @ (P_k, 5*H): every weighted pressure in one product
+        m = (weights[:, idx, None] * kappa[None, idx, :]).transpose(1, 0, 2).reshape(idx.size, 5 * h)
+        out[:, :, :, k] = (note_reads[:, idx] @ m).reshape(b, 5, h).transpose(1, 0, 2)
+    names = ("reads", "interactions", "clicks", "intents", "commission")
+    return dict(zip(names, out))
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    out = np.zeros_like(num)
+    np.divide(num, den, out=out, where=den > 0)
+    return np.clip(out, 0.0, 1.0)
+
+
+def draw_block(table: PostTable, rng: np.random.Generator, size: int) -> dict[str, np.ndarray]:
+    """Simulate ``size`` replications of the whole campaign, day by day.
+
+    Returns per-replication totals (:data:`TOTAL_METRICS`, shape (size,)) and
+    daily series (``daily_<name>`` for :data:`DAILY_METRICS`, shape
+    (size, horizon)).
+    """
+    delivered, note_reads = draw_notes(table, rng, size)
+    exp = expected_daily(table, note_reads)
+    reads = rng.poisson(exp["reads"])
+    interactions = rng.binomial(reads, _ratio(exp["interactions"], exp["reads"]))
+    clicks = rng.binomial(reads, _ratio(exp["clicks"], exp["reads"]))
+    intents = rng.binomial(clicks, _ratio(exp["intents"], exp["clicks"]))
+    commission_share = _ratio(exp["commission"], exp["intents"])
+
+    A = table.segment_sizes.astype(np.int64)
+    buyers = np.zeros((size, len(A)), dtype=np.int64)
+    new_c = np.zeros_like(intents)
+    new_w = np.zeros_like(intents)
+    q = table.q_per_day
+    for t in range(table.horizon):
+        start = buyers
+        # a segment has no more buyers than members (binds only when a day's
+        # intents exceed the remaining non-buyers)
+        new_c[:, t] = np.minimum(rng.binomial(intents[:, t], 1.0 - start / A), A - start)
+        buyers = start + new_c[:, t]
+        if q > 0:
+            new_w[:, t] = rng.binomial(A - buyers, -np.expm1(-q * start / A))
+            buyers = buyers + new_w[:, t]
+
+    spend = (table.fixed_cost
+             + (table.cost * (table.upfront + (1 - table.upfront) * delivered)).sum(axis=1))
+    price = table.price or 0.0
+    spend = spend + price * (new_c * commission_share).sum(axis=(1, 2))
+    conv_c = new_c.sum(axis=(1, 2))
+    conv_w = new_w.sum(axis=(1, 2))
+    conversions = conv_c + conv_w
+    revenue = price * conversions
+    margin = table.margin if table.margin is not None else 1.0
+    seg_reads = reads.sum(axis=1)
+    reach = (table.segment_sizes * -np.expm1(-seg_reads / table.segment_sizes)).sum(axis=1)
+    return {
+        "reads": reads.sum(axis=(1, 2)),
+        "unique_reach": reach,
+        "interactions": interactions.sum(axis=(1, 2)),
+        "clicks": clicks.sum(axis=(1, 2)),
+        "conversions_campaign": conv_c,
+        "conversions_wom": conv_w,
+        "conversions": conversions,
+        "posts_delivered": delivered.sum(axis=1),
+        "spend": spend,
+        "revenue": revenue,
+        "profit": revenue * margin - spend,
+        "daily_reads": reads.sum(axis=2),
+        "daily_conversions_campaign": new_c.sum(axis=2),
+        "daily_conversions_wom": new_w.sum(axis=2),
+    }
+
+
+# --------------------------------------------------------------------------- #
+# Expectation
+# --------------------------------------------------------------------------- #
+def mean_field(table: PostTable) -> dict[str, np.ndarray]:
+    """The model's deterministic expectation, day by day (no randomness).
+
+    Reads, interactions, clicks and intents are exact expectations (linear in
+    the notes); buyers follow the same day step with every draw replaced by
+    its mean, which is exact for q = 0 up to the discreteness of a day and a
+    first-order approximation otherwise.  Returns daily arrays of shape
+    (horizon,) summed over segments, and ``buyers`` per segment at the end.
+    """
+    mean_reads = (table.reads * table.group_p[table.group])[None, :]
+    exp = {k: v[0] for k, v in expected_daily(table, mean_reads).items()}
+    A = table.segment_sizes
+    buyers = np.zeros(len(A))
+    new_c = np.zeros((table.horizon, len(A)))
+    new_w = np.zeros_like(new_c)
+    for t in range(table.horizon):
+        start = buyers
+        new_c[t] = np.minimum(exp["intents"][t] * (1 - start / A), A - start)
+        buyers = start + new_c[t]
+        new_w[t] = (A - buyers) * -np.expm1(-table.q_per_day * start / A)
+        buyers = buyers + new_w[t]
+    return {
+        "reads": exp["reads"].sum(axis=1),
+        "interactions": exp["interactions"].sum(axis=1),
+        "clicks": exp["clicks"].sum(axis=1),
+        "intents": exp["intents"].sum(axis=1),
+        "conversions_campaign": new_c.sum(axis=1),
+        "conversions_wom": new_w.sum(axis=1),
+        "buyers": buyers,
+    }

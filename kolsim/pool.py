@@ -1,0 +1,364 @@
+"""Candidate pools: one row per creator, validated, vetted, or generated.
+
+A pool is columnar (a pandas DataFrame) so that pools of tens of thousands of
+creators stay cheap.  Required columns are ``kol_id, tier, category,
+followers, cost_per_post``; the optional ones in :data:`OPTIONAL_COLUMNS` fall
+back to tier defaults when missing or blank.  Columns kolsim does not use are
+kept as they are (and named in ``Pool.notices``), never dropped.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from .defaults import (BANNED_CATEGORIES, CATEGORIES, DEAL_TYPES, FRAUD_PREVALENCE,
+                       TIER_DEFAULTS, TIER_FOLLOWER_RANGE, TIERS, cost_curve)
+from .errors import PoolError
+from .scenario import MAX_MONEY, MAX_PEOPLE, Tier, Vetting
+
+__all__ = ["Pool", "VetReport", "REQUIRED_COLUMNS", "OPTIONAL_COLUMNS", "vet", "generate_pool"]
+
+REQUIRED_COLUMNS: tuple[str, ...] = ("kol_id", "tier", "category", "followers", "cost_per_post")
+
+#: Optional numeric columns: name -> (low, high, meaning).
+OPTIONAL_COLUMNS: dict[str, tuple[float, float, str]] = {
+    "engagement_rate": (0.0, 1.0, "interactions per follower per note"),
+    "reads_per_note": (0.0, MAX_PEOPLE, "the planner's expected reads per note"),
+    "expected_conversions": (0.0, MAX_PEOPLE, "the planner's expected conversions per note"),
+    "monthly_posts": (0.0, 1000.0, "organic notes per month"),
+    "fake_share": (0.0, 1.0, "share of fake followers"),
+    "hiring_fee": (0.0, MAX_MONEY, "one-off fee in RMB if hired"),
+    "interaction_rate": (0.0, 1.0, "interactions per read"),
+    "ctr": (0.0, 1.0, "P(click | read)"),
+    "cvr": (0.0, 1.0, "P(purchase | click)"),
+    "post_probability": (0.0, 1.0, "P(the creator delivers a post)"),
+    "max_daily_follower_gain": (0.0, MAX_PEOPLE, "largest one-day follower jump"),
+    "wrong_gender_share": (0.0, 1.0, "audience share of the gender the category does not target"),
+    "max_weekly_posts": (0.0, 10_000.0, "most notes in one week"),
+    "likes_collects_total": (0.0, 1e13, "profile likes + collects"),
+    "like_read_ratio": (0.0, 1.0, "likes per read on recent notes"),
+}
+#: Optional text columns.
+TEXT_COLUMNS: tuple[str, ...] = ("segment", "deal_type")
+
+
+def _row_label(df: pd.DataFrame, i: int) -> str:
+    kol = df["kol_id"].iloc[i] if "kol_id" in df.columns else None
+    label = f"row {i + 1} (line {i + 2})"
+    return f"{label} (kol_id={kol})" if isinstance(kol, str) and kol else label
+
+
+@dataclass(frozen=True, eq=False)
+class Pool:
+    """A validated candidate pool.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        One row per creator; numeric optional columns hold NaN where blank.
+    source : str or None
+        The file it came from.
+    notices : tuple of str
+        Things worth telling the user (columns kept but unused, ...).
+    """
+
+    frame: pd.DataFrame
+    source: str | None = None
+    notices: tuple[str, ...] = ()
+    _index: Mapping[str, int] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self):
+        if not self._index:
+            object.__setattr__(self, "_index", {k: i for i, k in enumerate(self.frame["kol_id"])})
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    @property
+    def ids(self) -> list[str]:
+        return list(self.frame["kol_id"])
+
+    def row(self, kol_id: str) -> pd.Series:
+        return self.frame.iloc[self._index[kol_id]]
+
+    def category_of(self, kol_id: str) -> str:
+        return str(self.frame["category"].iat[self._index[kol_id]])
+
+    def segment_of(self, kol_id: str) -> str:
+        seg = self.frame["segment"].iat[self._index[kol_id]]
+        return str(seg) if isinstance(seg, str) and seg else self.category_of(kol_id)
+
+    @classmethod
+    def from_frame(cls, df: pd.DataFrame, source: str | None = None) -> "Pool":
+        """Validate a raw table (all cells as read) and return a pool.
+
+        Raises
+        ------
+        PoolError
+            Naming the row, the column, the value and what is allowed.
+        """
+        df = df.copy()
+        df.columns = [str(c).strip() for c in df.columns]
+        dupes = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
+        if dupes:
+            raise PoolError(f"column {dupes[0]!r} appears more than once in the header", file=source)
+        missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
+        if missing:
+            raise PoolError(
+                f"missing required column(s) {', '.join(missing)}; a pool needs "
+                f"{', '.join(REQUIRED_COLUMNS)} (found: {', '.join(map(str, df.columns)) or 'none'})",
+                file=source)
+        if len(df) == 0:
+            raise PoolError("the pool has no creators (no data rows under the header)", file=source)
+
+        out = pd.DataFrame(index=range(len(df)))
+        # kol_id: non-empty text, unique even across Unicode normal forms.
+        ids = []
+        seen: dict[str, int] = {}
+        for i, v in enumerate(df["kol_id"]):
+            s = "" if _blank(v) else str(v).strip()
+            if not s:
+                raise PoolError("kol_id is empty; every creator needs an id",
+                                file=source, where=_row_label(df, i))
+            key = unicodedata.normalize("NFC", s)
+            if key in seen:
+                twin = "" if df["kol_id"].iloc[seen[key]] == v else \
+                    " (the same name in a different Unicode form)"
+                raise PoolError(f"duplicate kol_id {s!r}{twin}, first on row {seen[key] + 1}",
+                                file=source, where=_row_label(df, i))
+            seen[key] = i
+            ids.append(s)
+        out["kol_id"] = ids
+        df["kol_id"] = ids
+
+        tiers = []
+        for i, v in enumerate(df["tier"]):
+            s = "" if _blank(v) else str(v).strip().lower()
+            if s not in TIERS:
+                raise PoolError(f"tier {v!r} is not allowed; allowed: {', '.join(TIERS)}",
+                                file=source, where=_row_label(df, i))
+            tiers.append(s)
+        out["tier"] = tiers
+
+        cats = []
+        for i, v in enumerate(df["category"]):
+            if _blank(v) or not str(v).strip():
+                raise PoolError("category is empty", file=source, where=_row_label(df, i))
+            cats.append(str(v).strip().lower())
+        out["category"] = cats
+
+        out["followers"] = _numeric(df, "followers", 1, MAX_PEOPLE, source, required=True)
+        out["cost_per_post"] = _numeric(df, "cost_per_post", 0, MAX_MONEY, source, required=True)
+        for col, (lo, hi, _) in OPTIONAL_COLUMNS.items():
+            out[col] = _numeric(df, col, lo, hi, source) if col in df.columns else np.nan
+
+        for col in TEXT_COLUMNS:
+            vals = []
+            for i, v in enumerate(df[col] if col in df.columns else [None] * len(df)):
+                s = None if _blank(v) or not str(v).strip() else str(v).strip().lower()
+                if col == "deal_type" and s is not None and s not in DEAL_TYPES:
+                    raise PoolError(f"deal_type {v!r} is not allowed; allowed: {', '.join(DEAL_TYPES)}",
+                                    file=source, where=_row_label(df, i))
+                vals.append(s)
+            out[col] = pd.Series(vals, dtype=object)
+
+        extra = [c for c in df.columns if c not in out.columns]
+        for c in extra:
+            out[c] = df[c].values
+        notices = ()
+        if extra:
+            notices = (f"{source or 'pool'}: columns kept but not used by the model: {', '.join(extra)}",)
+        return cls(frame=out, source=source, notices=notices)
+
+
+def _blank(v) -> bool:
+    return v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip())
+
+
+def _numeric(df: pd.DataFrame, col: str, lo: float, hi: float, source: str | None,
+             required: bool = False) -> np.ndarray:
+    values = np.full(len(df), np.nan)
+    for i, v in enumerate(df[col]):
+        if _blank(v):
+            if required:
+                raise PoolError(f"{col} is empty; it is required", file=source,
+                                where=_row_label(df, i))
+            continue
+        if isinstance(v, bool):
+            x = None
+        elif isinstance(v, (int, float, np.integer, np.floating)):
+            x = float(v)
+        else:
+            try:
+                x = float(str(v).strip().replace("_", "x"))
+            except ValueError:
+                x = None
+        if x is None or not np.isfinite(x):
+            raise PoolError(f"{col} must be a finite number from {lo:g} to {hi:g} (got {v!r})",
+                            file=source, where=_row_label(df, i))
+        if not lo <= x <= hi or (col == "followers" and x < 1):
+            raise PoolError(f"{col} must be from {lo:g} to {hi:g} (got {v!r})",
+                            file=source, where=_row_label(df, i))
+        values[i] = x
+    return values
+
+
+# --------------------------------------------------------------------------- #
+# Vetting
+# --------------------------------------------------------------------------- #
+@dataclass(frozen=True)
+class VetReport:
+    """The outcome of vetting: who is kept, who is excluded and why."""
+
+    kept: tuple[str, ...]
+    excluded: pd.DataFrame  # columns kol_id, tier, reasons
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.excluded.copy()
+
+
+def vet(pool: Pool, tiers: Mapping[str, Tier], rules: Vetting | None = None) -> VetReport:
+    """Apply the red flags of the sources to a pool [S2 #42, E10–E12].
+
+    A creator is excluded when any rule fires; every reason is kept.  Rules
+    whose column is blank for a creator do not fire for that creator.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from kolsim.scenario import parse_scenario
+    >>> df = pd.DataFrame({"kol_id": ["a", "b"], "tier": ["micro", "micro"],
+    ...                    "category": ["beauty", "tobacco"], "followers": [30000, 30000],
+    ...                    "cost_per_post": [3000, 3000], "engagement_rate": [0.01, 0.05]})
+    >>> from kolsim.defaults import TIER_DEFAULTS
+    >>> from kolsim.scenario import Tier
+    >>> tiers = {c: Tier(code=c, **TIER_DEFAULTS[c]) for c in TIER_DEFAULTS}
+    >>> report = vet(Pool.from_frame(df), tiers)
+    >>> list(report.excluded["reasons"])
+    ['engagement rate 1.0% is under 2.0%', 'category tobacco is banned']
+    """
+    rules = rules or Vetting()
+    f = pool.frame
+    reasons: list[list[str]] = [[] for _ in range(len(f))]
+
+    def flag(mask, text_of):
+        for i in np.flatnonzero(np.asarray(mask, dtype=bool)):
+            reasons[i].append(text_of(i))
+
+    for i, c in enumerate(f["category"]):
+        if c in BANNED_CATEGORIES:
+            reasons[i].append(f"category {c} is banned")
+    if rules.enabled:
+        er = f["engagement_rate"].to_numpy(float)
+        flag(er < rules.min_engagement_rate,
+             lambda i: f"engagement rate {er[i]:.1%} is under {rules.min_engagement_rate:.1%}")
+        fake = f["fake_share"].to_numpy(float)
+        flag(fake >= rules.max_fake_share,
+             lambda i: f"fake followers {fake[i]:.0%} is at or over {rules.max_fake_share:.0%}")
+        jump = f["max_daily_follower_gain"].to_numpy(float)
+        flag(jump >= rules.max_daily_follower_gain,
+             lambda i: f"gained {jump[i]:,.0f} followers in one day (limit {rules.max_daily_follower_gain:,.0f})")
+        wrong = f["wrong_gender_share"].to_numpy(float)
+        flag(wrong > rules.max_wrong_gender_share,
+             lambda i: f"{wrong[i]:.0%} of the audience is the wrong gender for the category")
+        burst = f["max_weekly_posts"].to_numpy(float)
+        flag(burst >= rules.max_weekly_posts,
+             lambda i: f"posted {burst[i]:.0f} notes in one week (burst limit {rules.max_weekly_posts:.0f})")
+        median = np.array([tiers[t].cost_per_post for t in f["tier"]])
+        price = f["cost_per_post"].to_numpy(float)
+        deal = f["deal_type"].fillna("paid").to_numpy(object)
+        cheap = (price < rules.min_price_share_of_tier * median) & (deal == "paid")
+        flag(cheap, lambda i: f"price ¥{price[i]:,.0f} is under {rules.min_price_share_of_tier:.0%} "
+                              f"of the {f['tier'].iat[i]} median ¥{median[i]:,.0f}")
+        likes = f["likes_collects_total"].to_numpy(float)
+        fol = f["followers"].to_numpy(float)
+        flag(likes < rules.min_likes_per_follower * fol,
+             lambda i: f"profile likes+collects {likes[i]:,.0f} are under "
+                       f"{rules.min_likes_per_follower:g}x followers")
+        lr = f["like_read_ratio"].to_numpy(float)
+        flag((lr < rules.min_like_read_ratio) | (lr > rules.max_like_read_ratio),
+             lambda i: f"likes per read {lr[i]:.1%} is outside "
+                       f"{rules.min_like_read_ratio:.0%}–{rules.max_like_read_ratio:.0%}")
+    bad = [i for i, r in enumerate(reasons) if r]
+    excluded = pd.DataFrame({
+        "kol_id": [f["kol_id"].iat[i] for i in bad],
+        "tier": [f["tier"].iat[i] for i in bad],
+        "reasons": ["; ".join(reasons[i]) for i in bad],
+    })
+    kept = tuple(f["kol_id"].iat[i] for i in range(len(f)) if not reasons[i])
+    return VetReport(kept=kept, excluded=excluded)
+
+
+# --------------------------------------------------------------------------- #
+# Synthetic pools
+# --------------------------------------------------------------------------- #
+#: Share of each tier in a synthetic pool (a long tail, as marketplaces list) [A; E5].
+POOL_TIER_MIX: dict[str, float] = {"koc": 0.40, "micro": 0.35, "mid": 0.16, "top": 0.08,
+                                   "celebrity": 0.01}
+
+
+def generate_pool(size: int, rng: np.random.Generator, *,
+                  categories: tuple[str, ...] = CATEGORIES,
+                  tiers: Mapping[str, Tier] | None = None) -> Pool:
+    """A synthetic candidate pool calibrated to ``calibration.md``.
+
+    Followers are log-uniform within the tier's range; engagement is gamma
+    distributed around the tier mean with the tier's spread across creators;
+    prices follow ``cost_curve`` with a lognormal spread (sigma 0.4) and an
+    engagement premium ``(ER / tier ER) ** 0.5``; a tier-dependent share of
+    creators has 30–60 % fake followers (and lower engagement); about 3 % show a
+    follower jump and 2 % a posting burst, so vetting has work to do.
+
+    Parameters
+    ----------
+    size : int
+        Number of creators (at least 1).
+    rng : numpy.random.Generator
+        The only source of randomness.
+    """
+    if size < 1:
+        raise PoolError(f"--size must be at least 1 (got {size})")
+    tiers = tiers or {c: Tier(code=c, **TIER_DEFAULTS[c]) for c in TIERS}
+    codes = np.array(TIERS)
+    probs = np.array([POOL_TIER_MIX[c] for c in TIERS])
+    tier = codes[rng.choice(len(codes), size=size, p=probs)]
+    lo = np.array([TIER_FOLLOWER_RANGE[t][0] for t in tier], float)
+    hi = np.array([TIER_FOLLOWER_RANGE[t][1] for t in tier], float)
+    followers = np.floor(np.exp(rng.uniform(np.log(lo), np.log(hi)))).astype(np.int64)
+
+    mean_er = np.array([tiers[t].engagement_rate for t in tier])
+    sd_er = np.array([tiers[t].engagement_sd for t in tier])
+    shape = (mean_er / sd_er) ** 2
+    er = rng.gamma(shape, mean_er / shape)
+    fraud = rng.random(size) < np.array([FRAUD_PREVALENCE[t] for t in tier])
+    fake = np.where(fraud, rng.uniform(0.30, 0.60, size),
+                    rng.beta(2, 2 / np.array([tiers[t].fake_share for t in tier]) - 2 + 1e-9))
+    fake = np.clip(fake, 0, 0.95)
+    er = np.where(fraud, er * (1 - fake), er)
+    price = cost_curve(followers) * np.exp(rng.normal(-0.08, 0.4, size)) * np.sqrt(er / mean_er)
+    price = np.round(price, -1).clip(50)
+    monthly = np.maximum(1, rng.poisson([tiers[t].monthly_posts for t in tier]))
+    jump = np.where(rng.random(size) < 0.03, rng.integers(10_000, 50_000, size),
+                    np.round(followers * rng.uniform(0.0, 0.01, size)))
+    burst = np.where(rng.random(size) < 0.02, rng.integers(50, 80, size),
+                     np.ceil(monthly / 4 * rng.uniform(1, 2, size)))
+    category = np.array(categories)[rng.integers(0, len(categories), size)]
+    width = len(str(size))
+    df = pd.DataFrame({
+        "kol_id": [f"xhs_{i + 1:0{max(4, width)}d}" for i in range(size)],
+        "tier": tier,
+        "category": category,
+        "followers": followers,
+        "cost_per_post": price,
+        "engagement_rate": np.round(er, 4),
+        "monthly_posts": monthly,
+        "fake_share": np.round(fake, 3),
+        "max_daily_follower_gain": jump.astype(np.int64),
+        "max_weekly_posts": burst.astype(np.int64),
+    })
+    return Pool.from_frame(df, source=None)

@@ -1,0 +1,173 @@
+"""Result objects: per-replication draws, summaries with intervals, tables.
+
+Results are data.  Plots, reports and the CLI only read them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .model import PostTable
+from .scenario import Scenario
+
+__all__ = ["SimulationResult", "describe", "wilson", "SUMMARY_COLUMNS"]
+
+SUMMARY_COLUMNS = ("kind", "n", "mean", "se", "ci_low", "ci_high", "p10", "p50", "p90")
+
+#: Ratio metrics: name -> (numerator, denominator, meaning).
+RATIOS: dict[str, tuple[str, str, str]] = {
+    "cpv": ("spend", "reads", "RMB per read"),
+    "cpe": ("spend", "interactions", "RMB per interaction"),
+    "cpa": ("spend", "conversions", "RMB per conversion"),
+    "roi": ("profit", "spend", "profit per RMB spent"),
+}
+
+
+def describe(x: np.ndarray, level: float = 0.95) -> dict[str, float]:
+    """Mean, standard error, a t interval and P10/P50/P90 of a sample.
+
+    Examples
+    --------
+    >>> d = describe(np.array([1.0, 2.0, 3.0, 4.0]))
+    >>> d["mean"], round(d["se"], 4), d["p50"]
+    (2.5, 0.6455, 2.5)
+    """
+    x = np.asarray(x, dtype=float)
+    n = x.size
+    mean = float(x.mean())
+    se = float(x.std(ddof=1) / np.sqrt(n)) if n > 1 else 0.0
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * se if n > 1 else 0.0
+    p10, p50, p90 = (float(v) for v in np.quantile(x, [0.1, 0.5, 0.9]))
+    return dict(kind="mean", n=n, mean=mean, se=se, ci_low=mean - half, ci_high=mean + half,
+                p10=p10, p50=p50, p90=p90)
+
+
+def wilson(successes: float, trials: float, level: float = 0.95) -> tuple[float, float, float]:
+    """The Wilson score interval of a proportion: ``(p_hat, low, high)``.
+
+    Unlike the normal interval it stays inside [0, 1] and is not empty at 0 or 1.
+
+    Examples
+    --------
+    >>> tuple(round(v, 4) for v in wilson(0, 20))
+    (0.0, 0.0, 0.1611)
+    """
+    if trials <= 0:
+        raise ValueError("a proportion needs at least one trial")
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    p = successes / trials
+    den = 1 + z * z / trials
+    centre = (p + z * z / (2 * trials)) / den
+    half = z * np.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / den
+    return float(p), float(max(0.0, centre - half)), float(min(1.0, centre + half))
+
+
+def _ratio(num: np.ndarray, den: np.ndarray, level: float = 0.95) -> dict[str, Any] | None:
+    """Ratio of means with a delta-method interval; quantiles of defined per-run ratios."""
+    num = np.asarray(num, float)
+    den = np.asarray(den, float)
+    n = num.size
+    if den.mean() <= 0:
+        return None
+    r = num.mean() / den.mean()
+    resid = num - r * den
+    se = float(resid.std(ddof=1) / (np.sqrt(n) * den.mean())) if n > 1 else 0.0
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * se if n > 1 else 0.0
+    ok = den > 0
+    p10, p50, p90 = (float(v) for v in np.quantile(num[ok] / den[ok], [0.1, 0.5, 0.9]))
+    return dict(kind="ratio of means", n=int(ok.sum()), mean=float(r), se=se, ci_low=r - half,
+                ci_high=r + half, p10=p10, p50=p50, p90=p90)
+
+
+def _rate(successes: float, trials: float, n: int) -> dict[str, Any]:
+    p, lo, hi = wilson(successes, trials)
+    se = float(np.sqrt(p * (1 - p) / trials))
+    return dict(kind="rate (Wilson)", n=n, mean=p, se=se, ci_low=lo, ci_high=hi,
+                p10=np.nan, p50=np.nan, p90=np.nan)
+
+
+@dataclass(frozen=True, eq=False)
+class SimulationResult:
+    """The draws of one simulation run and what they summarise to.
+
+    Attributes
+    ----------
+    scenario : Scenario
+    table : PostTable
+        The compiled notes the engine simulated.
+    totals : dict of str -> array (runs,)
+        Per-replication totals, replication i always from random stream i.
+    daily : dict of str -> array (runs, horizon)
+        Per-replication daily series.
+    engine : str
+    provenance : dict
+        kolsim version, scenario hash, seed, runs, engine and its settings.
+    """
+
+    scenario: Scenario
+    table: PostTable
+    totals: Mapping[str, np.ndarray]
+    daily: Mapping[str, np.ndarray]
+    engine: str
+    provenance: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def runs(self) -> int:
+        return int(next(iter(self.totals.values())).size)
+
+    @property
+    def has_price(self) -> bool:
+        return self.table.price is not None
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per replication, one column per total."""
+        df = pd.DataFrame({k: v for k, v in self.totals.items()
+                           if self.has_price or k not in ("revenue", "profit")})
+        df.insert(0, "replication", np.arange(self.runs))
+        return df
+
+    def summary(self) -> pd.DataFrame:
+        """One row per metric: kind, n, mean, se, 95 % interval and P10/P50/P90.
+
+        Totals are means with t intervals; CPV, CPE, CPA and ROI are ratios of
+        means with delta-method intervals; delivery rate and the chance of
+        profit or of overspending the budget are proportions with Wilson
+        intervals.
+        """
+        rows: dict[str, dict] = {}
+        for k, v in self.totals.items():
+            if k in ("revenue", "profit") and not self.has_price:
+                continue
+            rows[k] = describe(v)
+        for name, (num, den, _) in RATIOS.items():
+            if name == "roi" and not self.has_price:
+                continue
+            r = _ratio(self.totals[num], self.totals[den])
+            if r is not None:
+                rows[name] = r
+        n = self.runs
+        planned = self.table.n_posts
+        rows["delivery_rate"] = _rate(float(self.totals["posts_delivered"].sum()), planned * n, n)
+        budget = self.scenario.campaign.budget
+        rows["p_over_budget"] = _rate(float((self.totals["spend"] > budget + 1e-9).sum()), n, n)
+        if self.has_price:
+            rows["p_profit"] = _rate(float((self.totals["profit"] > 0).sum()), n, n)
+        df = pd.DataFrame.from_dict(rows, orient="index", columns=list(SUMMARY_COLUMNS))
+        df.index.name = "metric"
+        return df
+
+    def daily_frame(self) -> pd.DataFrame:
+        """By day: mean and P10/P50/P90 of daily reads and of cumulative conversions."""
+        conv = self.daily["conversions_campaign"] + self.daily["conversions_wom"]
+        cum = np.cumsum(conv, axis=1)
+        out = {"day": np.arange(self.table.horizon), "reads_mean": self.daily["reads"].mean(axis=0)}
+        for name, arr in (("conversions", conv), ("cumulative_conversions", cum)):
+            out[f"{name}_mean"] = arr.mean(axis=0)
+            for q in (10, 50, 90):
+                out[f"{name}_p{q}"] = np.quantile(arr, q / 100, axis=0)
+        return pd.DataFrame(out)

@@ -1,0 +1,610 @@
+"""The scenario: frozen dataclasses for every concept, validated on creation.
+
+Nothing here touches files; :mod:`kolsim.io` reads TOML and CSV and hands the
+parsed data to :func:`parse_scenario`.  Every check names the table, the key,
+the value it got and what is allowed; the loader adds the file name.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass, field, fields
+from typing import Any, Mapping
+
+from .defaults import BANNED_CATEGORIES, DEAL_TYPES, TIER_DEFAULTS, TIERS
+from .errors import ScenarioError
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Campaign",
+    "Tier",
+    "Decay",
+    "WordOfMouth",
+    "Wave",
+    "PlanItem",
+    "Plan",
+    "Simulation",
+    "Vetting",
+    "Scenario",
+    "parse_scenario",
+]
+
+#: The newest scenario schema this kolsim reads.
+SCHEMA_VERSION = 1
+
+#: Largest values accepted anywhere, to keep arithmetic exact and meaningful.
+MAX_MONEY = 1e11  # RMB
+MAX_PEOPLE = 2e9  # audience members, followers
+MAX_DAYS = 3650
+MAX_RUNS = 10_000_000
+
+
+# --------------------------------------------------------------------------- #
+# Dataclasses
+# --------------------------------------------------------------------------- #
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    """What is promoted, for how much, for how long.
+
+    ``budget`` is the RMB the brand means to spend (reported against spend);
+    ``price`` (RMB per unit) and ``margin`` (share of price) turn conversions
+    into revenue and profit when given.
+    """
+
+    name: str
+    category: str
+    budget: float
+    horizon_days: int
+    price: float | None = None
+    margin: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    """The calibrated parameters of one creator tier (see ``defaults.py``)."""
+
+    code: str
+    followers: float
+    cost_per_post: float
+    reach: float
+    reach_sigma: float
+    interaction_rate: float
+    ctr: float
+    cvr: float
+    p_post_paid: float
+    p_post_gifted: float
+    fake_share: float
+    monthly_posts: float
+    engagement_sd: float
+
+    @property
+    def engagement_rate(self) -> float:
+        """Interactions per follower implied by the tier: reach x (1-fake) x i/r."""
+        return self.reach * (1 - self.fake_share) * self.interaction_rate
+
+
+@dataclass(frozen=True, slots=True)
+class Decay:
+    """How a note's reads spread over the days after publication [A]."""
+
+    feed_share: float = 0.70
+    feed_half_life_days: float = 1.5
+    feed_days: int = 30
+    search_half_life_days: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class WordOfMouth:
+    """Imitation among readers: Bass q per year (per day is q / 365) [E30]."""
+
+    enabled: bool = True
+    q_per_year: float = 0.38
+
+    @property
+    def q_per_day(self) -> float:
+        return self.q_per_year / 365.0 if self.enabled else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Wave:
+    """A seeding wave in the strategist's view: counts of creators per tier.
+
+    Creators of a wave publish evenly spread over days ``start_day`` ..
+    ``end_day`` (inclusive, day 0 is launch); each publishes
+    ``posts_per_creator`` notes spread evenly over the same window.
+    """
+
+    name: str
+    start_day: int
+    end_day: int
+    deal: str
+    tiers: Mapping[str, int]
+    posts_per_creator: int = 1
+    segment: str | None = None
+    category: str | None = None
+    cost_per_post: float | None = None
+    gift_value: float = 0.0
+    retainer_per_month: float = 0.0
+    commission: float = 0.0
+    post_probability: float | None = None
+
+    @property
+    def creators(self) -> int:
+        return sum(self.tiers.values())
+
+
+@dataclass(frozen=True, slots=True)
+class PlanItem:
+    """In the planner's view: ``posts`` notes by creator ``kol_id`` in ``week`` (1-based)."""
+
+    kol_id: str
+    week: int
+    posts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """An explicit plan over a candidate pool."""
+
+    pool: Any  # kolsim.pool.Pool (kept untyped here to avoid an import cycle)
+    items: tuple[PlanItem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Simulation:
+    """Monte Carlo settings.
+
+    ``runs`` replications (the most, when ``target_half_width`` is set: then
+    the run stops at the first block of 256 replications after which the 95 %
+    interval of mean conversions is narrower than ``target_half_width`` times
+    the mean).
+    """
+
+    runs: int = 2000
+    seed: int = 0
+    target_half_width: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Vetting:
+    """Red-flag thresholds for candidate pools [S2 #42, E10–E12]."""
+
+    enabled: bool = True
+    min_engagement_rate: float = 0.02
+    max_fake_share: float = 0.30
+    max_daily_follower_gain: float = 10_000
+    max_wrong_gender_share: float = 0.80
+    max_weekly_posts: float = 50
+    min_price_share_of_tier: float = 0.05
+    min_likes_per_follower: float = 1.0
+    min_like_read_ratio: float = 0.01
+    max_like_read_ratio: float = 0.10
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """A whole, validated scenario."""
+
+    campaign: Campaign
+    tiers: Mapping[str, Tier]
+    segments: Mapping[str, float]
+    decay: Decay = field(default_factory=Decay)
+    word_of_mouth: WordOfMouth = field(default_factory=WordOfMouth)
+    waves: tuple[Wave, ...] = ()
+    plan: Plan | None = None
+    simulation: Simulation = field(default_factory=Simulation)
+    vetting: Vetting = field(default_factory=Vetting)
+    schema_version: int = SCHEMA_VERSION
+    source: str | None = None
+    notices: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.campaign.name
+
+
+# --------------------------------------------------------------------------- #
+# Parsing
+# --------------------------------------------------------------------------- #
+_TABLE_KEYS: dict[str, tuple[str, ...]] = {
+    "": ("schema_version", "campaign", "tiers", "audience", "decay", "word_of_mouth",
+         "waves", "plan", "simulation", "vetting"),
+    "campaign": ("name", "category", "budget", "horizon_days", "price", "margin"),
+    "audience": ("segments", "default_size"),
+    "decay": tuple(f.name for f in fields(Decay)),
+    "word_of_mouth": tuple(f.name for f in fields(WordOfMouth)),
+    "waves": ("name", "start_day", "end_day", "deal", "tiers", "posts_per_creator",
+              "segment", "category", "cost_per_post", "gift_value",
+              "retainer_per_month", "commission", "post_probability"),
+    "plan": ("pool", "schedule", "posts"),
+    "plan.posts": ("kol_id", "week", "posts"),
+    "simulation": tuple(f.name for f in fields(Simulation)),
+    "vetting": tuple(f.name for f in fields(Vetting)),
+    "tiers": tuple(k for k in TIER_DEFAULTS["koc"]),
+}
+
+
+def _kind(value: Any) -> str:
+    return {bool: "a boolean", str: "a string", int: "an integer", float: "a number",
+            list: "an array", dict: "a table"}.get(type(value), type(value).__name__)
+
+
+class _Table:
+    """Reads one TOML table, checking each key, and reports leftovers."""
+
+    def __init__(self, data: Any, label: str, schema: str):
+        if not isinstance(data, dict):
+            raise ScenarioError(f"must be a table (got {_kind(data)})", where=f"[{label}]")
+        self.data = data
+        self.label = label
+        self.schema = schema
+        self.used: set[str] = set()
+
+    def _where(self, key: str) -> str:
+        return f"[{self.label}] {key}" if self.label else key
+
+    def _fail(self, key: str, message: str) -> ScenarioError:
+        return ScenarioError(message, where=self._where(key))
+
+    def has(self, key: str) -> bool:
+        return key in self.data
+
+    def raw(self, key: str, default: Any = None) -> Any:
+        self.used.add(key)
+        return self.data.get(key, default)
+
+    def number(self, key: str, default: Any = ..., *, lo: float | None = None,
+               hi: float | None = None, lo_open: bool = False, hi_open: bool = False,
+               integer: bool = False) -> Any:
+        """A number within [lo, hi] (open ends on request); ``...`` means required."""
+        self.used.add(key)
+        if key not in self.data:
+            if default is ...:
+                raise self._fail(key, "is required")
+            return default
+        value = self.data[key]
+        lo_txt = f"{'>' if lo_open else '>='} {lo:g}" if lo is not None else ""
+        hi_txt = f"{'<' if hi_open else '<='} {hi:g}" if hi is not None else ""
+        allowed = " and ".join(t for t in (lo_txt, hi_txt) if t)
+        what = "a whole number" if integer else "a number"
+        expect = f"{what} {allowed}".strip()
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self._fail(key, f"must be {expect} (got {_kind(value)} {value!r})")
+        if integer and not isinstance(value, int):
+            raise self._fail(key, f"must be {expect} (got {value!r})")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self._fail(key, f"must be a finite number {allowed} (got {value!r})")
+        bad_lo = lo is not None and (value <= lo if lo_open else value < lo)
+        bad_hi = hi is not None and (value >= hi if hi_open else value > hi)
+        if bad_lo or bad_hi:
+            shown = f"{value:g}" if isinstance(value, float) or abs(value) >= 1e15 else str(value)
+            raise self._fail(key, f"must be {expect} (got {shown})")
+        return value
+
+    def rate(self, key: str, default: Any = ...) -> Any:
+        return self.number(key, default, lo=0, hi=1)
+
+    def string(self, key: str, default: Any = ..., *, choices: tuple[str, ...] | None = None) -> Any:
+        self.used.add(key)
+        if key not in self.data:
+            if default is ...:
+                raise self._fail(key, "is required")
+            return default
+        value = self.data[key]
+        if not isinstance(value, str):
+            raise self._fail(key, f"must be a string (got {_kind(value)} {value!r})")
+        if not value.strip():
+            raise self._fail(key, "must not be empty")
+        if choices is not None and value not in choices:
+            hint = _did_you_mean(value, choices)
+            raise self._fail(key, f"must be one of {', '.join(choices)} (got {value!r}){hint}")
+        return value
+
+    def boolean(self, key: str, default: bool) -> bool:
+        self.used.add(key)
+        value = self.data.get(key, default)
+        if not isinstance(value, bool):
+            raise self._fail(key, f"must be true or false (got {_kind(value)} {value!r})")
+        return value
+
+    def table(self, key: str, schema: str | None = None) -> "_Table | None":
+        self.used.add(key)
+        if key not in self.data:
+            return None
+        label = f"{self.label}.{key}" if self.label else key
+        return _Table(self.data[key], label, schema or key)
+
+    def finish(self) -> None:
+        """Reject keys nobody read, suggesting the intended one."""
+        for key in self.data:
+            if key in self.used:
+                continue
+            known = _TABLE_KEYS.get(self.schema, ())
+            hint = _did_you_mean(key, known)
+            if not hint:
+                homes = [t for t, keys in _TABLE_KEYS.items() if key in keys and t != self.schema]
+                if homes:
+                    hint = " It belongs in " + " or ".join(f"[{h}]" if h else "the top level" for h in homes) + "."
+            place = f"in [{self.label}]" if self.label else "at the top level"
+            allowed = ", ".join(known)
+            raise ScenarioError(f"unknown key {key!r} {place}.{hint} Allowed: {allowed}",
+                                where=self._where(key))
+
+
+def _did_you_mean(word: str, choices: tuple[str, ...] | list[str]) -> str:
+    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
+def _parse_campaign(t: _Table) -> Campaign:
+    category = t.string("category").strip().lower()
+    if category in BANNED_CATEGORIES:
+        raise ScenarioError(
+            f"category {category!r} may not be promoted by creators on RED (law, [S3]); "
+            f"banned: {', '.join(sorted(BANNED_CATEGORIES))}", where="[campaign] category")
+    camp = Campaign(
+        name=t.string("name"),
+        category=category,
+        budget=t.number("budget", lo=0, hi=MAX_MONEY, lo_open=True),
+        horizon_days=t.number("horizon_days", lo=1, hi=MAX_DAYS, integer=True),
+        price=t.number("price", None, lo=0, hi=MAX_MONEY, lo_open=True),
+        margin=t.number("margin", None, lo=0, hi=1),
+    )
+    if camp.margin is not None and camp.price is None:
+        raise ScenarioError("is given without [campaign] price; give both or neither",
+                            where="[campaign] margin")
+    t.finish()
+    return camp
+
+
+_TIER_BOUNDS: dict[str, dict[str, Any]] = {
+    "followers": dict(lo=1, hi=MAX_PEOPLE),
+    "cost_per_post": dict(lo=0, hi=MAX_MONEY),
+    "reach": dict(lo=0, hi=100),
+    "reach_sigma": dict(lo=0, hi=4),
+    "monthly_posts": dict(lo=0, hi=1000),
+}
+
+
+def _parse_tiers(t: _Table | None) -> dict[str, Tier]:
+    overrides: dict[str, dict[str, float]] = {}
+    if t is not None:
+        for code in t.data:
+            if code not in TIERS:
+                hint = _did_you_mean(code, TIERS)
+                raise ScenarioError(f"unknown tier {code!r}; allowed: {', '.join(TIERS)}.{hint}",
+                                    where=f"[tiers.{code}]")
+            sub = t.table(code, "tiers")
+            assert sub is not None
+            values = {}
+            for key in TIER_DEFAULTS[code]:
+                bounds = _TIER_BOUNDS.get(key, dict(lo=0, hi=1))
+                if sub.has(key):
+                    values[key] = float(sub.number(key, **bounds))
+            sub.finish()
+            overrides[code] = values
+        t.finish()
+    return {code: Tier(code=code, **{**TIER_DEFAULTS[code], **overrides.get(code, {})})
+            for code in TIERS}
+
+
+def _parse_segments(t: _Table | None) -> tuple[dict[str, float], float | None]:
+    if t is None:
+        return {}, None
+    default = t.number("default_size", None, lo=1, hi=MAX_PEOPLE)
+    segs: dict[str, float] = {}
+    sub = t.table("segments", "audience.segments")
+    if sub is not None:
+        for name in sub.data:
+            segs[str(name)] = float(sub.number(name, lo=1, hi=MAX_PEOPLE))
+    t.finish()
+    return segs, (float(default) if default is not None else None)
+
+
+def _parse_wave(t: _Table, index: int, horizon: int, tiers: dict[str, Tier]) -> Wave:
+    name = t.string("name", f"wave {index + 1}")
+    start = t.number("start_day", lo=0, hi=horizon - 1, integer=True)
+    end = t.number("end_day", start, lo=start, hi=horizon - 1, integer=True)
+    deal = t.string("deal", "paid", choices=DEAL_TYPES)
+    tt = t.table("tiers", "wave.tiers")
+    if tt is None:
+        raise ScenarioError("is required: creators per tier, e.g. tiers = { mid = 12 }",
+                            where=f"[[waves]] #{index + 1} tiers")
+    counts: dict[str, int] = {}
+    for code in tt.data:
+        if code not in tiers:
+            hint = _did_you_mean(code, TIERS)
+            raise ScenarioError(f"unknown tier {code!r}; allowed: {', '.join(TIERS)}.{hint}",
+                                where=f"[[waves]] #{index + 1} tiers")
+        n = tt.number(code, lo=0, hi=100_000, integer=True)
+        if n:
+            counts[code] = n
+    if not counts:
+        raise ScenarioError("has no creators: give at least one tier a count > 0",
+                            where=f"[[waves]] #{index + 1} tiers")
+    wave = Wave(
+        name=name, start_day=start, end_day=end, deal=deal, tiers=counts,
+        posts_per_creator=t.number("posts_per_creator", 1, lo=1, hi=1000, integer=True),
+        segment=t.string("segment", None),
+        category=t.string("category", None),
+        cost_per_post=t.number("cost_per_post", None, lo=0, hi=MAX_MONEY),
+        gift_value=float(t.number("gift_value", 0.0, lo=0, hi=MAX_MONEY)),
+        retainer_per_month=float(t.number("retainer_per_month", 0.0, lo=0, hi=MAX_MONEY)),
+        commission=float(t.rate("commission", 0.0)),
+        post_probability=t.rate("post_probability", None),
+    )
+    if wave.category is not None and wave.category.lower() in BANNED_CATEGORIES:
+        raise ScenarioError(f"category {wave.category!r} may not be promoted by creators (law, [S3])",
+                            where=f"[[waves]] #{index + 1} category")
+    t.finish()
+    return wave
+
+
+def _parse_plan_items(rows: list[Any], label: str, horizon: int) -> tuple[PlanItem, ...]:
+    items = []
+    weeks = (horizon + 6) // 7
+    for i, row in enumerate(rows):
+        t = _Table(row, f"{label} #{i + 1}", "plan.posts")
+        kol = t.raw("kol_id")
+        if isinstance(kol, bool) or not isinstance(kol, (str, int)) or not str(kol).strip():
+            raise ScenarioError(f"must be a creator id from the pool (got {kol!r})",
+                                where=f"[{label}] #{i + 1} kol_id")
+        items.append(PlanItem(
+            kol_id=str(kol).strip(),
+            week=t.number("week", lo=1, hi=weeks, integer=True),
+            posts=t.number("posts", 1, lo=1, hi=100, integer=True),
+        ))
+        t.finish()
+    return tuple(items)
+
+
+def parse_scenario(data: Mapping[str, Any], *, pool: Any = None,
+                   schedule: list[Mapping[str, Any]] | None = None,
+                   source: str | None = None) -> Scenario:
+    """Build a :class:`Scenario` from parsed TOML data.
+
+    Parameters
+    ----------
+    data : mapping
+        The TOML document as a dict.
+    pool : kolsim.pool.Pool, optional
+        The candidate pool named by ``[plan] pool``, already loaded.
+    schedule : list of mappings, optional
+        Rows of the plan file named by ``[plan] schedule``, already read.
+    source : str, optional
+        The file name, for messages and provenance.
+
+    Raises
+    ------
+    ScenarioError
+        With ``where`` set to the table and key at fault.
+    """
+    notices: list[str] = []
+    top = _Table(dict(data), "", "")
+    version = top.raw("schema_version")
+    if version is None:
+        notices.append("no schema_version given; reading the file as schema_version = 1")
+        version = 1
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ScenarioError(f"must be a whole number >= 1 (got {version!r})", where="schema_version")
+    if version > SCHEMA_VERSION:
+        raise ScenarioError(
+            f"is {version}, but this kolsim reads schema_version {SCHEMA_VERSION} at most; "
+            "upgrade kolsim to read this file", where="schema_version")
+
+    ct = top.table("campaign")
+    if ct is None:
+        raise ScenarioError("missing required table [campaign] (name, category, budget, horizon_days)")
+    campaign = _parse_campaign(ct)
+    tiers = _parse_tiers(top.table("tiers"))
+    segments, default_size = _parse_segments(top.table("audience"))
+
+    dt = top.table("decay")
+    decay = Decay()
+    if dt is not None:
+        decay = Decay(
+            feed_share=dt.rate("feed_share", decay.feed_share),
+            feed_half_life_days=dt.number("feed_half_life_days", decay.feed_half_life_days,
+                                          lo=0, hi=MAX_DAYS, lo_open=True),
+            feed_days=dt.number("feed_days", decay.feed_days, lo=1, hi=MAX_DAYS, integer=True),
+            search_half_life_days=dt.number("search_half_life_days", decay.search_half_life_days,
+                                            lo=0, hi=MAX_DAYS, lo_open=True),
+        )
+        dt.finish()
+
+    wt = top.table("word_of_mouth")
+    wom = WordOfMouth()
+    if wt is not None:
+        wom = WordOfMouth(enabled=wt.boolean("enabled", True),
+                          q_per_year=wt.number("q_per_year", wom.q_per_year, lo=0, hi=365))
+        wt.finish()
+
+    waves_raw = top.raw("waves", [])
+    if not isinstance(waves_raw, list):
+        raise ScenarioError("must be an array of tables: write each wave as [[waves]]", where="waves")
+    waves = tuple(_parse_wave(_Table(w, f"waves #{i + 1}", "waves"), i, campaign.horizon_days, tiers)
+                  for i, w in enumerate(waves_raw))
+
+    plan = None
+    pt = top.table("plan")
+    if pt is not None:
+        pt.raw("pool")
+        posts_raw = pt.raw("posts")
+        pt.raw("schedule")
+        if pool is None:
+            raise ScenarioError("is required: the candidate pool file the plan draws on",
+                                where="[plan] pool")
+        if posts_raw is not None and schedule is not None:
+            raise ScenarioError("give the plan either as [[plan.posts]] or as a schedule file, not both",
+                                where="[plan]")
+        if posts_raw is not None and not isinstance(posts_raw, list):
+            raise ScenarioError("must be an array of tables: write each entry as [[plan.posts]]",
+                                where="[plan] posts")
+        rows = posts_raw if posts_raw is not None else (schedule or [])
+        label = "plan.posts" if posts_raw is not None else "plan schedule"
+        items = _parse_plan_items(rows, label, campaign.horizon_days)
+        if not items:
+            raise ScenarioError("has no posts: add [[plan.posts]] entries or a schedule file",
+                                where="[plan]")
+        missing = sorted({it.kol_id for it in items} - set(pool.ids))
+        if missing:
+            shown = ", ".join(repr(m) for m in missing[:5]) + (" …" if len(missing) > 5 else "")
+            raise ScenarioError(f"names creators that are not in the pool: {shown}",
+                                where=f"[{label}] kol_id")
+        seen: set[tuple[str, int]] = set()
+        for it in items:
+            if (it.kol_id, it.week) in seen:
+                raise ScenarioError(f"lists creator {it.kol_id!r} in week {it.week} twice; "
+                                    "give one entry with the total posts", where=f"[{label}]")
+            seen.add((it.kol_id, it.week))
+        banned = sorted({pool.category_of(it.kol_id) for it in items} & BANNED_CATEGORIES)
+        if banned:
+            raise ScenarioError(f"includes creators in banned categories {banned} (law, [S3])",
+                                where=f"[{label}]")
+        plan = Plan(pool=pool, items=items)
+        pt.finish()
+
+    if not waves and plan is None:
+        raise ScenarioError("has no posts: add at least one [[waves]] table or a [plan]")
+
+    st = top.table("simulation")
+    sim = Simulation()
+    if st is not None:
+        sim = Simulation(
+            runs=st.number("runs", sim.runs, lo=1, hi=MAX_RUNS, integer=True),
+            seed=st.number("seed", sim.seed, lo=0, hi=2**63 - 1, integer=True),
+            target_half_width=st.number("target_half_width", None, lo=0, hi=1, lo_open=True,
+                                        hi_open=True),
+        )
+        st.finish()
+
+    vt = top.table("vetting")
+    vet = Vetting()
+    if vt is not None:
+        vals: dict[str, Any] = {"enabled": vt.boolean("enabled", True)}
+        for f in fields(Vetting):
+            if f.name == "enabled":
+                continue
+            hi = 1.0 if "share" in f.name or "rate" in f.name or "ratio" in f.name else MAX_PEOPLE
+            vals[f.name] = float(vt.number(f.name, getattr(vet, f.name), lo=0, hi=hi))
+        vet = Vetting(**vals)
+        vt.finish()
+
+    # Every segment a post lands in needs a size.
+    used = {w.segment or w.category or campaign.category for w in waves}
+    if plan is not None:
+        used |= {plan.pool.segment_of(it.kol_id) for it in plan.items}
+    sizes = dict(segments)
+    for seg in sorted(used - set(segments)):
+        if default_size is None:
+            raise ScenarioError(
+                f"segment {seg!r} receives posts but has no size; add it to [audience.segments] "
+                f"(people in the segment) or set [audience] default_size", where="[audience] segments")
+        sizes[seg] = default_size
+
+    top.finish()
+    return Scenario(
+        campaign=campaign, tiers=tiers, segments=sizes, decay=decay, word_of_mouth=wom,
+        waves=waves, plan=plan, simulation=sim, vetting=vet, schema_version=version,
+        source=source, notices=tuple(notices))
