@@ -38,6 +38,9 @@ class _Group(click.Group):
         except KolsimError as e:
             click.echo(f"kolsim: error: {e}", err=True)
             ctx.exit(EXIT_INTERNAL)
+        except BrokenPipeError:  # output piped into head and the like
+            sys.stdout = open(os.devnull, "w")
+            ctx.exit(EXIT_INTERNAL)
         except KeyboardInterrupt:
             click.echo("kolsim: interrupted; nothing was written", err=True)
             ctx.exit(130)

@@ -11,7 +11,8 @@ Per note j (creator k, published on day d_j)::
 
     delivered   D_j ~ Bernoulli(delta_g)             (one draw per delivery group g)
     viral tail  L_j ~ Lognormal(-sigma^2/2, sigma)    (mean 1)
-    reads       R_j = D_j * E_j * L_j,  E_j = F_k (1 - phi_k) reach_k   (or the pool's reads_per_note)
+    reads       R_j = D_j * E_j * L_j,  E_j = F_k (1 - phi_k) reach_t / (1 - phi_t)
+                (t the creator's tier; or the pool's reads_per_note)
     day t       reads land as R_j * kappa(t - d_j)   (two-part feed + search decay)
 
 Per day t and audience segment s (size A_s), given the notes' pressure::
@@ -215,7 +216,7 @@ def build_post_table(scenario: Scenario) -> PostTable:
                 p = tier.p_post_paid if w.deal in ("paid", "ambassador") else tier.p_post_gifted
             for _ in range(count):
                 days = all_days[c::n_creators]
-                add(days, seg=seg, reads=tier.followers * (1 - tier.fake_share) * tier.reach,
+                add(days, seg=seg, reads=tier.expected_reads(tier.followers),
                     tier=tier, ir=tier.interaction_rate, ctr=tier.ctr, cvr=tier.cvr,
                     comm=w.commission, cost=cost, upfront=_upfront(w.deal),
                     per_creator_delivery=per_creator, p=p,
@@ -278,7 +279,7 @@ def creator_parameters(row: Mapping, tier, source: str | None = None) -> dict:
     kol = row["kol_id"]
     where = f"kol_id={kol}"
     fake = opt("fake_share", tier.fake_share)
-    reads = opt("reads_per_note", row["followers"] * (1 - fake) * tier.reach)
+    reads = opt("reads_per_note", tier.expected_reads(row["followers"], fake))
     ir = opt("interaction_rate", tier.interaction_rate)
     er = opt("engagement_rate", None)
     if er is not None and math.isnan(opt("interaction_rate", math.nan)):

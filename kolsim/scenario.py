@@ -80,8 +80,19 @@ class Tier:
 
     @property
     def engagement_rate(self) -> float:
-        """Interactions per follower implied by the tier: reach x (1-fake) x i/r."""
-        return self.reach * (1 - self.fake_share) * self.interaction_rate
+        """Typical interactions per follower per note: reach x i/r (calibration's ER)."""
+        return self.reach * self.interaction_rate
+
+    def expected_reads(self, followers, fake_share=None):
+        """Expected reads of a note, before the viral factor.
+
+        ``reach`` is reads per follower for a creator with the tier's typical
+        fake share (as calibrated); a creator with fake share phi gets
+        ``followers * (1 - phi) * reach / (1 - phi_tier)``, since fake
+        followers never read.
+        """
+        phi = self.fake_share if fake_share is None else fake_share
+        return followers * (1 - phi) * self.reach / (1 - self.fake_share)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,8 +183,10 @@ class Vetting:
 
     enabled: bool = True
     min_engagement_rate: float = 0.02
+    engagement_floor_share: float = 0.5
     max_fake_share: float = 0.30
     max_daily_follower_gain: float = 10_000
+    min_follower_jump_share: float = 0.05
     max_wrong_gender_share: float = 0.80
     max_weekly_posts: float = 50
     min_price_share_of_tier: float = 0.05
