@@ -64,7 +64,8 @@ def wilson(successes: float, trials: float, level: float = 0.95) -> tuple[float,
     den = 1 + z * z / trials
     centre = (p + z * z / (2 * trials)) / den
     half = z * np.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / den
-    return float(p), float(max(0.0, centre - half)), float(min(1.0, centre + half))
+    # the interval always contains the estimate (rounding can push an end past it at 0 or 1)
+    return float(p), float(min(p, max(0.0, centre - half))), float(max(p, min(1.0, centre + half)))
 
 
 def _ratio(num: np.ndarray, den: np.ndarray, level: float = 0.95) -> dict[str, Any] | None:
