@@ -152,3 +152,17 @@ def test_vetting_explains_every_exclusion():
                                 cost_per_post=1_500_000, engagement_rate=0.008,
                                 max_daily_follower_gain=40_000, likes_collects_total=9e7)
     assert kolsim.vet(kolsim.Pool.from_frame(celeb), tiers).kept == ("star",)
+
+
+def test_excel_pool_reads_like_its_csv(tmp_path):
+    """A marketplace export saved as .xlsx gives the same pool as the CSV."""
+    csv = kolsim.load_pool("scenarios/pools/synthetic_300.csv")
+    raw = pd.read_csv("scenarios/pools/synthetic_300.csv")
+    raw["notes"] = "from a marketplace export"  # an extra column is kept, not dropped
+    xlsx = tmp_path / "pool.xlsx"
+    raw.to_excel(xlsx, index=False)
+    pool = kolsim.load_pool(xlsx)
+    cols = list(csv.frame.columns)
+    pd.testing.assert_frame_equal(pool.frame[cols], csv.frame[cols], check_dtype=False)
+    assert list(pool.frame["notes"].unique()) == ["from a marketplace export"]
+    assert any("notes" in n for n in pool.notices)
