@@ -15,15 +15,18 @@ Per note j (creator k, published on day d_j)::
                 (t the creator's tier; or the pool's reads_per_note)
     day t       reads land as R_j * kappa(t - d_j)   (two-part feed + search decay)
 
-Per day t and audience segment s (size A_s), given the notes' pressure::
+Per day t and audience segment s (size A_s), given the notes' pressure, each
+read independently clicks (ctr) and a click turns into a purchase intent
+(cvr), so by Poisson thinning::
 
-    reads        r ~ Poisson(sum_j R_j kappa)
-    interactions ~ Binomial(r, ir_eff),  clicks ~ Binomial(r, ctr_eff)
-    intents      ~ Binomial(clicks, cvr_eff)            (E = sum_j R_j kappa ctr_j cvr_j)
+    intents      ~ Poisson(sum_j R_j kappa ctr_j cvr_j)
+    reads        = intents + Poisson(sum_j R_j kappa (1 - ctr_j cvr_j))
+    clicks, interactions: thinned from the same reads (totals, see draw_block)
     new buyers   ~ Binomial(intents, 1 - N/A)           (only non-buyers become new buyers)
     word of mouth~ Binomial(A - N', 1 - exp(-q N / A))  (Bass imitation)
 
-so 0 <= conversions <= clicks <= reads holds draw by draw, and in expectation
+so 0 <= campaign conversions <= clicks <= reads holds draw by draw (word-of-mouth
+buyers never clicked, so total conversions may exceed clicks), and in expectation
 the buyers follow the saturation curve A (1 - exp(-C/A)) (q = 0) and the Bass
 curve (constant pressure), as the tests check.
 """
@@ -354,17 +357,34 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 def draw_block(table: PostTable, rng: np.random.Generator, size: int) -> dict[str, np.ndarray]:
     """Simulate ``size`` replications of the whole campaign, day by day.
 
+    Reads split by Poisson thinning: each day's reads in a segment are the
+    purchase intents, Poisson(sum_j R_j kappa ctr_j cvr_j), plus the other
+    reads, Poisson(lambda_reads - lambda_intents), independently.  Clicks and
+    interactions are reported as totals only, so they are drawn once per
+    segment: clicks = intents + Binomial(other reads, pbar) with
+    pbar = sum(lambda_clicks - lambda_intents) / sum(lambda_reads - lambda_intents),
+    which is Poisson(sum(lambda_clicks - lambda_intents)) exactly, and
+    interactions = Binomial(reads, sum lambda_interactions / sum lambda_reads).
+    Every reported quantity thus has the distribution of read-by-read
+    thinning, and 0 <= intents <= clicks <= reads holds draw by draw.
+
     Returns per-replication totals (:data:`TOTAL_METRICS`, shape (size,)) and
     daily series (``daily_<name>`` for :data:`DAILY_METRICS`, shape
     (size, horizon)).
     """
     delivered, note_reads = draw_notes(table, rng, size)
     exp = expected_daily(table, note_reads)
-    reads = rng.poisson(exp["reads"])
-    interactions = rng.binomial(reads, _ratio(exp["interactions"], exp["reads"]))
-    clicks = rng.binomial(reads, _ratio(exp["clicks"], exp["reads"]))
-    intents = rng.binomial(clicks, _ratio(exp["intents"], exp["clicks"]))
-    commission_share = _ratio(exp["commission"], exp["intents"])
+    lam_i = exp["intents"]
+    intents = rng.poisson(lam_i)
+    other = rng.poisson(np.maximum(exp["reads"] - lam_i, 0.0))
+    reads = intents + other
+    total = {k: v.sum(axis=1) for k, v in exp.items()}  # (B, S) over the horizon
+    other_clicks = rng.binomial(other.sum(axis=1),
+                                _ratio(total["clicks"] - total["intents"], total["reads"] - total["intents"]))
+    clicks = intents.sum(axis=1) + other_clicks
+    seg_reads = reads.sum(axis=1)
+    interactions = rng.binomial(seg_reads, _ratio(total["interactions"], total["reads"]))
+    commission_share = _ratio(exp["commission"], lam_i)
 
     A = table.segment_sizes.astype(np.int64)
     buyers = np.zeros((size, len(A)), dtype=np.int64)
@@ -390,13 +410,12 @@ def draw_block(table: PostTable, rng: np.random.Generator, size: int) -> dict[st
     conversions = conv_c + conv_w
     revenue = price * conversions
     margin = table.margin if table.margin is not None else 1.0
-    seg_reads = reads.sum(axis=1)
     reach = (table.segment_sizes * -np.expm1(-seg_reads / table.segment_sizes)).sum(axis=1)
     return {
         "reads": reads.sum(axis=(1, 2)),
         "unique_reach": reach,
-        "interactions": interactions.sum(axis=(1, 2)),
-        "clicks": clicks.sum(axis=(1, 2)),
+        "interactions": interactions.sum(axis=1),
+        "clicks": clicks.sum(axis=1),
         "conversions_campaign": conv_c,
         "conversions_wom": conv_w,
         "conversions": conversions,

@@ -82,7 +82,7 @@ def test_cli_outputs_are_byte_identical_across_workers(tmp_path):
 
 
 def test_stopping_rule_stops_at_a_block_boundary_whatever_the_workers(launch):
-    target = 0.02
+    target = 0.01
     a = kolsim.simulate(launch, runs=20_000, rng=8, target_half_width=target)
     b = kolsim.simulate(launch, runs=20_000, rng=8, target_half_width=target, workers=2)
     _same(a, b)

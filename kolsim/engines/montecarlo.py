@@ -1,6 +1,6 @@
 """The Monte Carlo engine: the model's draws, vectorised over replications and days.
 
-Replications are simulated in blocks of :data:`BLOCK` (256).  Block b draws
+Replications are simulated in blocks of :data:`BLOCK` (1024).  Block b draws
 from its own stream, the b-th child of the run's seed sequence, and a block is
 always simulated whole; a run of n replications keeps the first n.  So
 replication i depends only on the seed and i: results are byte-identical for
@@ -24,8 +24,10 @@ from .._hashing import scenario_hash
 
 __all__ = ["simulate", "BLOCK", "seed_sequence"]
 
-#: Replications per random stream (the unit of reproducibility).
-BLOCK = 256
+#: Replications per random stream (the unit of reproducibility).  Large enough
+#: that the day-by-day loop's per-call overhead is small, small enough that a
+#: short run wastes little.
+BLOCK = 1024
 
 
 def seed_sequence(rng) -> np.random.SeedSequence:
@@ -65,7 +67,7 @@ def simulate(scenario: Scenario, *, runs: int | None = None, rng=None, workers: 
     workers : int
         Worker processes (1 runs in this process).  Results do not depend on it.
     blocks_per_task : int
-        Blocks of 256 replications handed to a worker at a time.
+        Blocks of replications handed to a worker at a time.
     target_half_width : float, optional
         Stop at the first block after which the 95 % interval of mean
         conversions is narrower than this share of the mean.
@@ -97,19 +99,21 @@ def simulate(scenario: Scenario, *, runs: int | None = None, rng=None, workers: 
     table = build_post_table(scenario)
     n_blocks = math.ceil(runs / BLOCK)
 
-    totals = {k: None for k in TOTAL_METRICS}
-    daily = {k: None for k in DAILY_METRICS}
+    # exactly `runs` rows; a block's surplus replications are dropped as it is stored
+    totals: dict[str, np.ndarray] = {}
+    daily: dict[str, np.ndarray] = {}
 
     def store(b: int, out: dict[str, np.ndarray]) -> None:
-        for k in totals:
-            if totals[k] is None:
-                totals[k] = np.empty(n_blocks * BLOCK, dtype=out[k].dtype)
-            totals[k][b * BLOCK:(b + 1) * BLOCK] = out[k]
-        for k in daily:
+        lo, hi = b * BLOCK, min((b + 1) * BLOCK, runs)
+        for k in TOTAL_METRICS:
+            if k not in totals:
+                totals[k] = np.empty(runs, dtype=out[k].dtype)
+            totals[k][lo:hi] = out[k][: hi - lo]
+        for k in DAILY_METRICS:
             arr = out[f"daily_{k}"]
-            if daily[k] is None:
-                daily[k] = np.empty((n_blocks * BLOCK, table.horizon), dtype=arr.dtype)
-            daily[k][b * BLOCK:(b + 1) * BLOCK] = arr
+            if k not in daily:
+                daily[k] = np.empty((runs, table.horizon), dtype=arr.dtype)
+            daily[k][lo:hi] = arr[: hi - lo]
 
     # a fresh copy, so that the same seed sequence always gives the same streams
     base = np.random.SeedSequence(ss.entropy, spawn_key=ss.spawn_key, pool_size=ss.pool_size)
@@ -122,11 +126,10 @@ def simulate(scenario: Scenario, *, runs: int | None = None, rng=None, workers: 
         while done < stop_at:
             batch = list(range(done, min(done + per_round, n_blocks)))
             tasks = [batch[i:i + blocks_per_task] for i in range(0, len(batch), blocks_per_task)]
-            if pool is None:
-                outs = [_run_blocks(table, [children[b] for b in t]) for t in tasks]
-            else:
-                outs = list(pool.map(_run_blocks, [table] * len(tasks),
-                                     [[children[b] for b in t] for t in tasks]))
+            seeds = [[children[b] for b in t] for t in tasks]
+            # results are stored as they arrive (in order), never all held at once
+            outs = (map(_run_blocks, [table] * len(tasks), seeds) if pool is None
+                    else pool.map(_run_blocks, [table] * len(tasks), seeds))
             for t, res in zip(tasks, outs):
                 for b, out in zip(t, res):
                     store(b, out)
@@ -145,8 +148,9 @@ def simulate(scenario: Scenario, *, runs: int | None = None, rng=None, workers: 
             pool.shutdown()
 
     n = min(stop_at * BLOCK, runs)
-    totals = {k: v[:n].copy() for k, v in totals.items()}
-    daily = {k: v[:n].copy() for k, v in daily.items()}
+    if n < runs:  # stopped early: keep the replications drawn
+        totals = {k: v[:n].copy() for k, v in totals.items()}
+        daily = {k: v[:n].copy() for k, v in daily.items()}
     entropy = ss.entropy
     provenance = {
         "kolsim_version": __version__,
