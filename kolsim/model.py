@@ -20,7 +20,7 @@ read independently clicks (ctr) and a click turns into a purchase intent
 (cvr), so by Poisson thinning::
 
     intents      ~ Poisson(sum_j R_j kappa ctr_j cvr_j)
-    reads        = intents + Poisson(sum_j R_j kappa (1 - ctr_j cvr_j))
+    reads        = intents + Poisson(sum_j R_j kappa (1 - ctr_j cvr_j))   (drawn per horizon)
     clicks, interactions: thinned from the same reads (totals, see draw_block)
     new buyers   ~ Binomial(intents, 1 - N/A)           (only non-buyers become new buyers)
     word of mouth~ Binomial(A - N', 1 - exp(-q N / A))  (Bass imitation)
@@ -326,26 +326,45 @@ def draw_notes(table: PostTable, rng: np.random.Generator, size: int) -> tuple[n
     return delivered, delivered * table.reads * viral
 
 
-def expected_daily(table: PostTable, note_reads: np.ndarray) -> dict[str, np.ndarray]:
+def expected_daily(table: PostTable, note_reads: np.ndarray,
+                   names: tuple[str, ...] = ("reads", "interactions", "clicks", "intents",
+                                             "commission")) -> dict[str, np.ndarray]:
     """Expected reads, interactions, clicks, intents and commission weight per day and segment.
 
     ``note_reads`` has shape (B, P); each output has shape (B, horizon, S).
+    ``names`` picks which of them to compute.
     """
     b = note_reads.shape[0]
     h, s = table.horizon, len(table.segment_names)
-    weights = np.stack([np.ones(table.n_posts), table.interaction_rate, table.ctr,
-                        table.ctr * table.cvr, table.ctr * table.cvr * table.commission])
-    out = np.zeros((5, b, h, s))
+    weight_of = {"reads": lambda: np.ones(table.n_posts),
+                 "interactions": lambda: table.interaction_rate,
+                 "clicks": lambda: table.ctr,
+                 "intents": lambda: table.ctr * table.cvr,
+                 "commission": lambda: table.ctr * table.cvr * table.commission}
+    weights = np.stack([weight_of[n]() for n in names])
+    m_count = len(names)
+    out = np.zeros((m_count, b, h, s))
     kappa = table.pressure()
     for k in range(s):
         idx = np.flatnonzero(table.segment == k)
         if idx.size == 0:
             continue
-        # (B, P_k) @ (P_k, 5*H): every weighted pressure in one product
-        m = (weights[:, idx, None] * kappa[None, idx, :]).transpose(1, 0, 2).reshape(idx.size, 5 * h)
-        out[:, :, :, k] = (note_reads[:, idx] @ m).reshape(b, 5, h).transpose(1, 0, 2)
-    names = ("reads", "interactions", "clicks", "intents", "commission")
+        # (B, P_k) @ (P_k, M*H): every weighted pressure in one product
+        m = (weights[:, idx, None] * kappa[None, idx, :]).transpose(1, 0, 2).reshape(idx.size, m_count * h)
+        out[:, :, :, k] = (note_reads[:, idx] @ m).reshape(b, m_count, h).transpose(1, 0, 2)
     return dict(zip(names, out))
+
+
+def expected_totals(table: PostTable, note_reads: np.ndarray) -> dict[str, np.ndarray]:
+    """Expected reads, interactions, clicks and intents over the horizon, shape (B, S)."""
+    seen = table.kernel.cumsum()[table.horizon - 1 - table.day]  # share of each note's reads in the horizon
+    onehot = np.zeros((table.n_posts, len(table.segment_names)))
+    onehot[np.arange(table.n_posts), table.segment] = 1.0
+    out = {}
+    for name, w in (("reads", 1.0), ("interactions", table.interaction_rate), ("clicks", table.ctr),
+                    ("intents", table.ctr * table.cvr)):
+        out[name] = note_reads @ (onehot * (seen * w)[:, None])
+    return out
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -357,62 +376,78 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 def draw_block(table: PostTable, rng: np.random.Generator, size: int) -> dict[str, np.ndarray]:
     """Simulate ``size`` replications of the whole campaign, day by day.
 
-    Reads split by Poisson thinning: each day's reads in a segment are the
-    purchase intents, Poisson(sum_j R_j kappa ctr_j cvr_j), plus the other
-    reads, Poisson(lambda_reads - lambda_intents), independently.  Clicks and
-    interactions are reported as totals only, so they are drawn once per
-    segment: clicks = intents + Binomial(other reads, pbar) with
-    pbar = sum(lambda_clicks - lambda_intents) / sum(lambda_reads - lambda_intents),
-    which is Poisson(sum(lambda_clicks - lambda_intents)) exactly, and
-    interactions = Binomial(reads, sum lambda_interactions / sum lambda_reads).
-    Every reported quantity thus has the distribution of read-by-read
-    thinning, and 0 <= intents <= clicks <= reads holds draw by draw.
+    Reads split by Poisson thinning: each read independently becomes a
+    purchase intent with probability ctr x cvr, so a segment's intents on day t
+    are Poisson(lambda_intents(t)) and its other reads over the horizon are
+    Poisson(sum_t lambda_reads - lambda_intents), independently.  Intents are
+    drawn day by day (they drive the buyers); clicks and interactions, reported
+    as totals, are thinned once per segment: clicks = intents +
+    Binomial(other reads, pbar), pbar = sum(lambda_clicks - lambda_intents) /
+    sum(lambda_reads - lambda_intents), which is Poisson(sum lambda_clicks -
+    lambda_intents) exactly, and interactions = Binomial(reads, sum
+    lambda_interactions / sum lambda_reads).  Every reported total thus has the
+    distribution of read-by-read thinning, and 0 <= intents <= clicks <= reads
+    holds draw by draw.  The daily reads series is each replication's expected
+    reads per day given its notes' delivery and viral factors (the same mean
+    as a draw, with less noise).
 
     Returns per-replication totals (:data:`TOTAL_METRICS`, shape (size,)) and
     daily series (``daily_<name>`` for :data:`DAILY_METRICS`, shape
     (size, horizon)).
     """
     delivered, note_reads = draw_notes(table, rng, size)
-    exp = expected_daily(table, note_reads)
+    affiliates = bool(np.any(table.commission > 0))
+    exp = expected_daily(table, note_reads, ("reads", "intents", "commission") if affiliates
+                         else ("reads", "intents"))
     lam_i = exp["intents"]
-    intents = rng.poisson(lam_i)
-    other = rng.poisson(np.maximum(exp["reads"] - lam_i, 0.0))
-    reads = intents + other
-    total = {k: v.sum(axis=1) for k, v in exp.items()}  # (B, S) over the horizon
-    other_clicks = rng.binomial(other.sum(axis=1),
-                                _ratio(total["clicks"] - total["intents"], total["reads"] - total["intents"]))
-    clicks = intents.sum(axis=1) + other_clicks
-    seg_reads = reads.sum(axis=1)
+    intents = rng.poisson(lam_i)                  # (B, H, S): they drive the buyers day by day
+    total = expected_totals(table, note_reads)   # (B, S) over the horizon
+    intents_total = intents.sum(axis=1)
+    other = rng.poisson(np.maximum(total["reads"] - total["intents"], 0.0))
+    seg_reads = intents_total + other
+    clicks = intents_total + rng.binomial(
+        other, _ratio(total["clicks"] - total["intents"], total["reads"] - total["intents"]))
     interactions = rng.binomial(seg_reads, _ratio(total["interactions"], total["reads"]))
-    commission_share = _ratio(exp["commission"], lam_i)
 
+    # buyers, day by day (day-major arrays keep each day's slice contiguous)
     A = table.segment_sizes.astype(np.int64)
-    buyers = np.zeros((size, len(A)), dtype=np.int64)
-    new_c = np.zeros_like(intents)
-    new_w = np.zeros_like(intents)
+    inv_a = 1.0 / table.segment_sizes
     q = table.q_per_day
+    by_day = np.ascontiguousarray(intents.transpose(1, 0, 2))  # (H, B, S)
+    new_c = np.empty_like(by_day)
+    new_w = np.zeros_like(by_day)
+    buyers = np.zeros((size, len(A)), dtype=np.int64)
+    share = np.empty(buyers.shape)
+    left = np.empty_like(buyers)
     for t in range(table.horizon):
-        start = buyers
+        np.multiply(buyers, inv_a, out=share)  # N / A at the start of the day
+        c = rng.binomial(by_day[t], 1.0 - share)
         # a segment has no more buyers than members (binds only when a day's
         # intents exceed the remaining non-buyers)
-        new_c[:, t] = np.minimum(rng.binomial(intents[:, t], 1.0 - start / A), A - start)
-        buyers = start + new_c[:, t]
-        if q > 0:
-            new_w[:, t] = rng.binomial(A - buyers, -np.expm1(-q * start / A))
-            buyers = buyers + new_w[:, t]
+        np.subtract(A, buyers, out=left)
+        np.minimum(c, left, out=c)
+        new_c[t] = c
+        left -= c
+        if q > 0:  # Bass imitation from the buyers at the start of the day
+            w = rng.binomial(left, -np.expm1(-q * share))
+            new_w[t] = w
+            buyers += w
+        buyers += c
 
     spend = (table.fixed_cost
              + (table.cost * (table.upfront + (1 - table.upfront) * delivered)).sum(axis=1))
     price = table.price or 0.0
-    spend = spend + price * (new_c * commission_share).sum(axis=(1, 2))
-    conv_c = new_c.sum(axis=(1, 2))
-    conv_w = new_w.sum(axis=(1, 2))
+    if affiliates:
+        share_aff = _ratio(exp["commission"], lam_i).transpose(1, 0, 2)
+        spend = spend + price * (new_c * share_aff).sum(axis=(0, 2))
+    conv_c = new_c.sum(axis=(0, 2))
+    conv_w = new_w.sum(axis=(0, 2))
     conversions = conv_c + conv_w
     revenue = price * conversions
     margin = table.margin if table.margin is not None else 1.0
     reach = (table.segment_sizes * -np.expm1(-seg_reads / table.segment_sizes)).sum(axis=1)
     return {
-        "reads": reads.sum(axis=(1, 2)),
+        "reads": seg_reads.sum(axis=1),
         "unique_reach": reach,
         "interactions": interactions.sum(axis=1),
         "clicks": clicks.sum(axis=1),
@@ -423,9 +458,9 @@ def draw_block(table: PostTable, rng: np.random.Generator, size: int) -> dict[st
         "spend": spend,
         "revenue": revenue,
         "profit": revenue * margin - spend,
-        "daily_reads": reads.sum(axis=2),
-        "daily_conversions_campaign": new_c.sum(axis=2),
-        "daily_conversions_wom": new_w.sum(axis=2),
+        "daily_reads": exp["reads"].sum(axis=2),
+        "daily_conversions_campaign": new_c.sum(axis=2).T,
+        "daily_conversions_wom": new_w.sum(axis=2).T,
     }
 
 
