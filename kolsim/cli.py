@@ -32,11 +32,11 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
-        except InputError as e:
-            click.echo(f"kolsim: error: {e}", err=True)
+        except InputError as e:  # one line, whatever the file held
+            click.echo(f"kolsim: error: {io._printable(str(e), None)}", err=True)
             ctx.exit(EXIT_INPUT)
         except KolsimError as e:
-            click.echo(f"kolsim: error: {e}", err=True)
+            click.echo(f"kolsim: error: {io._printable(str(e), None)}", err=True)
             ctx.exit(EXIT_INTERNAL)
         except BrokenPipeError:  # output piped into head and the like
             sys.stdout = open(os.devnull, "w")
@@ -64,7 +64,8 @@ _seed = click.option("--seed", type=click.IntRange(min=0), default=None,
                      help="Random seed (default: the scenario's [simulation] seed).")
 _workers = click.option("--workers", type=click.IntRange(min=1, max=256), default=1,
                         show_default=True, help="Worker processes; results do not depend on it.")
-_out = click.option("--out", type=click.Path(file_okay=False), default=None,
+# kolsim checks --out itself (io.check_output_dir), so that a bad one gets a one-line message
+_out = click.option("--out", type=click.Path(), default=None,
                     help="Directory for CSV, JSON and PNG outputs (created if needed).")
 
 
@@ -91,6 +92,15 @@ def _table(summary: pd.DataFrame) -> str:
              for r in rows]
     lines.insert(1, "-" * len(lines[0]))
     return "\n".join(lines)
+
+
+def _check_out_file(out: str) -> Path:
+    """The directory an ``--out FILE`` goes to, checked before any work is done."""
+    parent = Path(out).parent
+    try:
+        return io.check_output_dir(parent if str(parent) else ".")
+    except InputError as e:
+        raise InputError(f"cannot write the file there: {e}", file=str(out)) from None
 
 
 def _notices(*objs) -> None:
@@ -203,9 +213,9 @@ def pool():
 @click.option("--out", type=click.Path(dir_okay=False), required=True, help="CSV file to write.")
 def pool_generate(size, seed, out):
     """Write a synthetic candidate pool calibrated to the defaults."""
+    parent = _check_out_file(out)
     p = kolsim.generate_pool(size, np.random.default_rng(seed))
-    parent = Path(out).parent
-    io.write_outputs(parent if str(parent) else ".", {Path(out).name: p.frame})
+    io.write_outputs(parent, {Path(out).name: p.frame})
     counts = p.frame["tier"].value_counts().reindex(TIERS, fill_value=0)
     click.echo(f"wrote {size:,} creators to {out} (" +
                ", ".join(f"{k} {v}" for k, v in counts.items()) + ")")
@@ -221,6 +231,8 @@ def pool_vet(pool_file, scenario, out):
     """List the creators that vetting excludes, each with its reasons."""
     p = kolsim.load_pool(pool_file)
     _notices(p)
+    if out:
+        _check_out_file(out)
     if scenario:
         sc = kolsim.load_scenario(scenario)
         tiers, rules = sc.tiers, sc.vetting
@@ -233,8 +245,7 @@ def pool_vet(pool_file, scenario, out):
     for _, r in report.excluded.iterrows():
         click.echo(f"  {r['kol_id']} ({r['tier']}): {r['reasons']}")
     if out:
-        parent = Path(out).parent
-        io.write_outputs(parent if str(parent) else ".", {Path(out).name: report.to_frame()})
+        io.write_outputs(_check_out_file(out), {Path(out).name: report.to_frame()})
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -13,6 +13,7 @@ import io as _io
 import json
 import math
 import os
+import re
 import tempfile
 import tomllib
 from pathlib import Path
@@ -23,28 +24,40 @@ import pandas as pd
 
 from .errors import InputError, PoolError, ScenarioError
 from .pool import Pool
-from .scenario import Scenario, parse_scenario
+from .scenario import Scenario, _printable, _show, parse_scenario
 
 __all__ = ["load_scenario", "load_pool", "load_schedule", "write_outputs", "check_output_dir"]
 
 MAX_SCENARIO_BYTES = 1_000_000
 MAX_POOL_BYTES = 200_000_000
+#: Most parts in one dotted TOML key (``a.b.c``): tomllib's cost grows with the square of it.
+MAX_KEY_DEPTH = 32
 
 
 def _read_bytes(path: str | os.PathLike, what: str, limit: int, error=InputError) -> bytes:
     p = Path(path)
-    if not p.exists():
-        raise error(f"{what} not found", file=str(path))
-    if p.is_dir():
-        raise error(f"is a directory; expected a {what}", file=str(path))
     try:
+        if not p.exists():
+            raise error(f"{what} not found", file=str(path))
+        if p.is_dir():
+            raise error(f"is a directory; expected a {what}", file=str(path))
+        if not p.is_file():  # a FIFO or a device such as /dev/zero: reading could block or never end
+            raise error(f"is not a regular file; expected a {what}", file=str(path))
         size = p.stat().st_size
         if size > limit:
             raise error(f"is {size / 1e6:.1f} MB; a {what} may be at most {limit / 1e6:g} MB",
                         file=str(path))
-        data = p.read_bytes()
+        with open(p, "rb") as fh:
+            data = fh.read(limit + 1)
+        if len(data) > limit:  # it grew while we looked
+            raise error(f"is over {limit / 1e6:g} MB; a {what} may be at most {limit / 1e6:g} MB",
+                        file=str(path))
     except OSError as e:
         raise error(f"cannot read the {what}: {e.strerror or e}", file=str(path)) from None
+    except ValueError as e:  # a NUL byte in the path, and the like
+        if isinstance(e, InputError):
+            raise
+        raise error(f"is not a usable file name: {e}", file=_printable(str(path))) from None
     if not data.strip():
         raise error(f"the {what} is empty", file=str(path))
     return data
@@ -81,8 +94,32 @@ def load_pool(path: str | os.PathLike) -> Pool:
             df = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False,
                              skipinitialspace=True)
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
-            raise PoolError(f"not a valid CSV table: {str(e).strip()}", file=path) from None
+            raise _csv_error(e, path, PoolError) from None
+        if not isinstance(df.index, pd.RangeIndex):
+            # pandas makes the first column the index when the first data row
+            # has one cell more than the header: say so instead of shifting columns
+            raise PoolError(f"has {len(df.columns) + 1} cells but the header has {len(df.columns)} "
+                            "columns (a comma inside a value needs double quotes around the value)",
+                            file=path, where="row 1 (line 2)")
     return Pool.from_frame(df, source=path)
+
+
+_CSV_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+
+
+def _csv_error(e: Exception, path: str, error=InputError) -> InputError:
+    """pandas' parser message in kolsim's words, with the line when it is known."""
+    text = " ".join(str(e).split())
+    m = _CSV_FIELDS.search(text)
+    if m:
+        want, line, saw = m.groups()
+        return error(f"has {saw} cells but the header has {want} columns "
+                     "(a comma inside a value needs double quotes around the value)",
+                     file=path, where=f"line {line}")
+    if "EOF inside string" in text:
+        return error("a double quote opens a value that is never closed (not a valid CSV table)",
+                     file=path)
+    return error(f"not a valid CSV table: {text}", file=path)
 
 
 def load_schedule(path: str | os.PathLike) -> list[dict[str, Any]]:
@@ -93,7 +130,7 @@ def load_schedule(path: str | os.PathLike) -> list[dict[str, Any]]:
     try:
         df = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
-        raise ScenarioError(f"not a valid CSV table: {str(e).strip()}", file=path) from None
+        raise _csv_error(e, path, ScenarioError) from None
     missing = [c for c in ("kol_id", "week", "posts") if c not in df.columns]
     if missing:
         raise ScenarioError(f"missing column(s) {', '.join(missing)}; a schedule needs kol_id, week, posts",
@@ -126,10 +163,7 @@ def load_scenario(path: str | os.PathLike) -> Scenario:
     path = str(path)
     text = _decode(_read_bytes(path, "scenario file", MAX_SCENARIO_BYTES, ScenarioError), path,
                    "scenario file", ScenarioError)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ScenarioError(f"not valid TOML: {e}", file=path) from None
+    data = _parse_toml(text, path)
     base = Path(path).parent
     pool = schedule = None
     plan = data.get("plan")
@@ -137,14 +171,77 @@ def load_scenario(path: str | os.PathLike) -> Scenario:
         if isinstance(plan, dict):
             for key in ("pool", "schedule"):
                 if key in plan and not isinstance(plan[key], str):
-                    raise ScenarioError(f"must be a file path (got {plan[key]!r})", where=f"[plan] {key}")
-            if isinstance(plan.get("pool"), str):
-                pool = load_pool(base / plan["pool"])
-            if isinstance(plan.get("schedule"), str):
-                schedule = load_schedule(base / plan["schedule"])
+                    raise ScenarioError(f"must be a file path (got {_show(plan[key])})", where=f"[plan] {key}")
+            for key, loader in (("pool", load_pool), ("schedule", load_schedule)):
+                if isinstance(plan.get(key), str):
+                    try:
+                        loaded = loader(base / plan[key])
+                    except InputError as e:  # say which scenario named the file
+                        raise type(e)(f"{e.message} (the file named by [plan] {key} in {path}; "
+                                      "paths are relative to the scenario file)",
+                                      file=e.file, where=e.where) from None
+                    if key == "pool":
+                        pool = loaded
+                    else:
+                        schedule = loaded
         return parse_scenario(data, pool=pool, schedule=schedule, source=path)
     except InputError as e:
         raise e.located(file=path) from None
+
+
+_TOML_AT = re.compile(r"^(?P<msg>.*?)\s*\(at (?:line (?P<line>\d+), column (?P<col>\d+)|end of document)\)$",
+                      re.S)
+_TOML_TWICE = re.compile(r"^Cannot declare \((?P<key>.*)\) twice$", re.S)
+
+
+def _check_key_depth(text: str, path: str) -> None:
+    """Refuse absurdly deep dotted keys before tomllib spends quadratic memory on them."""
+    for n, line in enumerate(text.split("\n"), 1):
+        stripped = line.lstrip()
+        if stripped.startswith("#"):
+            continue
+        head = stripped.split("]", 1)[0] if stripped.startswith("[") else \
+            stripped.split("=", 1)[0] if "=" in stripped else ""
+        if head.count(".") >= MAX_KEY_DEPTH:
+            raise ScenarioError(f"a key has more than {MAX_KEY_DEPTH} dotted parts "
+                                f"(the line reads: {_printable(stripped)})",
+                                file=path, where=f"line {n}")
+
+
+def _parse_toml(text: str, path: str) -> dict[str, Any]:
+    """``tomllib.loads`` with its errors in kolsim's words, naming the line."""
+    _check_key_depth(text, path)
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        m = _TOML_AT.match(str(e))
+        msg = m.group("msg") if m else str(e)
+        where, line = None, ""
+        if m and m.group("line"):
+            n = int(m.group("line"))
+            where = f"line {n}, column {m.group('col')}"
+            lines = text.split("\n")
+            line = lines[n - 1].strip() if 1 <= n <= len(lines) else ""
+        reads = f" (the line reads: {_printable(line)})" if line else ""
+        if msg == "Illegal character '\\n'" and (line.count('"') % 2 or line.count("'") % 2):
+            msg = "a string is not closed: add its closing quote on the same line"
+        twice = _TOML_TWICE.match(msg)
+        if msg == "Cannot overwrite a value" and "=" in line:
+            key = line.split("=", 1)[0].strip()
+            raise ScenarioError(f"key {key} is given twice; each key may appear only once in a table"
+                                f"{reads}", file=path, where=where) from None
+        if twice:
+            name = ".".join(re.findall(r"'((?:[^'\\]|\\.)*)'", twice.group("key"))) or twice.group("key")
+            raise ScenarioError(f"table [{_printable(name)}] is declared twice; merge the two "
+                                f"into one{reads}", file=path, where=where) from None
+        raise ScenarioError(f"not valid TOML: {_printable(msg, 200)}{reads}",
+                            file=path, where=where) from None
+    except RecursionError:
+        raise ScenarioError("not valid TOML for kolsim: arrays or tables nested too deeply",
+                            file=path) from None
+    except ValueError as e:  # tomllib lets int() refuse numbers of over 4300 digits
+        raise ScenarioError(f"not valid TOML for kolsim: {_printable(str(e), 120)}",
+                            file=path) from None
 
 
 # --------------------------------------------------------------------------- #
@@ -155,6 +252,12 @@ def check_output_dir(out: str | os.PathLike) -> Path:
     p = Path(out)
     if p.exists() and not p.is_dir():
         raise InputError("exists and is not a directory; give a directory for the outputs", file=str(out))
+    for parent in p.absolute().parents:  # a file where a directory must be
+        if parent.exists():
+            if not parent.is_dir():
+                raise InputError(f"cannot create the output directory: {parent} is a file, "
+                                 "not a directory; give a directory for the outputs", file=str(out))
+            break
     try:
         p.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(dir=p, prefix=".kolsim-probe-")

@@ -19,7 +19,7 @@ import pandas as pd
 from .defaults import (BANNED_CATEGORIES, CATEGORIES, DEAL_TYPES, FRAUD_PREVALENCE,
                        TIER_DEFAULTS, TIER_FOLLOWER_RANGE, TIERS, cost_curve)
 from .errors import PoolError
-from .scenario import MAX_MONEY, MAX_PEOPLE, Tier, Vetting
+from .scenario import MAX_MONEY, MAX_PEOPLE, Tier, Vetting, _printable
 
 __all__ = ["Pool", "VetReport", "REQUIRED_COLUMNS", "OPTIONAL_COLUMNS", "vet", "generate_pool"]
 
@@ -47,10 +47,19 @@ OPTIONAL_COLUMNS: dict[str, tuple[float, float, str]] = {
 TEXT_COLUMNS: tuple[str, ...] = ("segment", "deal_type")
 
 
+def _show(v) -> str:
+    """``repr(v)`` for a message, cut short (a cell may hold a whole paragraph)."""
+    try:
+        text = repr(v)
+    except (ValueError, RecursionError):  # an integer too long to print, and the like
+        text = f"<{type(v).__name__}>"
+    return _printable(text, 60)
+
+
 def _row_label(df: pd.DataFrame, i: int) -> str:
     kol = df["kol_id"].iloc[i] if "kol_id" in df.columns else None
     label = f"row {i + 1} (line {i + 2})"
-    return f"{label} (kol_id={kol})" if isinstance(kol, str) and kol else label
+    return f"{label} (kol_id={_printable(kol.strip(), 60)})" if isinstance(kol, str) and kol.strip() else label
 
 
 @dataclass(frozen=True, eq=False)
@@ -125,11 +134,16 @@ class Pool:
             if not s:
                 raise PoolError("kol_id is empty; every creator needs an id",
                                 file=source, where=_row_label(df, i))
+            if any(unicodedata.category(c) == "Cc" or c in "\u2028\u2029" for c in s):
+                raise PoolError(f"kol_id {_show(s)} holds a control character (a line break, tab, ...); "
+                                "ids may hold letters, digits, emoji and punctuation",
+                                file=source, where=_row_label(df, i))
             key = unicodedata.normalize("NFC", s)
             if key in seen:
                 twin = "" if df["kol_id"].iloc[seen[key]] == v else \
                     " (the same name in a different Unicode form)"
-                raise PoolError(f"duplicate kol_id {s!r}{twin}, first on row {seen[key] + 1}",
+                raise PoolError(f"duplicate kol_id {_show(s)}{twin}, first on row {seen[key] + 1} "
+                                f"(line {seen[key] + 2}); kol_id must be unique",
                                 file=source, where=_row_label(df, i))
             seen[key] = i
             ids.append(s)
@@ -140,7 +154,7 @@ class Pool:
         for i, v in enumerate(df["tier"]):
             s = "" if _blank(v) else str(v).strip().lower()
             if s not in TIERS:
-                raise PoolError(f"tier {v!r} is not allowed; allowed: {', '.join(TIERS)}",
+                raise PoolError(f"tier {_show(v)} is not allowed; allowed: {', '.join(TIERS)}",
                                 file=source, where=_row_label(df, i))
             tiers.append(s)
         out["tier"] = tiers
@@ -162,7 +176,7 @@ class Pool:
             for i, v in enumerate(df[col] if col in df.columns else [None] * len(df)):
                 s = None if _blank(v) or not str(v).strip() else str(v).strip().lower()
                 if col == "deal_type" and s is not None and s not in DEAL_TYPES:
-                    raise PoolError(f"deal_type {v!r} is not allowed; allowed: {', '.join(DEAL_TYPES)}",
+                    raise PoolError(f"deal_type {_show(v)} is not allowed; allowed: {', '.join(DEAL_TYPES)}",
                                     file=source, where=_row_label(df, i))
                 vals.append(s)
             out[col] = pd.Series(vals, dtype=object)
@@ -192,17 +206,20 @@ def _numeric(df: pd.DataFrame, col: str, lo: float, hi: float, source: str | Non
         if isinstance(v, bool):
             x = None
         elif isinstance(v, (int, float, np.integer, np.floating)):
-            x = float(v)
+            try:
+                x = float(v)
+            except OverflowError:  # an int beyond float range
+                x = float("inf")
         else:
             try:
                 x = float(str(v).strip().replace("_", "x"))
             except ValueError:
                 x = None
         if x is None or not np.isfinite(x):
-            raise PoolError(f"{col} must be a finite number from {lo:g} to {hi:g} (got {v!r})",
+            raise PoolError(f"{col} must be a finite number from {lo:g} to {hi:g} (got {_show(v)})",
                             file=source, where=_row_label(df, i))
         if not lo <= x <= hi or (col == "followers" and x < 1):
-            raise PoolError(f"{col} must be from {lo:g} to {hi:g} (got {v!r})",
+            raise PoolError(f"{col} must be from {lo:g} to {hi:g} (got {_show(v)})",
                             file=source, where=_row_label(df, i))
         values[i] = x
     return values
@@ -232,15 +249,15 @@ def vet(pool: Pool, tiers: Mapping[str, Tier], rules: Vetting | None = None) -> 
     --------
     >>> import pandas as pd
     >>> from kolsim.scenario import parse_scenario
-    >>> df = pd.DataFrame({"kol_id": ["a", "b"], "tier": ["micro", "micro"],
-    ...                    "category": ["beauty", "tobacco"], "followers": [30000, 30000],
-    ...                    "cost_per_post": [3000, 3000], "engagement_rate": [0.01, 0.05]})
+    >>> df = pd.DataFrame({"kol_id": ["a", "b"], "tier": ["top", "micro"],
+    ...                    "category": ["beauty", "tobacco"], "followers": [2_000_000, 30000],
+    ...                    "cost_per_post": [90000, 3000], "engagement_rate": [0.005, 0.05]})
     >>> from kolsim.defaults import TIER_DEFAULTS
     >>> from kolsim.scenario import Tier
     >>> tiers = {c: Tier(code=c, **TIER_DEFAULTS[c]) for c in TIER_DEFAULTS}
     >>> report = vet(Pool.from_frame(df), tiers)
     >>> list(report.excluded["reasons"])
-    ['engagement rate 1.00% is under 1.92%', 'category tobacco is banned']
+    ['engagement rate 0.50% is under 0.75%', 'category tobacco is banned']
     """
     rules = rules or Vetting()
     f = pool.frame

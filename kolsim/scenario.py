@@ -238,6 +238,33 @@ _TABLE_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
+def _printable(text: str, limit: int | None = 80) -> str:
+    """``text`` on one line, control characters escaped, cut to ``limit`` characters."""
+    out = "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
+    return out if limit is None or len(out) <= limit else out[:limit - 1] + "…"
+
+
+def _show(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` for a message: safe for huge integers, cut to ``limit`` characters."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**15:
+        try:
+            return f"{float(value):g}"
+        except OverflowError:  # beyond float range; str() may refuse it too
+            return f"{'-' if value < 0 else ''}about 10^{int(math.log10(abs(value)))}"
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):  # an integer too long to print, arrays nested too deep
+        text = f"<{_kind(value)}>"
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _bound(x: float) -> str:
+    """A bound for a message: whole numbers in full, others as ``%g``."""
+    if isinstance(x, int) or (float(x).is_integer() and abs(x) < 1e16):
+        return f"{int(x):_}" if abs(x) >= 10_000 else str(int(x))
+    return f"{x:g}"
+
+
 def _kind(value: Any) -> str:
     return {bool: "a boolean", str: "a string", int: "an integer", float: "a number",
             list: "an array", dict: "a table"}.get(type(value), type(value).__name__)
@@ -269,29 +296,33 @@ class _Table:
 
     def number(self, key: str, default: Any = ..., *, lo: float | None = None,
                hi: float | None = None, lo_open: bool = False, hi_open: bool = False,
-               integer: bool = False) -> Any:
-        """A number within [lo, hi] (open ends on request); ``...`` means required."""
+               integer: bool = False, note: str | None = None) -> Any:
+        """A number within [lo, hi] (open ends on request); ``...`` means required.
+
+        ``note`` says where the bounds come from, for the message.
+        """
         self.used.add(key)
         if key not in self.data:
             if default is ...:
-                raise self._fail(key, "is required")
+                raise self._missing(key)
             return default
         value = self.data[key]
-        lo_txt = f"{'>' if lo_open else '>='} {lo:g}" if lo is not None else ""
-        hi_txt = f"{'<' if hi_open else '<='} {hi:g}" if hi is not None else ""
+        fmt = _bound if integer else (lambda x: f"{x:g}")
+        lo_txt = f"{'>' if lo_open else '>='} {fmt(lo)}" if lo is not None else ""
+        hi_txt = f"{'<' if hi_open else '<='} {fmt(hi)}" if hi is not None else ""
         allowed = " and ".join(t for t in (lo_txt, hi_txt) if t)
         what = "a whole number" if integer else "a number"
-        expect = f"{what} {allowed}".strip()
+        expect = f"{what} {allowed}".strip() + (f" ({note})" if note else "")
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self._fail(key, f"must be {expect} (got {_kind(value)} {value!r})")
+            raise self._fail(key, f"must be {expect} (got {_kind(value)} {_show(value)})")
         if integer and not isinstance(value, int):
-            raise self._fail(key, f"must be {expect} (got {value!r})")
+            raise self._fail(key, f"must be {expect} (got {_show(value)})")
         if isinstance(value, float) and not math.isfinite(value):
-            raise self._fail(key, f"must be a finite number {allowed} (got {value!r})")
+            raise self._fail(key, f"must be a finite number {allowed} (got {_show(value)})")
         bad_lo = lo is not None and (value <= lo if lo_open else value < lo)
         bad_hi = hi is not None and (value >= hi if hi_open else value > hi)
         if bad_lo or bad_hi:
-            shown = f"{value:g}" if isinstance(value, float) or abs(value) >= 1e15 else str(value)
+            shown = f"{value:g}" if isinstance(value, float) else _show(value)
             raise self._fail(key, f"must be {expect} (got {shown})")
         return value
 
@@ -302,23 +333,23 @@ class _Table:
         self.used.add(key)
         if key not in self.data:
             if default is ...:
-                raise self._fail(key, "is required")
+                raise self._missing(key)
             return default
         value = self.data[key]
         if not isinstance(value, str):
-            raise self._fail(key, f"must be a string (got {_kind(value)} {value!r})")
+            raise self._fail(key, f"must be a string (got {_kind(value)} {_show(value)})")
         if not value.strip():
             raise self._fail(key, "must not be empty")
         if choices is not None and value not in choices:
             hint = _did_you_mean(value, choices)
-            raise self._fail(key, f"must be one of {', '.join(choices)} (got {value!r}){hint}")
+            raise self._fail(key, f"must be one of {', '.join(choices)} (got {_show(value)}){hint}")
         return value
 
     def boolean(self, key: str, default: bool) -> bool:
         self.used.add(key)
         value = self.data.get(key, default)
         if not isinstance(value, bool):
-            raise self._fail(key, f"must be true or false (got {_kind(value)} {value!r})")
+            raise self._fail(key, f"must be true or false (got {_kind(value)} {_show(value)})")
         return value
 
     def table(self, key: str, schema: str | None = None) -> "_Table | None":
@@ -328,21 +359,30 @@ class _Table:
         label = f"{self.label}.{key}" if self.label else key
         return _Table(self.data[key], label, schema or key)
 
+    def _unknown(self, key: str) -> ScenarioError:
+        known = _TABLE_KEYS.get(self.schema, ())
+        hint = _did_you_mean(key, known)
+        if not hint:
+            homes = [t for t, keys in _TABLE_KEYS.items() if key in keys and t != self.schema]
+            if homes:
+                hint = " It belongs in " + " or ".join(f"[{h}]" if h else "the top level" for h in homes) + "."
+        place = f"in [{self.label}]" if self.label else "at the top level"
+        allowed = ", ".join(known)
+        return ScenarioError(f"unknown key {_show(key)} {place}.{hint} Allowed: {allowed}",
+                             where=self._where(key if len(key) <= 60 else key[:59] + "…"))
+
+    def _missing(self, key: str) -> ScenarioError:
+        """A required key is absent: blame a misspelling of it when there is one."""
+        known = set(_TABLE_KEYS.get(self.schema, ()))
+        strays = [k for k in self.data if isinstance(k, str) and k not in known]
+        close = difflib.get_close_matches(key, strays, n=1, cutoff=0.6)
+        return self._unknown(close[0]) if close else self._fail(key, "is required")
+
     def finish(self) -> None:
         """Reject keys nobody read, suggesting the intended one."""
         for key in self.data:
-            if key in self.used:
-                continue
-            known = _TABLE_KEYS.get(self.schema, ())
-            hint = _did_you_mean(key, known)
-            if not hint:
-                homes = [t for t, keys in _TABLE_KEYS.items() if key in keys and t != self.schema]
-                if homes:
-                    hint = " It belongs in " + " or ".join(f"[{h}]" if h else "the top level" for h in homes) + "."
-            place = f"in [{self.label}]" if self.label else "at the top level"
-            allowed = ", ".join(known)
-            raise ScenarioError(f"unknown key {key!r} {place}.{hint} Allowed: {allowed}",
-                                where=self._where(key))
+            if key not in self.used:
+                raise self._unknown(key)
 
 
 def _did_you_mean(word: str, choices: tuple[str, ...] | list[str]) -> str:
@@ -354,7 +394,7 @@ def _parse_campaign(t: _Table) -> Campaign:
     category = t.string("category").strip().lower()
     if category in BANNED_CATEGORIES:
         raise ScenarioError(
-            f"category {category!r} may not be promoted by creators on RED (law, [S3]); "
+            f"category {_show(category)} may not be promoted by creators on RED (law, [S3]); "
             f"banned: {', '.join(sorted(BANNED_CATEGORIES))}", where="[campaign] category")
     camp = Campaign(
         name=t.string("name"),
@@ -386,7 +426,7 @@ def _parse_tiers(t: _Table | None) -> dict[str, Tier]:
         for code in t.data:
             if code not in TIERS:
                 hint = _did_you_mean(code, TIERS)
-                raise ScenarioError(f"unknown tier {code!r}; allowed: {', '.join(TIERS)}.{hint}",
+                raise ScenarioError(f"unknown tier {_show(code)}; allowed: {', '.join(TIERS)}.{hint}",
                                     where=f"[tiers.{code}]")
             sub = t.table(code, "tiers")
             assert sub is not None
@@ -417,8 +457,10 @@ def _parse_segments(t: _Table | None) -> tuple[dict[str, float], float | None]:
 
 def _parse_wave(t: _Table, index: int, horizon: int, tiers: dict[str, Tier]) -> Wave:
     name = t.string("name", f"wave {index + 1}")
-    start = t.number("start_day", lo=0, hi=horizon - 1, integer=True)
-    end = t.number("end_day", start, lo=start, hi=horizon - 1, integer=True)
+    last = f"day 0 is launch, day {horizon - 1} the last of horizon_days = {horizon}"
+    start = t.number("start_day", lo=0, hi=horizon - 1, integer=True, note=last)
+    end = t.number("end_day", start, lo=start, hi=horizon - 1, integer=True,
+                   note=f"from start_day = {start} to day {horizon - 1}, the last of horizon_days = {horizon}")
     deal = t.string("deal", "paid", choices=DEAL_TYPES)
     tt = t.table("tiers", "wave.tiers")
     if tt is None:
@@ -428,7 +470,7 @@ def _parse_wave(t: _Table, index: int, horizon: int, tiers: dict[str, Tier]) -> 
     for code in tt.data:
         if code not in tiers:
             hint = _did_you_mean(code, TIERS)
-            raise ScenarioError(f"unknown tier {code!r}; allowed: {', '.join(TIERS)}.{hint}",
+            raise ScenarioError(f"unknown tier {_show(code)}; allowed: {', '.join(TIERS)}.{hint}",
                                 where=f"[[waves]] #{index + 1} tiers")
         n = tt.number(code, lo=0, hi=100_000, integer=True)
         if n:
@@ -448,7 +490,7 @@ def _parse_wave(t: _Table, index: int, horizon: int, tiers: dict[str, Tier]) -> 
         post_probability=t.rate("post_probability", None),
     )
     if wave.category is not None and wave.category.lower() in BANNED_CATEGORIES:
-        raise ScenarioError(f"category {wave.category!r} may not be promoted by creators (law, [S3])",
+        raise ScenarioError(f"category {_show(wave.category)} may not be promoted by creators (law, [S3])",
                             where=f"[[waves]] #{index + 1} category")
     t.finish()
     return wave
@@ -460,12 +502,14 @@ def _parse_plan_items(rows: list[Any], label: str, horizon: int) -> tuple[PlanIt
     for i, row in enumerate(rows):
         t = _Table(row, f"{label} #{i + 1}", "plan.posts")
         kol = t.raw("kol_id")
-        if isinstance(kol, bool) or not isinstance(kol, (str, int)) or not str(kol).strip():
-            raise ScenarioError(f"must be a creator id from the pool (got {kol!r})",
+        if (isinstance(kol, bool) or not isinstance(kol, (str, int))
+                or (isinstance(kol, int) and abs(kol) >= 10**100) or not str(kol).strip()):
+            raise ScenarioError(f"must be a creator id from the pool (got {_show(kol)})",
                                 where=f"[{label}] #{i + 1} kol_id")
         items.append(PlanItem(
             kol_id=str(kol).strip(),
-            week=t.number("week", lo=1, hi=weeks, integer=True),
+            week=t.number("week", lo=1, hi=weeks, integer=True,
+                          note=f"horizon_days = {horizon} spans {weeks} week(s)"),
             posts=t.number("posts", 1, lo=1, hi=100, integer=True),
         ))
         t.finish()
@@ -497,13 +541,14 @@ def parse_scenario(data: Mapping[str, Any], *, pool: Any = None,
     top = _Table(dict(data), "", "")
     version = top.raw("schema_version")
     if version is None:
-        notices.append("no schema_version given; reading the file as schema_version = 1")
+        notices.append(f"{source + ': ' if source else ''}no schema_version given; "
+                       "reading the file as schema_version = 1")
         version = 1
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise ScenarioError(f"must be a whole number >= 1 (got {version!r})", where="schema_version")
+        raise ScenarioError(f"must be a whole number >= 1 (got {_show(version)})", where="schema_version")
     if version > SCHEMA_VERSION:
         raise ScenarioError(
-            f"is {version}, but this kolsim reads schema_version {SCHEMA_VERSION} at most; "
+            f"is {_show(version)}, but this kolsim reads schema_version {SCHEMA_VERSION} at most; "
             "upgrade kolsim to read this file", where="schema_version")
 
     ct = top.table("campaign")
@@ -562,13 +607,17 @@ def parse_scenario(data: Mapping[str, Any], *, pool: Any = None,
                                 where="[plan]")
         missing = sorted({it.kol_id for it in items} - set(pool.ids))
         if missing:
-            shown = ", ".join(repr(m) for m in missing[:5]) + (" …" if len(missing) > 5 else "")
-            raise ScenarioError(f"names creators that are not in the pool: {shown}",
+            shown = ", ".join(_show(m) for m in missing[:5]) + (" …" if len(missing) > 5 else "")
+            close = (difflib.get_close_matches(missing[0], pool.ids, n=1, cutoff=0.8)
+                     if len(pool.ids) <= 100_000 else [])
+            hint = f" Did you mean {_show(close[0])}?" if close else ""
+            named = f" {pool.source}" if getattr(pool, "source", None) else ""
+            raise ScenarioError(f"names creators that are not in the pool{named}: {shown}.{hint}",
                                 where=f"[{label}] kol_id")
         seen: set[tuple[str, int]] = set()
         for it in items:
             if (it.kol_id, it.week) in seen:
-                raise ScenarioError(f"lists creator {it.kol_id!r} in week {it.week} twice; "
+                raise ScenarioError(f"lists creator {_show(it.kol_id)} in week {it.week} twice; "
                                     "give one entry with the total posts", where=f"[{label}]")
             seen.add((it.kol_id, it.week))
         banned = sorted({pool.category_of(it.kol_id) for it in items} & BANNED_CATEGORIES)
@@ -612,7 +661,7 @@ def parse_scenario(data: Mapping[str, Any], *, pool: Any = None,
     for seg in sorted(used - set(segments)):
         if default_size is None:
             raise ScenarioError(
-                f"segment {seg!r} receives posts but has no size; add it to [audience.segments] "
+                f"segment {_show(seg)} receives posts but has no size; add it to [audience.segments] "
                 f"(people in the segment) or set [audience] default_size", where="[audience] segments")
         sizes[seg] = default_size
 
