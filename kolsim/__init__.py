@@ -9,6 +9,7 @@ from .io import load_pool, load_scenario  # noqa: E402
 from .engines.montecarlo import simulate  # noqa: E402
 from .analysis import Comparison, compare  # noqa: E402
 from .results import SimulationResult  # noqa: E402
+from .review import review  # noqa: E402
 
 __all__ = [
     "__version__",
@@ -17,4 +18,5 @@ __all__ = [
     "Pool", "load_pool", "generate_pool", "vet",
     "simulate", "SimulationResult",
     "compare", "Comparison",
+    "review",
 ]

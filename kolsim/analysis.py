@@ -44,7 +44,7 @@ class Comparison:
         """Paired differences of each scenario against the first, per key metric."""
         rows = []
         base = self.results[0]
-        metrics = list(KEY_METRICS) + (["profit"] if all(r.has_price for r in self.results) else [])
+        metrics = list(KEY_METRICS) + (["profit"] if all(r.has_margin for r in self.results) else [])
         for label, r in zip(self.labels[1:], self.results[1:]):
             for m in metrics:
                 d = describe(r.totals[m].astype(float) - base.totals[m].astype(float))

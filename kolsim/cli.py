@@ -109,6 +109,13 @@ def _notices(*objs) -> None:
             click.echo(f"note: {n}", err=True)
 
 
+def _scenario_notices(sc) -> None:
+    """The scenario's own notices, its pool's, and what a planner should know."""
+    _notices(sc, sc.plan.pool if sc.plan else None)
+    for n in kolsim.review(sc):
+        click.echo(f"note: {sc.source or sc.name}: {n}", err=True)
+
+
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=True))
 @_runs
@@ -118,7 +125,7 @@ def _notices(*objs) -> None:
 def simulate(scenario, runs, seed, workers, out):
     """Simulate SCENARIO by Monte Carlo and summarise the outcomes."""
     sc = kolsim.load_scenario(scenario)
-    _notices(sc, sc.plan.pool if sc.plan else None)
+    _scenario_notices(sc)
     if out:
         io.check_output_dir(out)
     result = kolsim.simulate(sc, runs=runs, rng=seed, workers=workers)
@@ -151,7 +158,7 @@ def compare(scenarios, runs, seed, workers, out):
     """Compare SCENARIOS on common random numbers (paired replications)."""
     loaded = [kolsim.load_scenario(s) for s in scenarios]
     for s in loaded:
-        _notices(s, s.plan.pool if s.plan else None)
+        _scenario_notices(s)
     if out:
         io.check_output_dir(out)
     comp = kolsim.compare(loaded, runs=runs, rng=seed, workers=workers)
@@ -195,7 +202,7 @@ def validate(files):
             click.echo(f"{f}: ok, a pool of {len(pool):,} creators")
         else:
             sc = kolsim.load_scenario(f)
-            _notices(sc, sc.plan.pool if sc.plan else None)
+            _scenario_notices(sc)
             n_waves = len(sc.waves)
             planned = len(sc.plan.items) if sc.plan else 0
             click.echo(f"{f}: ok, {sc.name!r}: {n_waves} wave(s), {planned} plan entries")

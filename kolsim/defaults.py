@@ -16,7 +16,12 @@ __all__ = [
     "BANNED_CATEGORIES",
     "CATEGORIES",
     "cost_curve",
+    "SPONSORED_SHARE",
 ]
+
+#: Sponsored notes may be at most this share of a creator's monthly notes [S3 #13]
+#: (E13 cites 30 %); the cap on any rolling 4 weeks is floor(share x monthly posts).
+SPONSORED_SHARE = 0.20
 
 #: Tier codes, smallest first.
 TIERS: tuple[str, ...] = ("koc", "micro", "mid", "top", "celebrity")

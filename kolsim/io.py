@@ -83,7 +83,10 @@ def load_pool(path: str | os.PathLike) -> Pool:
     """
     path = str(path)
     data = _read_bytes(path, "candidate pool", MAX_POOL_BYTES, PoolError)
-    if path.lower().endswith((".xlsx", ".xlsm", ".xls")):
+    if path.lower().endswith(".xls"):
+        raise PoolError("old-style .xls workbooks are not read; save the sheet as .xlsx or CSV",
+                        file=path)
+    if path.lower().endswith((".xlsx", ".xlsm")):
         try:
             df = pd.read_excel(_io.BytesIO(data), dtype=object)
         except Exception as e:  # openpyxl raises many types for a bad workbook

@@ -123,12 +123,24 @@ class SimulationResult:
 
     @property
     def has_price(self) -> bool:
+        """Revenue is reported when the campaign has a price."""
         return self.table.price is not None
+
+    @property
+    def has_margin(self) -> bool:
+        """Profit and ROI are reported when it has a price and a margin."""
+        return self.table.margin is not None and self.has_price
+
+    def _reported(self, metric: str) -> bool:
+        if metric == "revenue":
+            return self.has_price
+        if metric == "profit":
+            return self.has_margin
+        return True
 
     def to_frame(self) -> pd.DataFrame:
         """One row per replication, one column per total."""
-        df = pd.DataFrame({k: v for k, v in self.totals.items()
-                           if self.has_price or k not in ("revenue", "profit")})
+        df = pd.DataFrame({k: v for k, v in self.totals.items() if self._reported(k)})
         df.insert(0, "replication", np.arange(self.runs))
         return df
 
@@ -136,27 +148,27 @@ class SimulationResult:
         """One row per metric: kind, n, mean, se, 95 % interval and P10/P50/P90.
 
         Totals are means with t intervals; CPV, CPE, CPA and ROI are ratios of
-        means with delta-method intervals; delivery rate and the chance of
-        profit or of overspending the budget are proportions with Wilson
-        intervals.
+        means with delta-method intervals; the delivery rate is the mean share
+        of planned notes delivered per replication (notes of one gifted creator
+        are delivered together, so they are not independent trials); the
+        chances of profit and of overspending the budget are proportions of
+        independent replications with Wilson intervals.
         """
         rows: dict[str, dict] = {}
         for k, v in self.totals.items():
-            if k in ("revenue", "profit") and not self.has_price:
-                continue
-            rows[k] = describe(v)
+            if self._reported(k):
+                rows[k] = describe(v)
         for name, (num, den, _) in RATIOS.items():
-            if name == "roi" and not self.has_price:
+            if name == "roi" and not self.has_margin:
                 continue
             r = _ratio(self.totals[num], self.totals[den])
             if r is not None:
                 rows[name] = r
         n = self.runs
-        planned = self.table.n_posts
-        rows["delivery_rate"] = _rate(float(self.totals["posts_delivered"].sum()), planned * n, n)
+        rows["delivery_rate"] = describe(self.totals["posts_delivered"] / self.table.n_posts)
         budget = self.scenario.campaign.budget
         rows["p_over_budget"] = _rate(float((self.totals["spend"] > budget + 1e-9).sum()), n, n)
-        if self.has_price:
+        if self.has_margin:
             rows["p_profit"] = _rate(float((self.totals["profit"] > 0).sum()), n, n)
         df = pd.DataFrame.from_dict(rows, orient="index", columns=list(SUMMARY_COLUMNS))
         df.index.name = "metric"

@@ -167,7 +167,7 @@ class Simulation:
     """Monte Carlo settings.
 
     ``runs`` replications (the most, when ``target_half_width`` is set: then
-    the run stops at the first block of 256 replications after which the 95 %
+    the run stops at the first block of 1024 replications after which the 95 %
     interval of mean conversions is narrower than ``target_half_width`` times
     the mean).
     """
@@ -417,6 +417,7 @@ _TIER_BOUNDS: dict[str, dict[str, Any]] = {
     "reach": dict(lo=0, hi=100),
     "reach_sigma": dict(lo=0, hi=4),
     "monthly_posts": dict(lo=0, hi=1000),
+    "fake_share": dict(lo=0, hi=1, hi_open=True),  # fake followers never read: 1 would leave none
 }
 
 
@@ -551,6 +552,11 @@ def parse_scenario(data: Mapping[str, Any], *, pool: Any = None,
             f"is {_show(version)}, but this kolsim reads schema_version {SCHEMA_VERSION} at most; "
             "upgrade kolsim to read this file", where="schema_version")
 
+    # unknown top-level keys first: a misspelt table would otherwise surface as
+    # a confusing error about what it should have held
+    top.used.update(_TABLE_KEYS[""])
+    top.finish()
+
     ct = top.table("campaign")
     if ct is None:
         raise ScenarioError("missing required table [campaign] (name, category, budget, horizon_days)")
@@ -629,12 +635,18 @@ def parse_scenario(data: Mapping[str, Any], *, pool: Any = None,
 
     if not waves and plan is None:
         raise ScenarioError("has no posts: add at least one [[waves]] table or a [plan]")
+    for i, w in enumerate(waves):
+        if w.commission > 0 and campaign.price is None:
+            raise ScenarioError(f"is {w.commission:g}, a share of revenue, but [campaign] has no price; "
+                                "give [campaign] price so commissions can be paid",
+                                where=f"[[waves]] #{i + 1} commission")
 
     st = top.table("simulation")
     sim = Simulation()
     if st is not None:
         sim = Simulation(
-            runs=st.number("runs", sim.runs, lo=1, hi=MAX_RUNS, integer=True),
+            # a standard error needs two replications
+            runs=st.number("runs", sim.runs, lo=2, hi=MAX_RUNS, integer=True),
             seed=st.number("seed", sim.seed, lo=0, hi=2**63 - 1, integer=True),
             target_half_width=st.number("target_half_width", None, lo=0, hi=1, lo_open=True,
                                         hi_open=True),

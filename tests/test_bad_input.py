@@ -119,9 +119,12 @@ SCENARIO_CASES = [
                              "It belongs in [simulation]")),
     Bad("missing_campaign.toml", ("missing required table [campaign]", "name, category, budget, horizon_days")),
     Bad("schema_future.toml", ("schema_version:", "is 99", "reads schema_version 1 at most", "upgrade kolsim")),
-    Bad("runs_zero.toml", ("[simulation] runs:", "must be a whole number >= 1 and <= 10_000_000", "(got 0)")),
-    Bad("runs_negative.toml", ("[simulation] runs:", "must be a whole number >= 1", "(got -3)")),
-    Bad("runs_fraction.toml", ("[simulation] runs:", "must be a whole number >= 1", "(got 2.5)")),
+    Bad("runs_zero.toml", ("[simulation] runs:", "must be a whole number >= 2 and <= 10_000_000", "(got 0)")),
+    Bad("runs_negative.toml", ("[simulation] runs:", "must be a whole number >= 2", "(got -3)")),
+    Bad("runs_one.toml", ("[simulation] runs:", "must be a whole number >= 2", "(got 1)")),
+    Bad("fake_share_one.toml", ("[tiers.micro] fake_share:", "must be a number >= 0 and < 1", "(got 1)")),
+    Bad("affiliate_without_price.toml", ("[[waves]] #1 commission:", "is 0.15", "[campaign] has no price")),
+    Bad("runs_fraction.toml", ("[simulation] runs:", "must be a whole number >= 2", "(got 2.5)")),
     Bad("horizon_zero.toml", ("[campaign] horizon_days:", "must be a whole number >= 1 and <= 3650", "(got 0)")),
     Bad("seed_negative.toml", ("[simulation] seed:", "must be a whole number >= 0 and <= 9_223_372_036_854_775_807",
                                "(got -1)")),
@@ -169,6 +172,7 @@ POOL_CASES = [
                                     "control character")),
     Bad("pool_ragged_row.csv", ("row 1 (line 2)", "has 8 cells but the header has 7 columns", "double quotes")),
     Bad("pool_ragged_row_later.csv", ("line 4", "has 8 cells but the header has 7 columns")),
+    Bad("pool_old_excel.xls", ("old-style .xls workbooks are not read", "save the sheet as .xlsx or CSV")),
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,7 @@ from .conftest import SCENARIOS
 def test_shipped_scenario_validates_and_simulates(path):
     s = kolsim.load_scenario(path)
     assert s.notices == ()  # shipped files are complete: no fallbacks taken
+    assert kolsim.review(s) == ()  # and their plans pass vetting and the cadence rule
     r = kolsim.simulate(s, runs=256, rng=1)
     summary = r.summary()
     assert np.isfinite(summary[["n", "mean", "se", "ci_low", "ci_high"]].to_numpy(float)).all()
@@ -166,3 +168,36 @@ def test_excel_pool_reads_like_its_csv(tmp_path):
     pd.testing.assert_frame_equal(pool.frame[cols], csv.frame[cols], check_dtype=False)
     assert list(pool.frame["notes"].unique()) == ["from a marketplace export"]
     assert any("notes" in n for n in pool.notices)
+
+
+def test_review_flags_vetting_failures_and_cadence_breaches(tmp_path):
+    """Planned creators that fail vetting, and notes above the platform's 20 % rule, are named."""
+    text = open("scenarios/skincare_pool_plan.toml", encoding="utf-8").read()
+    # xhs_0018 fails the engagement floor; xhs_0242 posts 4 notes a month (cap 0);
+    # three notes in one month by a mid creator with a cap of 3 is fine, four is not
+    text = text.replace('pool = "pools/synthetic_300.csv"',
+                        f'pool = "{(Path("scenarios/pools/synthetic_300.csv")).resolve()}"')
+    text += """
+[[plan.posts]]
+kol_id = "xhs_0018"
+week = 6
+posts = 1
+
+[[plan.posts]]
+kol_id = "xhs_0242"
+week = 6
+posts = 1
+"""
+    (tmp_path / "s.toml").write_text(text, encoding="utf-8")
+    notes = kolsim.review(kolsim.load_scenario(tmp_path / "s.toml"))
+    assert any(n.startswith("planned creator xhs_0018 (koc) fails vetting: engagement rate") for n in notes)
+    assert any("creator xhs_0242 posts up to 1 sponsored notes in 28 days" in n and "= 0 [S3]" in n
+               for n in notes)
+    assert len(notes) == 2
+    waves = kolsim.parse_scenario({
+        "campaign": {"name": "x", "category": "beauty", "budget": 1e5, "horizon_days": 60},
+        "audience": {"segments": {"beauty": 1e6}},
+        "waves": [{"start_day": 0, "end_day": 27, "tiers": {"mid": 2}, "posts_per_creator": 4}]})
+    (note,) = kolsim.review(waves)
+    assert note == ("wave 'wave 1': mid creators post up to 4 sponsored notes in 28 days; "
+                    "the platform allows floor(0.2 x 15 monthly notes) = 3 [S3]")
