@@ -10,6 +10,7 @@ from .engines.montecarlo import simulate  # noqa: E402
 from .analysis import Comparison, compare  # noqa: E402
 from .results import SimulationResult  # noqa: E402
 from .review import review  # noqa: E402
+from .optimize import InfeasibleError, OptimizationResult, optimize  # noqa: E402
 
 __all__ = [
     "__version__",
@@ -19,4 +20,5 @@ __all__ = [
     "simulate", "SimulationResult",
     "compare", "Comparison",
     "review",
+    "optimize", "OptimizationResult", "InfeasibleError",
 ]

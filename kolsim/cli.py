@@ -21,6 +21,7 @@ from .defaults import TIER_DEFAULTS, TIERS
 from .errors import InputError, KolsimError
 
 EXIT_INPUT = 2
+EXIT_INFEASIBLE = 3
 EXIT_INTERNAL = 1
 
 
@@ -189,6 +190,83 @@ def compare(scenarios, runs, seed, workers, out):
         }
         written = io.write_outputs(out, files)
         click.echo(f"\nwrote {', '.join(f.name for f in written)} to {out}")
+
+
+@main.command()
+@click.argument("scenario", type=click.Path())
+@click.option("--candidates", "candidates", type=click.Path(), required=True,
+              help="Candidate pool (CSV or .xlsx), one row per creator.")
+@click.option("--objective", type=click.Choice(["conversions", "reach", "interactions", "profit"]),
+              default=None, help="What to maximise (default: the scenario's [optimize] objective).")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Seconds (default: the scenario's, 60).")
+@click.option("--gap", type=click.FloatRange(min=0, max=1, max_open=True), default=None,
+              help="Relative gap at which a plan counts as optimal (default 0.0001).")
+@click.option("--backend", type=click.Choice(["highs", "pulp"]), default="highs", show_default=True)
+@click.option("--solver", default=None, help="With --backend pulp: any solver PuLP knows (CBC by default).")
+@click.option("--export", type=click.Path(dir_okay=False), default=None,
+              help="Also write the model as .lp or .mps.")
+@click.option("--simulate", "sim_runs", type=click.IntRange(min=0), default=2000, show_default=True,
+              help="Monte Carlo replications to check the plan's expected value (0: skip).")
+@_out
+def optimize(scenario, candidates, objective, time_limit, gap, backend, solver, export, sim_runs, out):
+    """Choose creators and their weekly notes from a candidate pool by integer programming."""
+    sc = kolsim.load_scenario(scenario)
+    _notices(sc)
+    pool = kolsim.load_pool(candidates)
+    _notices(pool)
+    if export and not str(export).lower().endswith((".lp", ".mps")):
+        raise InputError("must end in .lp or .mps", where="--export")
+    if export:
+        _check_out_file(export)
+    if out:
+        io.check_output_dir(out)
+    r = kolsim.optimize(sc, pool, objective=objective, time_limit=time_limit, gap=gap, backend=backend,
+                        solver=solver, export=export, simulate_runs=sim_runs)
+    summary = r.summary()
+    click.echo(_optimize_report(sc, r))
+    if out:
+        files = {"plan.csv": r.to_frame(), "summary.json": summary,
+                 "excluded.csv": r.problem.excluded}
+        written = io.write_outputs(out, files)
+        click.echo(f"wrote {', '.join(f.name for f in written)} to {out}")
+    if r.status in ("infeasible", "no_solution"):
+        raise click.exceptions.Exit(EXIT_INFEASIBLE)
+
+
+def _optimize_report(sc, r) -> str:
+    p = r.problem
+    lines = [f"{sc.name}: {r.candidates:,} candidates ({len(p.excluded):,} excluded before solving), "
+             f"objective {p.objective}, {r.backend} ({r.solver})",
+             f"status: {r.status}"]
+    if r.objective is None:
+        lines.append(r.explanation)
+        return "\n".join(lines)
+    unit = {"conversions": "expected conversions (campaign)", "reach": "expected unique readers",
+            "interactions": "expected interactions", "profit": "expected profit (RMB)"}[p.objective]
+    lines.append(f"objective: {_fmt(r.objective)} {unit}; bound {_fmt(r.bound) if r.bound else '–'}; "
+                 f"gap {r.gap:.4%}" if r.gap is not None else f"objective: {_fmt(r.objective)} {unit}")
+    lines.append(f"saturation approximation error: at most {r.approximation_error:.3%}")
+    lines.append(f"spend: ¥{r.spend:,.0f} of ¥{p.budget:,.0f}; build {r.build_seconds:.2f} s, "
+                 f"solve {r.solve_seconds:.2f} s")
+    plan = r.plan
+    for col, title in (("tier", "by tier"), ("category", "by category"), ("week", "by week")):
+        g = plan.groupby(col).agg(creators=("kol_id", "nunique"), notes=("posts", "sum"), cost=("cost", "sum"))
+        lines.append(f"{title}: " + "; ".join(f"{k}: {int(v.creators)} creators, {int(v.notes)} notes, "
+                                               f"¥{v.cost:,.0f}" for k, v in g.iterrows()))
+    if r.binding:
+        lines.append("binding: " + "; ".join(r.binding))
+    if r.marginal_budget:
+        mb = r.marginal_budget
+        lines.append(f"¥{mb['extra_budget']:,.0f} more budget would add {_fmt(mb['gain'])} "
+                     f"({mb['status']})")
+    if r.simulated:
+        sm = r.simulated
+        lines.append(f"simulated ({sm['runs']:,} runs): {_fmt(sm['simulated_mean'])} ± "
+                     f"{_fmt(1.96 * sm['standard_error'])} vs the optimizer's {_fmt(sm['optimizer_expectation'])} "
+                     f"(difference {sm['relative_difference']:+.2%}); word of mouth adds "
+                     f"{_fmt(sm['word_of_mouth_conversions'])} conversions")
+    return "\n".join(lines)
 
 
 @main.command()

@@ -232,21 +232,21 @@ def build_post_table(scenario: Scenario) -> PostTable:
         by_creator: dict[str, list] = {}
         for it in scenario.plan.items:
             by_creator.setdefault(it.kol_id, []).append(it)
-        for kol, items in by_creator.items():
-            row = pool.row(kol)
-            par = creator_parameters(row, scenario.tiers[row["tier"]], pool.source)
-            tier = scenario.tiers[row["tier"]]
+        rows = pool.positions(by_creator)
+        frame = pool.frame.iloc[rows]
+        par = creator_table(frame, scenario.tiers, pool.source)
+        for i, (kol, items) in enumerate(by_creator.items()):
+            tier = scenario.tiers[frame["tier"].iat[i]]
             days = []
             for it in sorted(items, key=lambda it: it.week):
                 start = 7 * (it.week - 1)
                 days.extend(_spread(start, min(7, h - start), it.posts))
-            deal = par["deal"]
-            add(days, seg=seg_index[pool.segment_of(kol)], reads=par["reads"], tier=tier,
-                ir=par["interaction_rate"], ctr=par["ctr"], cvr=par["cvr"], comm=0.0,
-                cost=par["cost_per_post"], upfront=_upfront(deal),
-                per_creator_delivery=deal in ("gifted", "affiliate"), p=par["p_post"],
+            add(days, seg=seg_index[pool.segment_of(kol)], reads=par["reads"][i], tier=tier,
+                ir=par["interaction_rate"][i], ctr=par["ctr"][i], cvr=par["cvr"][i], comm=0.0,
+                cost=par["cost_per_post"][i], upfront=par["upfront"][i],
+                per_creator_delivery=bool(par["per_creator_delivery"][i]), p=par["p_post"][i],
                 creator=kol, wave="plan")
-            fixed += par["hiring_fee"]
+            fixed += par["hiring_fee"][i]
 
     f = lambda k, t=float: np.asarray(cols[k], dtype=t)
     return PostTable(
@@ -267,47 +267,76 @@ def _upfront(deal: str) -> float:
     return {"paid": UPFRONT_SHARE, "ambassador": UPFRONT_SHARE, "gifted": 1.0, "affiliate": 0.0}[deal]
 
 
-def creator_parameters(row: Mapping, tier, source: str | None = None) -> dict:
-    """Per-note model parameters of one pool creator, with tier fallbacks.
+def creator_table(frame, tiers, source: str | None = None) -> dict[str, np.ndarray]:
+    """Per-note model parameters of every creator in a pool frame, with tier fallbacks.
 
-    The planner's own numbers win: ``reads_per_note`` replaces
-    F (1 - phi) reach; ``engagement_rate`` (interactions per follower) sets the
-    interactions per read; ``expected_conversions`` sets the conversion rate per
-    click so that reads x ctr x cvr equals it.
+    Vectorised over rows (pools of 50,000 creators are compiled at once).  The
+    planner's own numbers win: ``reads_per_note`` replaces
+    F (1 - phi_k) reach_t / (1 - phi_t); ``engagement_rate`` (interactions per
+    follower) sets the interactions per read; ``expected_conversions`` sets the
+    conversion rate per click so that reads x ctr x cvr equals it.
+
+    Returns arrays (one entry per row): reads, interaction_rate, ctr, cvr,
+    p_post, hiring_fee, cost_per_post, monthly_posts, upfront (share of the
+    price paid whatever happens), per_creator_delivery (bool), deal.
+
+    Raises
+    ------
+    PoolError
+        At the first row whose own numbers contradict each other.
     """
-    def opt(key, fallback):
-        v = row.get(key)
-        return fallback if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
+    tier_codes = frame["tier"].to_numpy(object)
 
-    kol = row["kol_id"]
-    where = f"kol_id={kol}"
-    fake = opt("fake_share", tier.fake_share)
-    reads = opt("reads_per_note", tier.expected_reads(row["followers"], fake))
-    ir = opt("interaction_rate", tier.interaction_rate)
-    er = opt("engagement_rate", None)
-    if er is not None and math.isnan(opt("interaction_rate", math.nan)):
-        ir = er * row["followers"] / reads if reads > 0 else 0.0
-        if ir > 1:
-            raise PoolError(
-                f"engagement_rate {er:g} with {row['followers']:,.0f} followers implies "
-                f"{ir:.2f} interactions per read (expected reads {reads:,.0f}); "
-                "give reads_per_note or interaction_rate too", file=source, where=where)
-    ctr = opt("ctr", tier.ctr)
-    cvr = opt("cvr", tier.cvr)
-    conv = opt("expected_conversions", None)
-    if conv is not None:
-        clicks = reads * ctr
-        if conv > clicks:
-            raise PoolError(
-                f"expected_conversions {conv:g} exceeds the note's expected clicks {clicks:,.1f} "
-                f"(reads {reads:,.0f} x ctr {ctr:g}); give reads_per_note or ctr consistent with it",
-                file=source, where=where)
-        cvr = conv / clicks if clicks > 0 else 0.0
-    deal = row.get("deal_type") or "paid"
-    p_default = tier.p_post_paid if deal in ("paid", "ambassador") else tier.p_post_gifted
-    return dict(reads=reads, interaction_rate=ir, ctr=ctr, cvr=cvr, deal=deal,
-                p_post=opt("post_probability", p_default), hiring_fee=opt("hiring_fee", 0.0),
-                cost_per_post=float(row["cost_per_post"]))
+    def tier_attr(name):
+        return np.array([getattr(tiers[t], name) for t in tier_codes], dtype=float)
+
+    def col(name, fallback):
+        v = frame[name].to_numpy(float)
+        return np.where(np.isnan(v), fallback, v)
+
+    followers = frame["followers"].to_numpy(float)
+    phi_t = tier_attr("fake_share")
+    fake = col("fake_share", phi_t)
+    reads = col("reads_per_note", followers * (1 - fake) * tier_attr("reach") / (1 - phi_t))
+    ir = col("interaction_rate", tier_attr("interaction_rate"))
+    er = frame["engagement_rate"].to_numpy(float)
+    use_er = ~np.isnan(er) & np.isnan(frame["interaction_rate"].to_numpy(float))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ir_er = np.where(reads > 0, er * followers / reads, 0.0)
+    ir = np.where(use_er, ir_er, ir)
+    bad = np.flatnonzero(use_er & (ir > 1))
+    ids = frame["kol_id"].to_numpy(object)
+    if bad.size:
+        i = bad[0]
+        raise PoolError(
+            f"engagement_rate {er[i]:g} with {followers[i]:,.0f} followers implies "
+            f"{ir[i]:.2f} interactions per read (expected reads {reads[i]:,.0f}); "
+            "give reads_per_note or interaction_rate too", file=source, where=f"kol_id={ids[i]}")
+    ctr = col("ctr", tier_attr("ctr"))
+    cvr = col("cvr", tier_attr("cvr"))
+    conv = frame["expected_conversions"].to_numpy(float)
+    clicks = reads * ctr
+    given = ~np.isnan(conv)
+    bad = np.flatnonzero(given & (conv > clicks))
+    if bad.size:
+        i = bad[0]
+        raise PoolError(
+            f"expected_conversions {conv[i]:g} exceeds the note's expected clicks {clicks[i]:,.1f} "
+            f"(reads {reads[i]:,.0f} x ctr {ctr[i]:g}); give reads_per_note or ctr consistent with it",
+            file=source, where=f"kol_id={ids[i]}")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cvr = np.where(given, np.where(clicks > 0, conv / clicks, 0.0), cvr)
+    deal = frame["deal_type"].fillna("paid").to_numpy(object)
+    paid_like = np.isin(deal, ("paid", "ambassador"))
+    p_default = np.where(paid_like, tier_attr("p_post_paid"), tier_attr("p_post_gifted"))
+    return dict(
+        reads=reads, interaction_rate=ir, ctr=ctr, cvr=cvr, deal=deal,
+        p_post=col("post_probability", p_default), hiring_fee=col("hiring_fee", 0.0),
+        cost_per_post=frame["cost_per_post"].to_numpy(float),
+        monthly_posts=col("monthly_posts", tier_attr("monthly_posts")),
+        upfront=np.array([_upfront(d) for d in deal]),
+        per_creator_delivery=~paid_like,
+    )
 
 
 # --------------------------------------------------------------------------- #

@@ -92,6 +92,10 @@ class Pool:
     def ids(self) -> list[str]:
         return list(self.frame["kol_id"])
 
+    def positions(self, kol_ids) -> list[int]:
+        """Row positions of the given creators."""
+        return [self._index[k] for k in kol_ids]
+
     def row(self, kol_id: str) -> pd.Series:
         return self.frame.iloc[self._index[kol_id]]
 

@@ -196,6 +196,57 @@ class Vetting:
 
 
 @dataclass(frozen=True, slots=True)
+class TierRule:
+    """Tier mix for the optimizer: hired creators and spend share of one tier,
+    and the weeks (1-based) in which it may post (its seeding wave)."""
+
+    min_creators: int = 0
+    max_creators: int | None = None
+    min_share: float = 0.0
+    max_share: float = 1.0
+    weeks: tuple[int, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ShareBounds:
+    """Bounds on one category's share of total spend."""
+
+    min: float = 0.0
+    max: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class WeekBudget:
+    """At most ``max`` RMB of note prices in the given weeks (a wave's budget)."""
+
+    weeks: tuple[int, ...]
+    max: float
+
+
+OBJECTIVES: tuple[str, ...] = ("conversions", "reach", "interactions", "profit")
+
+
+@dataclass(frozen=True, slots=True)
+class Optimize:
+    """The planner's policy for ``kolsim optimize`` (``docs/optimizer.md``)."""
+
+    weeks: int
+    objective: str = "conversions"
+    saturation: bool = True
+    saturation_tolerance: float = 0.001
+    max_posts_per_week: int | None = None
+    sponsored_share: float = 0.20
+    min_posts_if_hired: int = 1
+    must_include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    time_limit: float = 60.0
+    gap: float = 1e-4
+    category_share: Mapping[str, ShareBounds] = field(default_factory=dict)
+    tiers: Mapping[str, TierRule] = field(default_factory=dict)
+    budget_by_weeks: tuple[WeekBudget, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Scenario:
     """A whole, validated scenario."""
 
@@ -208,6 +259,8 @@ class Scenario:
     plan: Plan | None = None
     simulation: Simulation = field(default_factory=Simulation)
     vetting: Vetting = field(default_factory=Vetting)
+    optimize: Optimize | None = None
+    default_segment_size: float | None = None
     schema_version: int = SCHEMA_VERSION
     source: str | None = None
     notices: tuple[str, ...] = ()
@@ -222,7 +275,13 @@ class Scenario:
 # --------------------------------------------------------------------------- #
 _TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "": ("schema_version", "campaign", "tiers", "audience", "decay", "word_of_mouth",
-         "waves", "plan", "simulation", "vetting"),
+         "waves", "plan", "simulation", "vetting", "optimize"),
+    "optimize": ("weeks", "objective", "saturation", "saturation_tolerance", "max_posts_per_week",
+                 "sponsored_share", "min_posts_if_hired", "must_include", "exclude", "time_limit",
+                 "gap", "category_share", "tiers", "budget_by_weeks"),
+    "optimize.tiers": ("min_creators", "max_creators", "min_share", "max_share", "weeks"),
+    "optimize.category_share": ("min", "max"),
+    "optimize.budget_by_weeks": ("weeks", "max"),
     "campaign": ("name", "category", "budget", "horizon_days", "price", "margin"),
     "audience": ("segments", "default_size"),
     "decay": tuple(f.name for f in fields(Decay)),
@@ -517,6 +576,94 @@ def _parse_plan_items(rows: list[Any], label: str, horizon: int) -> tuple[PlanIt
     return tuple(items)
 
 
+def _weeks_list(t: _Table, key: str, n_weeks: int, default=None) -> tuple[int, ...] | None:
+    t.used.add(key)
+    if key not in t.data:
+        return default
+    v = t.data[key]
+    if (not isinstance(v, list) or not v
+            or not all(isinstance(w, int) and not isinstance(w, bool) and 1 <= w <= n_weeks for w in v)):
+        raise ScenarioError(f"must be a non-empty array of week numbers from 1 to {n_weeks} "
+                            f"(got {_show(v)})", where=t._where(key))
+    return tuple(sorted(set(v)))
+
+
+def _id_list(t: _Table, key: str) -> tuple[str, ...]:
+    t.used.add(key)
+    v = t.data.get(key, [])
+    if not isinstance(v, list) or not all(isinstance(x, str) and x.strip() for x in v):
+        raise ScenarioError(f"must be an array of creator ids (got {_show(v)})", where=t._where(key))
+    return tuple(x.strip() for x in v)
+
+
+def _parse_optimize(t: _Table, campaign: Campaign) -> Optimize:
+    max_weeks = (campaign.horizon_days + 6) // 7
+    weeks = t.number("weeks", min(8, max_weeks), lo=1, hi=max_weeks, integer=True)
+    objective = t.string("objective", "conversions", choices=OBJECTIVES)
+    if objective == "profit" and (campaign.price is None or campaign.margin is None):
+        raise ScenarioError("is 'profit', which needs [campaign] price and margin",
+                            where="[optimize] objective")
+    cats: dict[str, ShareBounds] = {}
+    ct = t.table("category_share", "optimize.category_share_table")
+    if ct is not None:
+        for cat in ct.data:
+            sub = ct.table(cat, "optimize.category_share")
+            assert sub is not None
+            lo = sub.rate("min", 0.0)
+            hi = sub.number("max", 1.0, lo=lo, hi=1)
+            sub.finish()
+            cats[str(cat).strip().lower()] = ShareBounds(min=float(lo), max=float(hi))
+    rules: dict[str, TierRule] = {}
+    tt = t.table("tiers", "optimize.tiers_table")
+    if tt is not None:
+        for code in tt.data:
+            if code not in TIERS:
+                hint = _did_you_mean(code, TIERS)
+                raise ScenarioError(f"unknown tier {_show(code)}; allowed: {', '.join(TIERS)}.{hint}",
+                                    where=f"[optimize.tiers.{code}]")
+            sub = tt.table(code, "optimize.tiers")
+            assert sub is not None
+            lo = sub.number("min_creators", 0, lo=0, hi=1_000_000, integer=True)
+            hi = sub.number("max_creators", None, lo=lo, hi=1_000_000, integer=True)
+            smin = sub.rate("min_share", 0.0)
+            smax = sub.number("max_share", 1.0, lo=smin, hi=1)
+            rules[code] = TierRule(min_creators=lo, max_creators=hi, min_share=float(smin),
+                                   max_share=float(smax), weeks=_weeks_list(sub, "weeks", weeks))
+            sub.finish()
+    wb_raw = t.raw("budget_by_weeks", [])
+    if not isinstance(wb_raw, list):
+        raise ScenarioError("must be an array of tables: write each as [[optimize.budget_by_weeks]]",
+                            where="[optimize] budget_by_weeks")
+    wbs = []
+    for i, row in enumerate(wb_raw):
+        sub = _Table(row, f"optimize.budget_by_weeks #{i + 1}", "optimize.budget_by_weeks")
+        wks = _weeks_list(sub, "weeks", weeks)
+        if wks is None:
+            raise ScenarioError("is required", where=f"[optimize.budget_by_weeks #{i + 1}] weeks")
+        wbs.append(WeekBudget(weeks=wks, max=float(sub.number("max", lo=0, hi=MAX_MONEY))))
+        sub.finish()
+    opt = Optimize(
+        weeks=weeks, objective=objective,
+        saturation=t.boolean("saturation", True),
+        saturation_tolerance=float(t.number("saturation_tolerance", 0.001, lo=1e-6, hi=0.1)),
+        max_posts_per_week=t.number("max_posts_per_week", None, lo=0, hi=1_000_000, integer=True),
+        sponsored_share=float(t.number("sponsored_share", 0.20, lo=0, hi=1)),
+        min_posts_if_hired=t.number("min_posts_if_hired", 1, lo=1, hi=1000, integer=True),
+        must_include=_id_list(t, "must_include"), exclude=_id_list(t, "exclude"),
+        time_limit=float(t.number("time_limit", 60.0, lo=0, hi=86_400, lo_open=True)),
+        gap=float(t.number("gap", 1e-4, lo=0, hi=1)),
+        category_share=cats, tiers=rules, budget_by_weeks=tuple(wbs))
+    both = sorted(set(opt.must_include) & set(opt.exclude))
+    if both:
+        raise ScenarioError(f"lists {both[0]!r} in both must_include and exclude", where="[optimize]")
+    low = sum(b.min for b in cats.values())
+    if low > 1 + 1e-12:
+        raise ScenarioError(f"minimum shares add up to {low:.0%}, more than all of the spend",
+                            where="[optimize.category_share]")
+    t.finish()
+    return opt
+
+
 def parse_scenario(data: Mapping[str, Any], *, pool: Any = None,
                    schedule: list[Mapping[str, Any]] | None = None,
                    source: str | None = None) -> Scenario:
@@ -633,8 +780,12 @@ def parse_scenario(data: Mapping[str, Any], *, pool: Any = None,
         plan = Plan(pool=pool, items=items)
         pt.finish()
 
-    if not waves and plan is None:
-        raise ScenarioError("has no posts: add at least one [[waves]] table or a [plan]")
+    ot = top.table("optimize")
+    optimize = _parse_optimize(ot, campaign) if ot is not None else None
+
+    if not waves and plan is None and optimize is None:
+        raise ScenarioError("has no posts: add at least one [[waves]] table or a [plan] "
+                            "(or an [optimize] table, to choose them)")
     for i, w in enumerate(waves):
         if w.commission > 0 and campaign.price is None:
             raise ScenarioError(f"is {w.commission:g}, a share of revenue, but [campaign] has no price; "
@@ -680,5 +831,6 @@ def parse_scenario(data: Mapping[str, Any], *, pool: Any = None,
     top.finish()
     return Scenario(
         campaign=campaign, tiers=tiers, segments=sizes, decay=decay, word_of_mouth=wom,
-        waves=waves, plan=plan, simulation=sim, vetting=vet, schema_version=version,
+        waves=waves, plan=plan, simulation=sim, vetting=vet, optimize=optimize,
+        default_segment_size=default_size, schema_version=version,
         source=source, notices=tuple(notices))

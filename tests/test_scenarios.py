@@ -20,14 +20,22 @@ from .conftest import SCENARIOS
 def test_shipped_scenario_validates_and_simulates(path):
     s = kolsim.load_scenario(path)
     assert s.notices == ()  # shipped files are complete: no fallbacks taken
+    res = CliRunner().invoke(main, ["validate", str(path)])
+    assert res.exit_code == 0 and "ok" in res.output
+    if not s.waves and s.plan is None:  # a planner's request: optimize it, then simulate the plan
+        pool = kolsim.load_pool("scenarios/pools/synthetic_300.csv")
+        opt = kolsim.optimize(s, pool, marginal=False, simulate_runs=512, rng=1)
+        assert opt.status == "optimal" and opt.spend <= s.campaign.budget
+        assert abs(opt.simulated["z"]) < 4  # the plan's expectation agrees with its simulation
+        with pytest.raises(kolsim.InputError, match="has no posts to simulate"):
+            kolsim.simulate(s, runs=2)
+        return
     assert kolsim.review(s) == ()  # and their plans pass vetting and the cadence rule
     r = kolsim.simulate(s, runs=256, rng=1)
     summary = r.summary()
     assert np.isfinite(summary[["n", "mean", "se", "ci_low", "ci_high"]].to_numpy(float)).all()
     assert summary.loc["conversions", "mean"] > 0
     assert summary.loc["reads", "mean"] > 0
-    res = CliRunner().invoke(main, ["validate", str(path)])
-    assert res.exit_code == 0 and "ok" in res.output
 
 
 def test_perfume_launch_follows_the_seeding_wave_template():

@@ -17,6 +17,7 @@ from typing import Callable
 import numpy as np
 
 from .. import __version__
+from ..errors import InputError
 from ..model import DAILY_METRICS, TOTAL_METRICS, PostTable, build_post_table, draw_block
 from ..results import SimulationResult
 from ..scenario import Scenario
@@ -97,6 +98,10 @@ def simulate(scenario: Scenario, *, runs: int | None = None, rng=None, workers: 
         rng = scenario.simulation.seed
     ss = seed_sequence(rng)
     table = build_post_table(scenario)
+    if table.n_posts == 0:
+        raise InputError("has no posts to simulate: it only has an [optimize] table; run "
+                         "`kolsim optimize` to choose a plan, or add [[waves]] or a [plan]",
+                         file=scenario.source)
     n_blocks = math.ceil(runs / BLOCK)
 
     # exactly `runs` rows; a block's surplus replications are dropped as it is stored

@@ -1,0 +1,333 @@
+"""Choose creators and their post schedule by integer programming.
+
+The pipeline (as scipy's ``milp``): validate -> build -> solve -> translate
+status -> verify -> result.  Solver statuses never leave the backends; an
+infeasible request is a result with an explanation, and raising is the
+caller's choice (:meth:`OptimizationResult.raise_for_status`).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import __version__
+from .._hashing import scenario_hash
+from ..errors import InputError, KolsimError
+from ..pool import Pool
+from ..scenario import Plan, PlanItem, Scenario
+from .backends import BACKENDS, RawSolution, solve_highs, solve_pulp
+from .diagnose import Conflict, diagnose
+from .formulation import Milp, build_milp
+from .problem import Problem, build_problem
+from .reduce import solve_reduced
+from .verify import VerificationError, VerifiedPlan, verify
+
+__all__ = ["optimize", "OptimizationResult", "InfeasibleError", "Problem", "build_problem"]
+
+
+class InfeasibleError(KolsimError):
+    """The request has no plan (or none was found in time); exit code 3 in the CLI."""
+
+
+@dataclass(frozen=True, eq=False)
+class OptimizationResult:
+    """The answer to a planner's request.
+
+    Attributes
+    ----------
+    status : str
+        ``optimal`` (gap within the asked tolerance), ``feasible`` (a verified
+        plan with a larger gap, e.g. at the time limit), ``infeasible`` or
+        ``no_solution`` (none found in time).
+    objective : float or None
+        The model's value of the plan (expected conversions, unique reach,
+        interactions or profit), with the exact saturation curve.
+    bound : float or None
+        A proven upper bound on the best plan's value in the solver's model.
+    gap : float or None
+        (bound - model_objective) / model_objective, the solver's proven gap in
+        its own model.  The model overstates saturated value by at most
+        ``approximation_error``, so the gap to the exact optimum is at most
+        gap + approximation_error.
+    model_objective : float or None
+        The plan's value in the solver's model (tangent envelope of saturation).
+    plan : DataFrame
+        kol_id, tier, category, week, posts, cost (RMB), one row per creator-week.
+    spend : float
+        Contracted RMB (note prices + hiring fees).
+    explanation : str
+        For an infeasible request: which named constraints conflict and by how much.
+    """
+
+    status: str
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    plan: pd.DataFrame
+    spend: float
+    backend: str
+    solver: str
+    build_seconds: float
+    solve_seconds: float
+    first_solution_seconds: float | None
+    gap_seconds: dict
+    problem: Problem
+    approximation_error: float
+    binding: tuple[str, ...] = ()
+    explanation: str = ""
+    conflict: Conflict | None = None
+    marginal_budget: dict | None = None
+    simulated: dict | None = None
+    candidates: int = 0
+    model_size: dict = field(default_factory=dict)
+    provenance: dict = field(default_factory=dict)
+    model_objective: float | None = None
+
+    def raise_for_status(self) -> "OptimizationResult":
+        """Raise :class:`InfeasibleError` unless a verified plan was found."""
+        if self.status in ("infeasible", "no_solution"):
+            raise InfeasibleError(self.explanation or f"no plan: {self.status}")
+        return self
+
+    def to_frame(self) -> pd.DataFrame:
+        """The plan: one row per creator and week."""
+        return self.plan.copy()
+
+    def summary(self) -> dict[str, Any]:
+        """Status, objective, bound, gap, spend, timings, backend and provenance."""
+        return {
+            "status": self.status, "objective": self.objective, "objective_kind": self.problem.objective,
+            "model_objective": self.model_objective,
+            "bound": self.bound, "gap": self.gap, "spend": self.spend, "budget": self.problem.budget,
+            "creators": int(self.plan["kol_id"].nunique()) if len(self.plan) else 0,
+            "notes": int(self.plan["posts"].sum()) if len(self.plan) else 0,
+            "build_seconds": self.build_seconds, "solve_seconds": self.solve_seconds,
+            "first_solution_seconds": self.first_solution_seconds,
+            "seconds_to_gap": {f"{k:g}": v for k, v in sorted(self.gap_seconds.items())},
+            "backend": self.backend, "solver": self.solver,
+            "approximation_error": self.approximation_error,
+            "binding": list(self.binding), "explanation": self.explanation,
+            "marginal_budget": self.marginal_budget, "simulated": self.simulated,
+            "candidates": self.candidates, "excluded": int(len(self.problem.excluded)),
+            "notices": list(self.problem.notices),
+            "model_size": self.model_size, "provenance": self.provenance,
+        }
+
+
+def _plan_frame(p: Problem, vp: VerifiedPlan) -> pd.DataFrame:
+    k, w = np.nonzero(vp.posts)
+    return pd.DataFrame({
+        "kol_id": p.ids[k], "tier": p.tier[k], "category": p.category[k], "week": w + 1,
+        "posts": vp.posts[k, w], "cost": vp.posts[k, w] * p.cost_cents[k] / 100
+        + np.where(w == np.argmax(vp.posts[k] > 0, axis=1), p.fee_cents[k] / 100, 0.0),
+    })
+
+
+def _binding(p: Problem, vp: VerifiedPlan) -> tuple[str, ...]:
+    """Policy lines the plan presses against: no cheaper note, creator or share step fits."""
+    o = p.settings
+    out = []
+    spend = vp.spend_cents / 100
+    unused = vp.hired == 0
+    cheapest = p.cost[(p.upper.sum(axis=1) > vp.posts.sum(axis=1))].min(initial=math.inf)
+    if p.budget - spend < cheapest:
+        out.append(f"budget ¥{p.budget:,.0f} (¥{p.budget - spend:,.0f} left, the cheapest further note costs "
+                   f"¥{cheapest:,.0f})")
+    per_week = vp.posts.sum(axis=0)
+    if o.max_posts_per_week is not None and np.any(per_week >= o.max_posts_per_week):
+        weeks = np.flatnonzero(per_week >= o.max_posts_per_week) + 1
+        out.append(f"brand cadence of {o.max_posts_per_week} notes a week (full in week(s) "
+                   f"{', '.join(map(str, weeks))})")
+    for t, r in o.tiers.items():
+        n = int(vp.hired[p.tier == t].sum())
+        if r.max_creators is not None and n >= r.max_creators:
+            out.append(f"tier {t}: at most {r.max_creators} creators")
+        if r.min_creators and n <= r.min_creators and unused[p.tier == t].any():
+            out.append(f"tier {t}: at least {r.min_creators} creators")
+    at_cap = (vp.posts.sum(axis=1) > 0) & (vp.posts.sum(axis=1) >= np.minimum(
+        p.cap * math.ceil(p.weeks / 4), p.upper.sum(axis=1)))
+    if at_cap.any():
+        out.append(f"platform rule: {int(at_cap.sum())} hired creator(s) at their sponsored-note cap")
+    spend_each = p.cost * vp.posts.sum(axis=1) + p.fee * vp.hired
+    total = spend_each.sum()
+    for cat, b in o.category_share.items():
+        s = spend_each[p.category == cat].sum()
+        if total > 0 and (b.max < 1 and s >= (b.max - 0.01) * total or b.min > 0 and s <= (b.min + 0.01) * total):
+            out.append(f"category {cat}: {s / total:.0%} of spend (bounds {b.min:.0%}–{b.max:.0%})")
+    return tuple(out)
+
+
+def optimize(scenario: Scenario, pool: Pool, *, objective: str | None = None, backend: str = "highs",
+             solver: str | None = None, time_limit: float | None = None, gap: float | None = None,
+             export: str | None = None, simulate_runs: int = 0, rng=None,
+             marginal: bool = True, reduce: bool = True) -> OptimizationResult:
+    """Choose the creators and weekly notes that maximise the expected outcome.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Its ``[optimize]`` table is the policy; ``[campaign] budget`` the budget.
+    pool : Pool
+        The candidates.
+    objective : {"conversions", "reach", "interactions", "profit"}, optional
+    backend : {"highs", "pulp"}
+        HiGHS on the arrays, or PuLP with ``solver`` (CBC by default).
+    time_limit, gap : float, optional
+        Default from the scenario (60 s, 0.01 %).
+    export : str, optional
+        Write the model as ``.lp`` or ``.mps`` (through PuLP).
+    simulate_runs : int
+        When > 0, simulate the plan by Monte Carlo and report its mean against
+        the optimizer's expectation.
+    marginal : bool
+        Also solve with ¥1,000 more budget and report what it would buy.
+    reduce : bool
+        With HiGHS, solve large pools through the core-and-bound reduction
+        (``docs/optimizer.md``); False solves the whole model at once.
+
+    Examples
+    --------
+    >>> import kolsim
+    >>> s = kolsim.load_scenario("scenarios/optimize_skincare.toml")
+    >>> r = kolsim.optimize(s, kolsim.load_pool("scenarios/pools/synthetic_300.csv"), marginal=False)
+    >>> r.status, r.spend <= s.campaign.budget
+    ('optimal', True)
+    """
+    if backend not in BACKENDS:
+        raise InputError(f"--backend must be one of {', '.join(BACKENDS)} (got {backend!r})")
+    opt = scenario.optimize
+    t0 = time.perf_counter()
+    p = build_problem(scenario, pool, objective=objective)
+    time_limit = float(time_limit if time_limit is not None else p.settings.time_limit)
+    gap = float(gap if gap is not None else p.settings.gap)
+    if time_limit <= 0 or not 0 <= gap < 1:
+        raise InputError(f"time limit must be > 0 and gap in [0, 1) (got {time_limit}, {gap})")
+    provenance = {"kolsim_version": __version__, "scenario": scenario.source,
+                  "scenario_hash": scenario_hash(scenario), "pool": pool.source,
+                  "backend": backend, "solver_name": solver or ("highs" if backend == "highs" else "PULP_CBC_CMD"),
+                  "time_limit": time_limit, "gap": gap, "objective": p.objective}
+    if p.n == 0:
+        raise InputError("no candidate can be hired: every creator in the pool was excluded "
+                         f"({len(p.excluded)} excluded; see `kolsim pool vet`)", file=pool.source)
+
+    raw, m, build_s, sizes = _solve(p, backend, solver, time_limit, gap, export, reduce)
+    build_seconds = time.perf_counter() - t0 - raw.solve_seconds if build_s is None else build_s
+    if raw.x is None:
+        empty = pd.DataFrame(columns=["kol_id", "tier", "category", "week", "posts", "cost"])
+        conflict = None
+        explanation = ""
+        if raw.status == "infeasible":
+            conflict = diagnose(p, time_limit=min(10.0, time_limit))
+            explanation = conflict.message + _must_reasons(p, conflict)
+        else:
+            explanation = f"no plan was found within {time_limit:g} s ({raw.message})"
+        return OptimizationResult(
+            status=raw.status, objective=None, bound=raw.bound, gap=None, plan=empty, spend=0.0,
+            backend=backend, solver=raw.solver, build_seconds=build_seconds, solve_seconds=raw.solve_seconds,
+            first_solution_seconds=None, gap_seconds={}, problem=p, approximation_error=m.approximation_error,
+            explanation=explanation, conflict=conflict, candidates=p.n, model_size=sizes,
+            provenance=provenance)
+
+    vp = verify(p, m, raw.x, raw.objective)
+    bound = raw.bound
+    gap_now = None
+    if bound is not None:
+        gap_now = max(0.0, bound - vp.model_value) / max(abs(vp.model_value), 1e-9)
+    status = raw.status
+    if status == "optimal" and (gap_now is None or gap_now > gap + 1e-7):
+        status = "feasible"
+    result = OptimizationResult(
+        status=status, objective=vp.value, bound=bound, gap=gap_now, plan=_plan_frame(p, vp),
+        spend=vp.spend_cents / 100, backend=backend, solver=raw.solver, build_seconds=build_seconds,
+        solve_seconds=raw.solve_seconds, first_solution_seconds=raw.first_solution_seconds,
+        gap_seconds=raw.gap_seconds, problem=p, approximation_error=m.approximation_error,
+        binding=_binding(p, vp), candidates=p.n, model_size=sizes, provenance=provenance,
+        model_objective=vp.model_value)
+    if marginal:
+        result = replace(result, marginal_budget=_marginal(scenario, pool, p, result, backend, solver,
+                                                           time_limit, gap, reduce))
+    if simulate_runs:
+        result = replace(result, simulated=compare_with_simulation(scenario, pool, result, simulate_runs, rng))
+    return result
+
+
+def _solve(p: Problem, backend, solver, time_limit, gap, export, reduce):
+    t0 = time.perf_counter()
+    if backend == "highs" and reduce and not export:
+        return solve_reduced(p, time_limit=time_limit, gap=gap)
+    m = build_milp(p)
+    build_s = time.perf_counter() - t0
+    sizes = {"columns": m.n_cols, "rows": int(m.A.shape[0]), "nonzeros": int(m.A.nnz), "candidates": p.n}
+    if backend == "highs":
+        if export:
+            _export(m, export)
+        raw = solve_highs(m, time_limit=time_limit, gap=gap)
+    else:
+        raw = solve_pulp(m, time_limit=time_limit, gap=gap, solver=solver, export=export)
+    return raw, m, build_s, sizes
+
+
+def _export(m: Milp, path: str) -> None:
+    from .backends import to_pulp
+    prob, _ = to_pulp(m)
+    (prob.writeMPS if path.lower().endswith(".mps") else prob.writeLP)(path)
+
+
+def _must_reasons(p: Problem, conflict: Conflict) -> str:
+    notes = []
+    ex = p.blocked
+    for line in conflict.lines:
+        if line.startswith("must include "):
+            kol = line[len("must include "):]
+            if kol in ex:
+                notes.append(f" {kol} cannot be hired as things stand: {ex[kol]}.")
+    return "".join(notes)
+
+
+def _marginal(scenario, pool, p, result, backend, solver, time_limit, gap, reduce) -> dict | None:
+    """What ¥1,000 more budget would buy (solved again, not read off a dual)."""
+    step = 1000.0
+    more = replace(scenario, campaign=replace(scenario.campaign, budget=scenario.campaign.budget + step))
+    q = build_problem(more, pool, objective=p.objective)
+    raw, m, _, _ = _solve(q, backend, solver, min(time_limit, 30.0), gap, None, reduce)
+    if raw.x is None:
+        return None
+    try:
+        vp = verify(q, m, raw.x, raw.objective)
+    except VerificationError:
+        return None
+    return {"extra_budget": step, "objective": vp.value, "gain": vp.value - result.objective,
+            "status": raw.status}
+
+
+def compare_with_simulation(scenario: Scenario, pool: Pool, result: OptimizationResult,
+                            runs: int, rng=None) -> dict:
+    """Simulate the optimizer's plan and compare its expectation with the Monte Carlo mean."""
+    from ..engines.montecarlo import simulate
+
+    p = result.problem
+    items = tuple(PlanItem(kol_id=str(r.kol_id), week=int(r.week), posts=int(r.posts))
+                  for r in result.plan.itertuples())
+    sizes = dict(zip(p.segment_names, p.segment_sizes))
+    sc = replace(scenario, waves=(), plan=Plan(pool=pool, items=items), segments=sizes)
+    sim = simulate(sc, runs=runs, rng=rng if rng is not None else scenario.simulation.seed)
+    metric = {"conversions": "conversions_campaign", "profit": "profit", "reach": "unique_reach",
+              "interactions": "interactions"}[p.objective]
+    x = sim.totals[metric].astype(float)
+    if p.objective == "profit":
+        # the optimizer counts campaign buyers only; word of mouth is reported apart
+        x = x - (scenario.campaign.price * scenario.campaign.margin) * sim.totals["conversions_wom"]
+    mean = float(x.mean())
+    se = float(x.std(ddof=1) / math.sqrt(x.size))
+    diff = mean - result.objective
+    return {"metric": metric, "runs": int(x.size), "simulated_mean": mean, "standard_error": se,
+            "optimizer_expectation": result.objective, "difference": diff,
+            "relative_difference": diff / result.objective if result.objective else None,
+            "z": diff / se if se > 0 else None,
+            "word_of_mouth_conversions": float(sim.totals["conversions_wom"].mean())}

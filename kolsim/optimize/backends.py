@@ -1,0 +1,213 @@
+"""Solvers: HiGHS called directly on the arrays, and PuLP (CBC or any solver it knows).
+
+Both take a :class:`~kolsim.optimize.formulation.Milp` and return a
+:class:`RawSolution` with a status in kolsim's own words; solver status codes
+never leave this module.  A time-limited run is "feasible" with its gap, never
+"optimal"; every returned vector is still verified by the caller.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import InputError
+from .formulation import Milp
+
+__all__ = ["RawSolution", "solve_highs", "solve_pulp", "to_pulp", "BACKENDS"]
+
+BACKENDS = ("highs", "pulp")
+
+
+@dataclass
+class RawSolution:
+    """What a solver said, translated: status optimal | feasible | infeasible | no_solution."""
+
+    status: str
+    x: np.ndarray | None
+    objective: float | None
+    bound: float | None
+    solver: str
+    solve_seconds: float
+    first_solution_seconds: float | None = None
+    gap_seconds: dict = field(default_factory=dict)  # gap level -> seconds to reach it
+    message: str = ""
+
+
+def _gap(obj: float | None, bound: float | None) -> float | None:
+    if obj is None or bound is None or not math.isfinite(bound):
+        return None
+    return max(0.0, bound - obj) / max(abs(obj), 1e-9)
+
+
+def solve_highs(m: Milp, *, time_limit: float, gap: float, start: np.ndarray | None = None,
+                threads: int | None = None, relax: bool = False,
+                gap_levels=(0.01, 0.001)) -> RawSolution:
+    """Solve with HiGHS through highspy, passing the arrays as they are."""
+    import highspy
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", float(time_limit))
+    h.setOptionValue("mip_rel_gap", float(gap))
+    h.setOptionValue("random_seed", 0)
+    if threads:
+        h.setOptionValue("threads", int(threads))
+    lp = highspy.HighsLp()
+    n, nrow = m.n_cols, m.A.shape[0]
+    lp.num_col_, lp.num_row_ = n, nrow
+    lp.sense_ = highspy.ObjSense.kMaximize
+    lp.col_cost_ = m.c
+    inf = highspy.kHighsInf
+    lp.col_lower_ = m.lb
+    lp.col_upper_ = np.where(np.isinf(m.ub), inf, m.ub)
+    lp.row_lower_ = np.where(np.isinf(m.row_lo), -inf, m.row_lo)
+    lp.row_upper_ = np.where(np.isinf(m.row_hi), inf, m.row_hi)
+    A = m.A.tocsc()
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, nrow
+    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = A.indices.astype(np.int32)
+    lp.a_matrix_.value_ = A.data
+    if not relax:
+        lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
+                           for i in m.integral]
+    h.passModel(lp)
+
+    t0 = time.perf_counter()
+    events = {"first": None, "gaps": {}}
+
+    def on_event(ctype, message, out, inp, user):
+        now = time.perf_counter() - t0
+        if events["first"] is None and math.isfinite(out.objective_function_value) \
+                and ctype == highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution:
+            events["first"] = now
+        g = out.mip_gap
+        for level in gap_levels:
+            if level not in events["gaps"] and math.isfinite(g) and g <= level:
+                events["gaps"][level] = now
+
+    if not relax:
+        h.setCallback(on_event, None)
+        h.startCallback(highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution)
+        h.startCallback(highspy.cb.HighsCallbackType.kCallbackMipInterrupt)
+    if start is not None and not relax:
+        sol = highspy.HighsSolution()
+        sol.col_value = list(map(float, start))
+        sol.value_valid = True
+        h.setSolution(sol)
+    h.run()
+    seconds = time.perf_counter() - t0
+    ms = h.getModelStatus()
+    info = h.getInfo()
+    S = highspy.HighsModelStatus
+    has_x = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    x = np.array(h.getSolution().col_value) if has_x else None
+    obj = float(info.objective_function_value) if has_x else None
+    bound = None
+    if not relax:
+        bound = float(info.mip_dual_bound) if math.isfinite(info.mip_dual_bound) else None
+    elif ms == S.kOptimal:
+        bound = obj
+    if ms == S.kOptimal:
+        status = "optimal"
+        if not relax and (bound is None or _gap(obj, bound) > gap + 1e-9):
+            status = "feasible"
+    elif ms == S.kInfeasible:
+        status, x, obj = "infeasible", None, None
+    elif has_x:
+        status = "feasible"
+    else:
+        status = "no_solution"
+    gaps = dict(events["gaps"])
+    if status == "optimal":
+        for level in gap_levels:
+            gaps.setdefault(level, seconds)
+    first = events["first"]
+    if first is None and x is not None:
+        first = seconds
+    return RawSolution(status=status, x=x, objective=obj, bound=bound, solver=f"HiGHS {h.version()}",
+                       solve_seconds=seconds, first_solution_seconds=first, gap_seconds=gaps,
+                       message=h.modelStatusToString(ms))
+
+
+def to_pulp(m: Milp, name: str = "kolsim"):
+    """The same integer program as a PuLP model (for other solvers and LP/MPS export)."""
+    import pulp
+
+    prob = pulp.LpProblem(name, pulp.LpMaximize)
+    names = ([f"x_{k}_{w + 1}" for k, w in zip(m.xk, m.xw)] + [f"y_{k}" for k in range(m.n_y)]
+             + [f"z_{s}" for s in range(m.n_z)])
+    new = getattr(prob, "add_variable", None)  # PuLP >= 3.3; LpVariable(...) before
+    make = new if new is not None else pulp.LpVariable
+    var = [make(nm, lowBound=float(lo), upBound=None if math.isinf(hi) else float(hi),
+                cat=pulp.LpInteger if integ else pulp.LpContinuous)
+           for nm, lo, hi, integ in zip(names, m.lb, m.ub, m.integral)]
+    prob += pulp.LpAffineExpression([(var[j], float(m.c[j])) for j in np.flatnonzero(m.c)]), "objective"
+    A = m.A.tocsr()
+    for r in range(A.shape[0]):
+        lo, hi = m.row_lo[r], m.row_hi[r]
+        cols = A.indices[A.indptr[r]:A.indptr[r + 1]]
+        vals = A.data[A.indptr[r]:A.indptr[r + 1]]
+        expr = pulp.LpAffineExpression([(var[j], float(v)) for j, v in zip(cols, vals)])
+        g = m.groups[m.row_group[r]].kind
+        if math.isfinite(lo) and math.isfinite(hi) and lo == hi:
+            prob += expr == float(lo), f"{g}_{r}"
+            continue
+        if math.isfinite(lo):
+            prob += expr >= float(lo), f"{g}_lo_{r}"
+        if math.isfinite(hi):
+            prob += expr <= float(hi), f"{g}_{r}"
+    return prob, var
+
+
+def solve_pulp(m: Milp, *, time_limit: float, gap: float, solver: str | None = None,
+               export: str | None = None) -> RawSolution:
+    """Solve with PuLP's solver ``solver`` (CBC by default).
+
+    PuLP's ``status`` alone is not trusted: with a time limit CBC may report
+    Optimal for a feasible point, and PuLP fills values when no solution was
+    found; the solution status is read too, and the caller verifies.
+    """
+    import pulp
+
+    prob, var = to_pulp(m)
+    if export:
+        (prob.writeMPS if export.lower().endswith(".mps") else prob.writeLP)(export)
+    name = solver or "PULP_CBC_CMD"
+    try:
+        with warnings.catch_warnings():  # PuLP 3.3 announces the bundled CBC's retirement in 4.0
+            warnings.simplefilter("ignore", DeprecationWarning)
+            s = pulp.getSolver(name, msg=False, timeLimit=time_limit, gapRel=gap)
+    except Exception as e:  # pulp raises PulpSolverError (or KeyError) for unknown names
+        raise InputError(f"--solver {name!r} is not a solver PuLP knows here ({e}); "
+                         f"available: {', '.join(pulp.listSolvers(onlyAvailable=True))}") from None
+    if not s.available():
+        raise InputError(f"--solver {name!r} is not installed; available: "
+                         f"{', '.join(pulp.listSolvers(onlyAvailable=True))}")
+    t0 = time.perf_counter()
+    prob.solve(s)
+    seconds = time.perf_counter() - t0
+    st = pulp.LpStatus.get(prob.status, "Undefined")
+    sol_status = getattr(prob, "sol_status", None)
+    values = np.array([v.value() if v.value() is not None else np.nan for v in var], float)
+    has_x = sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible) and \
+        not np.isnan(values).any()
+    if st == "Infeasible" or sol_status == pulp.LpSolutionInfeasible:
+        status, x = "infeasible", None
+    elif not has_x:
+        status, x = "no_solution", None
+    elif st == "Optimal" and sol_status == pulp.LpSolutionOptimal and seconds < time_limit * 0.98:
+        status, x = "optimal", values
+    else:
+        status, x = "feasible", values
+    obj = float(m.c @ x) if x is not None else None
+    bound = obj if status == "optimal" else None
+    gaps = {level: seconds for level in (0.01, 0.001)} if status == "optimal" else {}
+    return RawSolution(status=status, x=x, objective=obj, bound=bound, solver=f"PuLP {pulp.__version__}: {name}",
+                       solve_seconds=seconds, first_solution_seconds=seconds if x is not None else None,
+                       gap_seconds=gaps, message=f"{st} (solution status {sol_status})")

@@ -1,0 +1,240 @@
+"""The integer program as sparse arrays (no per-variable Python objects).
+
+Columns: x[k, w] (integer notes of creator k in week w, only where allowed),
+y[k] (binary hire), z[s] (saturated value of segment s, when saturating).
+Rows come in named groups so that a report reads like the planner's policy
+and a diagnosis can name what conflicts.  ``docs/optimizer.md`` states the
+formulation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from .problem import Problem, saturation_cuts, window_starts
+
+__all__ = ["Milp", "Group", "build_milp"]
+
+INF = float("inf")
+
+
+@dataclass(frozen=True)
+class Group:
+    """A named family of rows: one policy line of the planner's."""
+
+    name: str
+    kind: str  # budget | week_budget | brand_cadence | category_max | category_min | tier_min |
+    #            tier_max | tier_share_max | tier_share_min | min_posts | cadence | saturation | symmetry
+    key: str = ""  # the category, tier or index the group is about
+    unit: str = ""  # what its slack is measured in: "RMB", "creators", "notes"
+
+
+@dataclass(frozen=True, eq=False)
+class Milp:
+    """``maximize c x  s.t.  row_lo <= A x <= row_hi, lb <= x <= ub, x_j integer where integral``."""
+
+    c: np.ndarray
+    lb: np.ndarray
+    ub: np.ndarray
+    integral: np.ndarray
+    A: sp.csr_matrix
+    row_lo: np.ndarray
+    row_hi: np.ndarray
+    row_group: np.ndarray
+    groups: tuple[Group, ...]
+    xk: np.ndarray  # creator of each x column
+    xw: np.ndarray  # week (0-based) of each x column
+    n_y: int
+    n_z: int
+    approximation_error: float = 0.0
+    cuts: tuple = field(default=(), repr=False)  # per segment (slopes, intercepts)
+
+    @property
+    def n_x(self) -> int:
+        return len(self.xk)
+
+    @property
+    def n_cols(self) -> int:
+        return len(self.c)
+
+    def y_col(self, k):
+        return self.n_x + np.asarray(k)
+
+    def z_col(self, s):
+        return self.n_x + self.n_y + np.asarray(s)
+
+
+class _Rows:
+    """Collects rows as COO triplets, group by group."""
+
+    def __init__(self):
+        self.r: list[np.ndarray] = []
+        self.c: list[np.ndarray] = []
+        self.v: list[np.ndarray] = []
+        self.lo: list[np.ndarray] = []
+        self.hi: list[np.ndarray] = []
+        self.group: list[np.ndarray] = []
+        self.groups: list[Group] = []
+        self.m = 0
+
+    def add(self, group: Group, rows, cols, vals, lo, hi, count: int) -> None:
+        if count == 0:
+            return
+        g = len(self.groups)
+        self.groups.append(group)
+        self.r.append(np.asarray(rows, np.int64) + self.m)
+        self.c.append(np.asarray(cols, np.int64))
+        self.v.append(np.asarray(vals, float))
+        self.lo.append(np.broadcast_to(np.asarray(lo, float), (count,)))
+        self.hi.append(np.broadcast_to(np.asarray(hi, float), (count,)))
+        self.group.append(np.full(count, g))
+        self.m += count
+
+
+def build_milp(p: Problem) -> Milp:
+    """Compile a :class:`Problem` into a :class:`Milp`.
+
+    Reductions built in: x only where a week is allowed; x bounded by the
+    weekly limit (cadence cap and brand cap); the cadence windows double as the
+    linking rows x <= cap y (so no separate big-M rows); z only per segment; and
+    ordering rows y_k >= y_k' among interchangeable creators (same tier,
+    category, segment, price, fee, cap, weeks and value) to break symmetry.
+    """
+    opt = p.settings
+    N, W = p.n, p.weeks
+    xk, xw = np.nonzero(p.upper > 0)
+    n_x = len(xk)
+    S = len(p.segment_names) if p.saturating else 0
+    n = n_x + N + S
+    y0 = n_x
+    z0 = n_x + N
+
+    # objective (maximise)
+    c = np.zeros(n)
+    v = p.value[xk, xw]
+    if not p.saturating:
+        c[:n_x] = v * p.unit_value
+    else:
+        c[z0:] = p.unit_value
+    if p.objective == "profit":
+        c[:n_x] -= p.expected_cost[xk]
+        c[y0:z0] -= p.fee
+    lb = np.zeros(n)
+    ub = np.concatenate([p.upper[xk, xw].astype(float), np.ones(N), p.segment_sizes[:S]])
+    lb[y0:z0] = p.must.astype(float)
+    integral = np.concatenate([np.ones(n_x + N, bool), np.zeros(S, bool)])
+
+    R = _Rows()
+    spend_x = p.cost[xk]
+    # 1. budget: note prices + hiring fees
+    R.add(Group("budget", "budget", unit="RMB"),
+          np.zeros(n_x + N), np.arange(n_x + N), np.concatenate([spend_x, p.fee]), -INF, p.budget, 1)
+    # 1b. budgets of week ranges (note prices in those weeks)
+    for i, wb in enumerate(opt.budget_by_weeks):
+        sel = np.isin(xw, np.array(wb.weeks) - 1)
+        weeks = ", ".join(map(str, wb.weeks))
+        R.add(Group(f"budget of weeks {weeks}", "week_budget", key=str(i), unit="RMB"),
+              np.zeros(sel.sum()), np.flatnonzero(sel), spend_x[sel], -INF, wb.max, 1)
+    # 5. the brand's cadence: sponsored notes a week
+    if opt.max_posts_per_week is not None:
+        R.add(Group(f"brand cadence: at most {opt.max_posts_per_week} sponsored notes a week",
+                    "brand_cadence", unit="notes"),
+              xw, np.arange(n_x), np.ones(n_x), -INF, opt.max_posts_per_week, W)
+    # 2. category spend shares: L T <= S_c <= U T
+    spend_cols = np.arange(n_x + N)
+    spend_vals = np.concatenate([spend_x, p.fee])
+    cat_of = np.concatenate([p.category[xk], p.category])
+    for cat, b in opt.category_share.items():
+        mine = (cat_of == cat).astype(float)
+        if b.max < 1:
+            R.add(Group(f"category {cat}: at most {b.max:.0%} of spend", "category_max", cat, "RMB"),
+                  np.zeros(n_x + N), spend_cols, spend_vals * (mine - b.max), -INF, 0.0, 1)
+        if b.min > 0:
+            R.add(Group(f"category {cat}: at least {b.min:.0%} of spend", "category_min", cat, "RMB"),
+                  np.zeros(n_x + N), spend_cols, spend_vals * (b.min - mine), -INF, 0.0, 1)
+    # 3. tier mix: hired creators and spend shares
+    tier_of = np.concatenate([p.tier[xk], p.tier])
+    for t, rule in opt.tiers.items():
+        members = np.flatnonzero(p.tier == t)
+        if rule.min_creators > 0:
+            R.add(Group(f"tier {t}: at least {rule.min_creators} creators", "tier_min", t, "creators"),
+                  np.zeros(len(members)), y0 + members, np.ones(len(members)), rule.min_creators, INF, 1)
+        if rule.max_creators is not None:
+            R.add(Group(f"tier {t}: at most {rule.max_creators} creators", "tier_max", t, "creators"),
+                  np.zeros(len(members)), y0 + members, np.ones(len(members)), -INF, rule.max_creators, 1)
+        mine = (tier_of == t).astype(float)
+        if rule.max_share < 1:
+            R.add(Group(f"tier {t}: at most {rule.max_share:.0%} of spend", "tier_share_max", t, "RMB"),
+                  np.zeros(n_x + N), spend_cols, spend_vals * (mine - rule.max_share), -INF, 0.0, 1)
+        if rule.min_share > 0:
+            R.add(Group(f"tier {t}: at least {rule.min_share:.0%} of spend", "tier_share_min", t, "RMB"),
+                  np.zeros(n_x + N), spend_cols, spend_vals * (rule.min_share - mine), -INF, 0.0, 1)
+    # 7. minimum notes if hired:  m y_k - sum_w x_kw <= 0
+    m = opt.min_posts_if_hired
+    R.add(Group(f"at least {m} note(s) from each hired creator", "min_posts", unit="notes"),
+          np.concatenate([xk, np.arange(N)]), np.concatenate([np.arange(n_x), y0 + np.arange(N)]),
+          np.concatenate([-np.ones(n_x), np.full(N, float(m))]), -INF, 0.0, N)
+    # 4. the platform's cadence rule, in rolling 4-week windows; also links x to y
+    starts = list(window_starts(W))
+    rows, cols, vals = [], [], []
+    row_id = 0
+    win_rows = np.full((N, len(starts)), -1)
+    for j, s0 in enumerate(starts):
+        inside = (xw >= s0) & (xw < s0 + 4)
+        has = np.zeros(N, bool)
+        has[xk[inside]] = True
+        ids = np.flatnonzero(has)
+        win_rows[ids, j] = row_id + np.arange(len(ids))
+        rows.append(win_rows[xk[inside], j])
+        cols.append(np.flatnonzero(inside))
+        vals.append(np.ones(inside.sum()))
+        rows.append(win_rows[ids, j])
+        cols.append(y0 + ids)
+        vals.append(-p.cap[ids].astype(float))
+        row_id += len(ids)
+    R.add(Group(f"platform rule: at most {opt.sponsored_share:.0%} of a creator's monthly notes "
+                "sponsored, in any 4 weeks", "cadence", unit="notes"),
+          np.concatenate(rows), np.concatenate(cols), np.concatenate(vals), -INF, 0.0, row_id)
+    # 8. saturation: z_s <= a_i + b_i C_s  for each tangent i
+    cuts = []
+    error = 0.0
+    if p.saturating:
+        seg_x = p.segment[xk]
+        c_max = np.bincount(seg_x, weights=v * p.upper[xk, xw], minlength=S)
+        r_all, c_all, v_all, hi_all = [], [], [], []
+        r0 = 0
+        for s in range(S):
+            slopes, intercepts, err = saturation_cuts(p.segment_sizes[s], max(c_max[s], 1e-9),
+                                                      opt.saturation_tolerance)
+            cuts.append((slopes, intercepts))
+            error = max(error, err)
+            cols_s = np.flatnonzero(seg_x == s)
+            for b, a in zip(slopes, intercepts):
+                r_all += [np.full(len(cols_s) + 1, r0)]
+                c_all += [np.concatenate([cols_s, [z0 + s]])]
+                v_all += [np.concatenate([-b * v[cols_s], [1.0]])]
+                hi_all.append(a)
+                r0 += 1
+        R.add(Group("saturation of each audience segment", "saturation"),
+              np.concatenate(r_all), np.concatenate(c_all), np.concatenate(v_all), -INF,
+              np.array(hi_all), r0)
+    # symmetry: interchangeable creators are hired in order
+    key = np.rec.fromarrays([p.tier.astype(str), p.category.astype(str), p.segment, p.cost_cents,
+                             p.fee_cents, p.cap, p.must] + [p.upper[:, w] for w in range(W)]
+                            + [np.round(p.value[:, w], 9) for w in range(W)])
+    order = np.argsort(key, kind="stable")
+    same = key[order][1:] == key[order][:-1]
+    first, second = order[:-1][same], order[1:][same]
+    R.add(Group("interchangeable creators hired in order", "symmetry"),
+          np.repeat(np.arange(len(first)), 2), np.stack([y0 + first, y0 + second], 1).ravel(),
+          np.tile([1.0, -1.0], len(first)), 0.0, INF, len(first))
+
+    A = sp.csr_matrix((np.concatenate(R.v), (np.concatenate(R.r), np.concatenate(R.c))), shape=(R.m, n))
+    A.sum_duplicates()
+    return Milp(c=c, lb=lb, ub=ub, integral=integral, A=A,
+                row_lo=np.concatenate(R.lo).astype(float), row_hi=np.concatenate(R.hi).astype(float),
+                row_group=np.concatenate(R.group), groups=tuple(R.groups), xk=xk, xw=xw,
+                n_y=N, n_z=S, approximation_error=error, cuts=tuple(cuts))

@@ -1,0 +1,283 @@
+"""A planner's request compiled to arrays: candidates x weeks, values, prices, caps.
+
+The values come from the campaign model (:func:`kolsim.model.creator_table`
+and the decay kernel), the same numbers the engines sample; the optimizer sees
+only this :class:`Problem`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from ..model import creator_table, decay_kernel
+from ..pool import Pool, vet
+from ..scenario import OBJECTIVES, Optimize, Scenario
+
+__all__ = ["Problem", "build_problem", "note_days"]
+
+
+@dataclass(frozen=True, eq=False)
+class Problem:
+    """Candidates (N), weeks (W) and everything the formulation needs.
+
+    Attributes
+    ----------
+    ids, tier, category : arrays (N,)
+    segment : int array (N,), into ``segment_names`` / ``segment_sizes``
+    cost, fee : float arrays (N,)
+        RMB per note and one-off hiring fee (contracted: what the budget counts).
+    cost_cents, fee_cents : int arrays (N,)
+        The same in whole cents, for exact verification.
+    expected_cost : float array (N,)
+        Expected RMB per note: the price times (upfront share + (1 - upfront) P(delivered)).
+    cap : int array (N,)
+        Sponsored notes allowed in any 4 weeks: floor(sponsored_share x monthly posts).
+    upper : int array (N, W)
+        Most notes in a week (0 where the week is not allowed).
+    value : float array (N, W)
+        Expected contribution of one note published at the start of week w:
+        purchase intents (conversions, profit), reads (reach) or interactions.
+    objective : str
+    saturating : bool
+        Whether per-segment value saturates as A (1 - exp(-C/A)).
+    unit_value : float
+        RMB per saturated unit (price x margin) for profit; 1 otherwise.
+    budget, budget_cents
+    must : bool array (N,)
+    settings : Optimize
+    excluded : DataFrame
+        Creators left out before solving, each with its reason.
+    horizon : int
+    """
+
+    ids: np.ndarray
+    tier: np.ndarray
+    category: np.ndarray
+    segment: np.ndarray
+    segment_names: tuple[str, ...]
+    segment_sizes: np.ndarray
+    cost: np.ndarray
+    fee: np.ndarray
+    cost_cents: np.ndarray
+    fee_cents: np.ndarray
+    expected_cost: np.ndarray
+    cap: np.ndarray
+    upper: np.ndarray
+    value: np.ndarray
+    objective: str
+    saturating: bool
+    unit_value: float
+    budget: float
+    budget_cents: int
+    must: np.ndarray
+    settings: Optimize
+    horizon: int
+    excluded: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["kol_id", "reason"]))
+    notices: tuple[str, ...] = ()
+    blocked: dict = field(default_factory=dict)  # must-include creators a hard rule blocks, and why
+
+    @property
+    def n(self) -> int:
+        return len(self.ids)
+
+    @property
+    def weeks(self) -> int:
+        return self.upper.shape[1]
+
+    def subset(self, keep: np.ndarray) -> "Problem":
+        """The same request restricted to candidates ``keep`` (bool mask or indices)."""
+        idx = np.flatnonzero(keep) if np.asarray(keep).dtype == bool else np.asarray(keep)
+        arrays = {f: getattr(self, f)[idx] for f in (
+            "ids", "tier", "category", "segment", "cost", "fee", "cost_cents", "fee_cents",
+            "expected_cost", "cap", "upper", "value", "must")}
+        return replace(self, **arrays)
+
+
+def _cents(x: np.ndarray) -> np.ndarray:
+    return np.round(np.asarray(x, float) * 100).astype(np.int64)
+
+
+def note_days(week: int, posts: int, horizon: int) -> np.ndarray:
+    """Days of ``posts`` notes in ``week`` (1-based), as the simulator spreads them."""
+    start = 7 * (week - 1)
+    width = min(7, horizon - start)
+    return start + (np.arange(posts) * width) // posts
+
+
+def build_problem(scenario: Scenario, pool: Pool, *, objective: str | None = None,
+                  settings: Optimize | None = None) -> Problem:
+    """Compile a scenario's ``[optimize]`` policy and a candidate pool.
+
+    Creators are left out before solving, with the reason kept, when vetting
+    excludes them, the policy excludes them, the platform's cadence rule
+    allows them no sponsored note, their tier may post in no week, or their
+    smallest commitment (fee + minimum posts) exceeds the budget.
+
+    Raises
+    ------
+    InputError
+        An id in must_include / exclude that is not in the pool, or a
+        candidate's segment without a size.
+    """
+    opt = settings or scenario.optimize or Optimize(weeks=min(8, (scenario.campaign.horizon_days + 6) // 7))
+    objective = objective or opt.objective
+    if objective not in OBJECTIVES:
+        raise InputError(f"objective must be one of {', '.join(OBJECTIVES)} (got {objective!r})")
+    camp = scenario.campaign
+    if objective == "profit" and (camp.price is None or camp.margin is None):
+        raise InputError("the profit objective needs [campaign] price and margin", file=scenario.source)
+    known = set(pool.ids)
+    for key, ids in (("must_include", opt.must_include), ("exclude", opt.exclude)):
+        missing = [k for k in ids if k not in known]
+        if missing:
+            raise InputError(f"{missing[0]!r} is not in the candidate pool {pool.source or ''}".rstrip(),
+                             file=scenario.source, where=f"[optimize] {key}")
+
+    frame = pool.frame
+    n_all = len(frame)
+    par = creator_table(frame, scenario.tiers, pool.source)
+    reasons: list[list[str]] = [[] for _ in range(n_all)]
+    report = vet(pool, scenario.tiers, scenario.vetting)
+    pos = dict(zip(pool.ids, range(n_all)))
+    for kol, why in zip(report.excluded["kol_id"], report.excluded["reasons"]):
+        reasons[pos[kol]].append(f"vetting: {why}")
+    for kol in opt.exclude:
+        reasons[pos[kol]].append("on the exclude list")
+
+    h = camp.horizon_days
+    W = opt.weeks
+    cap = np.floor(opt.sponsored_share * par["monthly_posts"] + 1e-9).astype(np.int64)
+    tier = frame["tier"].to_numpy(object)
+    week_ok = np.zeros((n_all, W), dtype=bool)
+    for t in np.unique(tier):
+        rule = opt.tiers.get(t)
+        weeks = rule.weeks if rule is not None and rule.weeks is not None else range(1, W + 1)
+        rows = tier == t
+        for w in weeks:
+            if 7 * (w - 1) < h:
+                week_ok[rows, w - 1] = True
+    per_week = cap if opt.max_posts_per_week is None else np.minimum(cap, opt.max_posts_per_week)
+    upper = np.where(week_ok, per_week[:, None], 0).astype(np.int64)
+    fee = par["hiring_fee"]
+    cost = par["cost_per_post"]
+    m = opt.min_posts_if_hired
+    for i in np.flatnonzero(cap == 0):
+        reasons[i].append(f"the platform's {opt.sponsored_share:.0%} rule allows no sponsored note "
+                          f"at {par['monthly_posts'][i]:g} notes a month")
+    for i in np.flatnonzero((cap > 0) & ~week_ok.any(axis=1)):
+        reasons[i].append(f"tier {tier[i]} may post in no week of the plan")
+    for i in np.flatnonzero(fee + m * cost > camp.budget + 1e-9):
+        reasons[i].append(f"the smallest commitment (fee + {m} note(s)) ¥{fee[i] + m * cost[i]:,.0f} "
+                          f"exceeds the budget")
+
+    # value of one note published at the start of week w, within the horizon
+    kernel = decay_kernel(scenario.decay, h)
+    seen = np.array([kernel[: h - 7 * w].sum() if 7 * w < h else 0.0 for w in range(W)])
+    base = par["p_post"] * par["reads"]
+    per_note = {"conversions": base * par["ctr"] * par["cvr"], "profit": base * par["ctr"] * par["cvr"],
+                "reach": base, "interactions": base * par["interaction_rate"]}[objective]
+    value = per_note[:, None] * seen[None, :]
+    saturating = opt.saturation and objective != "interactions"
+    unit_value = camp.price * camp.margin if objective == "profit" else 1.0
+    expected_cost = cost * (par["upfront"] + (1 - par["upfront"]) * par["p_post"])
+
+    segs = np.array([pool.segment_of(k) for k in pool.ids], dtype=object)
+    keep = np.array([not r for r in reasons])
+    must_mask = np.isin(frame["kol_id"].to_numpy(object), list(opt.must_include))
+    used = sorted(set(segs[keep | must_mask]))
+    sizes = dict(scenario.segments)
+    missing = [s for s in used if s not in sizes]
+    if missing and scenario.default_segment_size is None:
+        raise InputError(f"segment(s) {', '.join(repr(s) for s in missing)} of the candidates have no size; "
+                         "add them to [audience.segments] or set [audience] default_size",
+                         file=scenario.source, where="[audience]")
+    for s in missing:
+        sizes[s] = scenario.default_segment_size
+    seg_names = tuple(used)
+    seg_index = {s: i for i, s in enumerate(seg_names)}
+
+    # a must-include creator is the planner's explicit choice: it overrides
+    # vetting (said in a notice); a hard rule that leaves it no note stays, and
+    # the solve reports the conflict with the reason
+    notices = []
+    for i in np.flatnonzero(must_mask):
+        vetted = [r for r in reasons[i] if r.startswith("vetting: ")]
+        if vetted:
+            notices.append(f"must-include {pool.ids[i]} is kept although {'; '.join(vetted)}")
+    ex = [i for i in range(n_all) if reasons[i] and not must_mask[i]]
+    excluded = pd.DataFrame({"kol_id": [pool.ids[i] for i in ex], "tier": [tier[i] for i in ex],
+                             "reason": ["; ".join(reasons[i]) for i in ex]})
+    hard = [i for i in np.flatnonzero(must_mask) if any(not r.startswith("vetting: ") for r in reasons[i])]
+    blocked = {pool.ids[i]: "; ".join(reasons[i]) for i in hard}
+    keep = keep | must_mask
+    idx = np.flatnonzero(keep)
+    return Problem(
+        ids=frame["kol_id"].to_numpy(object)[idx], tier=tier[idx],
+        category=frame["category"].to_numpy(object)[idx],
+        segment=np.array([seg_index[s] for s in segs[idx]], dtype=np.int64),
+        segment_names=seg_names, segment_sizes=np.array([sizes[s] for s in seg_names], float),
+        cost=cost[idx], fee=fee[idx], cost_cents=_cents(cost[idx]), fee_cents=_cents(fee[idx]),
+        expected_cost=expected_cost[idx], cap=cap[idx], upper=upper[idx], value=value[idx],
+        objective=objective, saturating=saturating, unit_value=float(unit_value),
+        budget=float(camp.budget), budget_cents=int(round(camp.budget * 100)),
+        must=must_mask[idx], settings=opt, horizon=h, excluded=excluded, notices=tuple(notices),
+        blocked=blocked)
+
+
+def window_starts(weeks: int) -> range:
+    """First weeks (0-based) of the rolling 4-week windows of the cadence rule."""
+    return range(max(1, weeks - 3))
+
+
+def saturation_cuts(size: float, c_max: float, tol: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """Tangent cuts of f(C) = A (1 - exp(-C/A)) on [0, c_max], as (slopes, intercepts, error).
+
+    The envelope min_i (a_i + b_i C) lies above f (f is concave) and, by the
+    choice of tangent points, exceeds it by at most ``tol`` x f(C) on
+    (0, c_max]: each next point is the farthest for which the two tangents
+    stay within ``tol`` between them, until the last tangent alone covers the
+    rest.  Returns the largest relative overestimate, measured on a fine grid.
+
+    Examples
+    --------
+    >>> b, a, err = saturation_cuts(1000.0, 3000.0, 0.001)
+    >>> len(b) < 60 and err <= 0.001
+    True
+    """
+    A = float(size)
+    u_max = max(c_max / A, 1e-12)
+    aim = 0.98 * tol  # margin for the coarser grid used while placing points
+    points = [0.0]
+    while not _covers(points[-1], None, u_max, aim) and len(points) < 1000:
+        u0 = points[-1]
+        if _covers(u0, u_max, u_max, aim):
+            points.append(u_max)
+            break
+        lo, hi = u0, u_max
+        for _ in range(60):
+            mid = 0.5 * (lo + hi)
+            lo, hi = (mid, hi) if _covers(u0, mid, mid, aim) else (lo, mid)
+        points.append(lo)
+    u = np.array(points)
+    slopes = np.exp(-u)
+    intercepts = A * (-np.expm1(-u) - slopes * u)  # z <= a_i + b_i C
+    grid = np.linspace(0, u_max, 4097)[1:]
+    env = np.min(-np.expm1(-u)[None, :] + slopes[None, :] * (grid[:, None] - u[None, :]), axis=1)
+    f = -np.expm1(-grid)
+    err = float(np.max((env - f) / f))
+    return slopes, intercepts, max(err, 0.0)
+
+
+def _covers(u0: float, u1: float | None, end: float, tol: float) -> bool:
+    """Whether the tangents at u0 (and u1, if given) stay within tol of f on (u0, end]."""
+    grid = np.linspace(u0, end, 129)[1:]
+    f = -np.expm1(-grid)
+    t = -math.expm1(-u0) + math.exp(-u0) * (grid - u0)
+    if u1 is not None:
+        t = np.minimum(t, -math.expm1(-u1) + math.exp(-u1) * (grid - u1))
+    return bool(np.all(t - f <= tol * f))

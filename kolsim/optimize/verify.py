@@ -1,0 +1,168 @@
+"""An independent check of a plan, in exact arithmetic.
+
+The verifier reads the plan (notes per creator and week) and the
+:class:`~kolsim.optimize.problem.Problem`, not the solver's matrix: money is
+counted in whole cents, shares as exact fractions, the platform's cadence rule
+on the actual publication days (as the simulator places them), and the
+objective is recomputed from the model.  A solver answer that breaks anything
+is rejected, naming what it breaks.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from ..errors import KolsimError
+from ..review import max_in_window
+from .formulation import Milp
+from .problem import Problem, note_days
+
+__all__ = ["VerifiedPlan", "VerificationError", "verify", "plan_value"]
+
+INTEGRALITY_TOL = 1e-6
+
+
+class VerificationError(KolsimError):
+    """A solver's answer broke a constraint or misreported its objective."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("the solver's plan failed verification: " + "; ".join(problems))
+
+
+@dataclass(frozen=True, eq=False)
+class VerifiedPlan:
+    """A plan that passed every check: integer notes (N, W) and hires (N,)."""
+
+    posts: np.ndarray
+    hired: np.ndarray
+    spend_cents: int
+    value: float        # the model's value of the plan (exact saturation curve)
+    model_value: float  # the value the solver's model gives it (tangent envelope)
+
+
+def _frac(x: float) -> Fraction:
+    return Fraction(repr(float(x)))  # the decimal the user wrote, not the binary double
+
+
+def plan_value(p: Problem, posts: np.ndarray, hired: np.ndarray, cuts=None) -> tuple[float, float]:
+    """(exact model value, tangent-envelope value) of a plan."""
+    pressure = (p.value * posts).sum(axis=1)
+    per_seg = np.bincount(p.segment, weights=pressure, minlength=len(p.segment_names))
+    if p.saturating:
+        A = p.segment_sizes
+        exact = A * -np.expm1(-per_seg / A)
+        if cuts:
+            env = np.array([np.min(a + b * c) for (b, a), c in zip(cuts, per_seg)])
+        else:
+            env = exact
+    else:
+        exact = env = per_seg
+    total_exact = p.unit_value * exact.sum()
+    total_env = p.unit_value * env.sum()
+    if p.objective == "profit":
+        cost = float((p.expected_cost * posts.sum(axis=1)).sum() + (p.fee * hired).sum())
+        total_exact -= cost
+        total_env -= cost
+    return float(total_exact), float(total_env)
+
+
+def verify(p: Problem, m: Milp, x: np.ndarray, claimed_objective: float | None = None) -> VerifiedPlan:
+    """Check a solver's column vector against the planner's constraints.
+
+    Raises
+    ------
+    VerificationError
+        Naming every constraint the plan breaks.
+    """
+    bad: list[str] = []
+    x = np.asarray(x, float)
+    opt = p.settings
+    N, W = p.n, p.weeks
+    if x.shape != (m.n_cols,) or not np.all(np.isfinite(x)):
+        raise VerificationError([f"the solution vector has the wrong shape or non-finite values"])
+    ints = np.concatenate([x[:m.n_x], x[m.n_x:m.n_x + m.n_y]])
+    frac = np.abs(ints - np.round(ints))
+    if np.any(frac > INTEGRALITY_TOL):
+        j = int(np.argmax(frac))
+        what = (f"notes of {p.ids[m.xk[j]]} in week {m.xw[j] + 1}" if j < m.n_x
+                else f"hire of {p.ids[j - m.n_x]}")
+        bad.append(f"integrality: {what} is {ints[j]:g}, not a whole number")
+    posts = np.zeros((N, W), dtype=np.int64)
+    posts[m.xk, m.xw] = np.round(x[:m.n_x]).astype(np.int64)
+    hired = np.round(x[m.n_x:m.n_x + m.n_y]).astype(np.int64)
+
+    if np.any(posts < 0) or np.any(posts > p.upper):
+        k, w = np.argwhere((posts < 0) | (posts > p.upper))[0]
+        bad.append(f"weekly limit: {p.ids[k]} has {posts[k, w]} notes in week {w + 1} "
+                   f"(allowed {p.upper[k, w]})")
+    if np.any((hired != 0) & (hired != 1)):
+        bad.append("hire decisions must be 0 or 1")
+    n_posts = posts.sum(axis=1)
+    if np.any((n_posts > 0) & (hired == 0)):
+        k = int(np.flatnonzero((n_posts > 0) & (hired == 0))[0])
+        bad.append(f"linking: {p.ids[k]} posts {n_posts[k]} notes without being hired")
+    m_min = opt.min_posts_if_hired
+    short = (hired == 1) & (n_posts < m_min)
+    if np.any(short):
+        k = int(np.flatnonzero(short)[0])
+        bad.append(f"minimum notes: {p.ids[k]} is hired with {n_posts[k]} notes (at least {m_min})")
+    if np.any(p.must & (hired == 0)):
+        k = int(np.flatnonzero(p.must & (hired == 0))[0])
+        bad.append(f"must include: {p.ids[k]} is not hired")
+
+    spend_each = [int(c) * int(n) + int(f) * int(h) for c, n, f, h in
+                  zip(p.cost_cents, n_posts, p.fee_cents, hired)]
+    spend = sum(spend_each)
+    if spend > p.budget_cents:
+        bad.append(f"budget: spend ¥{spend / 100:,.2f} exceeds ¥{p.budget_cents / 100:,.2f}")
+    for wb in opt.budget_by_weeks:
+        cols = np.array(wb.weeks) - 1
+        s = sum(int(c) * int(n) for c, n in zip(p.cost_cents, posts[:, cols].sum(axis=1)))
+        if s > round(wb.max * 100):
+            bad.append(f"budget of weeks {wb.weeks}: ¥{s / 100:,.2f} exceeds ¥{wb.max:,.2f}")
+    if opt.max_posts_per_week is not None:
+        per_week = posts.sum(axis=0)
+        for w in np.flatnonzero(per_week > opt.max_posts_per_week):
+            bad.append(f"brand cadence: {per_week[w]} notes in week {w + 1} "
+                       f"(at most {opt.max_posts_per_week})")
+    total = Fraction(spend)
+    for cat, b in opt.category_share.items():
+        s = Fraction(sum(v for v, c in zip(spend_each, p.category) if c == cat))
+        if s > _frac(b.max) * total:
+            bad.append(f"category {cat}: {float(s / total):.2%} of spend (at most {b.max:.0%})")
+        if s < _frac(b.min) * total:
+            bad.append(f"category {cat}: {float(s / total) if total else 0:.2%} of spend (at least {b.min:.0%})")
+    for t, rule in opt.tiers.items():
+        mine = p.tier == t
+        count = int(hired[mine].sum())
+        if count < rule.min_creators:
+            bad.append(f"tier {t}: {count} creators hired (at least {rule.min_creators})")
+        if rule.max_creators is not None and count > rule.max_creators:
+            bad.append(f"tier {t}: {count} creators hired (at most {rule.max_creators})")
+        s = Fraction(sum(v for v, keep in zip(spend_each, mine) if keep))
+        if s > _frac(rule.max_share) * total:
+            bad.append(f"tier {t}: {float(s / total):.2%} of spend (at most {rule.max_share:.0%})")
+        if s < _frac(rule.min_share) * total:
+            bad.append(f"tier {t}: share of spend below {rule.min_share:.0%}")
+    # the platform's rule on the days the notes are actually published
+    for k in np.flatnonzero(n_posts > 0):
+        days = np.concatenate([note_days(w + 1, posts[k, w], p.horizon) for w in range(W) if posts[k, w]])
+        most = max_in_window(days, 28)
+        if most > p.cap[k]:
+            bad.append(f"platform rule: {p.ids[k]} publishes {most} sponsored notes within 28 days "
+                       f"(at most {p.cap[k]})")
+
+    exact, envelope = plan_value(p, posts, hired, m.cuts)
+    if claimed_objective is not None and math.isfinite(claimed_objective):
+        tol = 1e-6 * max(1.0, abs(envelope)) + 1e-6
+        if abs(claimed_objective - envelope) > tol:
+            bad.append(f"objective: the solver reported {claimed_objective:.6g}, "
+                       f"the plan is worth {envelope:.6g} in its own model")
+    if bad:
+        raise VerificationError(bad)
+    return VerifiedPlan(posts=posts, hired=hired, spend_cents=spend, value=exact, model_value=envelope)

@@ -1,0 +1,391 @@
+"""The optimizer against exhaustive enumeration, and its guarantees (RELIABILITY T1-T5)."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import kolsim
+from kolsim.cli import main
+from kolsim.optimize import build_problem, optimize
+from kolsim.optimize.formulation import build_milp
+from kolsim.optimize.problem import note_days
+from kolsim.optimize.verify import VerificationError, plan_value, verify
+from kolsim.review import max_in_window
+
+TIERS = ("koc", "micro", "mid", "top")
+
+
+def make(pool_rows: list[dict], *, budget: float, weeks: int = 2, horizon: int | None = None,
+         optimize_extra: dict | None = None, objective: str = "conversions", saturation: bool = True,
+         segments: dict | None = None, price: float = 100.0, margin: float = 0.5):
+    """A scenario dict and a pool for the optimizer."""
+    data = {
+        "schema_version": 1,
+        "campaign": {"name": "t", "category": "beauty", "budget": budget,
+                     "horizon_days": horizon or 7 * weeks + 21, "price": price, "margin": margin},
+        "audience": {"segments": segments or {"beauty": 50_000.0, "food": 20_000.0}},
+        "optimize": {"weeks": weeks, "objective": objective, "saturation": saturation,
+                     **(optimize_extra or {})},
+        "vetting": {"enabled": False},
+    }
+    scenario = kolsim.parse_scenario(data)
+    pool = kolsim.Pool.from_frame(pd.DataFrame(pool_rows))
+    return scenario, pool
+
+
+def creator(i, tier="micro", category="beauty", followers=30_000, cost=3000, monthly=10, **kw):
+    return {"kol_id": f"c{i:02d}", "tier": tier, "category": category, "followers": followers,
+            "cost_per_post": cost, "monthly_posts": monthly, **kw}
+
+
+# --------------------------------------------------------------------------- #
+# An independent brute force: every combination of every creator's patterns
+# --------------------------------------------------------------------------- #
+def patterns(p, k):
+    """Every feasible weekly pattern of creator k (including posting nothing)."""
+    W = p.weeks
+    ranges = [range(int(p.upper[k, w]) + 1) for w in range(W)]
+    out = []
+    for x in itertools.product(*ranges):
+        x = np.array(x)
+        n = x.sum()
+        if n and n < p.settings.min_posts_if_hired:
+            continue
+        if n:
+            days = np.concatenate([note_days(w + 1, x[w], p.horizon) for w in range(W) if x[w]])
+            if max_in_window(days, 28) > p.cap[k]:
+                continue
+        out.append(x)
+    return out
+
+
+def brute_force(p):
+    """Best exact model value over all plans, or None when no plan meets every rule."""
+    pats = [patterns(p, k) for k in range(p.n)]
+    best, best_plan = None, None
+    o = p.settings
+    for combo in itertools.product(*pats):
+        posts = np.array(combo)
+        hired = (posts.sum(axis=1) > 0).astype(int)
+        if np.any(p.must & (hired == 0)):
+            continue
+        spend_each = p.cost_cents * posts.sum(axis=1) + p.fee_cents * hired
+        total = int(spend_each.sum())
+        if total > p.budget_cents:
+            continue
+        if o.max_posts_per_week is not None and np.any(posts.sum(axis=0) > o.max_posts_per_week):
+            continue
+        ok = True
+        for cat, b in o.category_share.items():
+            s = int(spend_each[p.category == cat].sum())
+            ok &= s <= b.max * total + 1e-9 and s >= b.min * total - 1e-9
+        for t, r in o.tiers.items():
+            n = int(hired[p.tier == t].sum())
+            ok &= n >= r.min_creators and (r.max_creators is None or n <= r.max_creators)
+        if not ok:
+            continue
+        value, _ = plan_value(p, posts, hired)
+        if best is None or value > best + 1e-12:
+            best, best_plan = value, posts
+    return best, best_plan
+
+
+@st.composite
+def small_requests(draw):
+    n = draw(st.integers(1, 7))
+    weeks = draw(st.integers(1, 2))
+    rows = []
+    for i in range(n):
+        tier = draw(st.sampled_from(TIERS))
+        rows.append(creator(
+            i, tier=tier, category=draw(st.sampled_from(["beauty", "food"])),
+            followers=draw(st.integers(1_000, 2_000_000)),
+            cost=draw(st.integers(1, 60)) * 100, monthly=draw(st.integers(5, 12)),
+            hiring_fee=draw(st.sampled_from([0, 0, 500, 2000]))))
+    extra: dict = {}
+    if draw(st.booleans()):
+        extra["max_posts_per_week"] = draw(st.integers(1, 4))
+    if draw(st.booleans()):
+        extra["min_posts_if_hired"] = 2
+    if draw(st.booleans()):
+        extra["category_share"] = {"beauty": {"min": draw(st.sampled_from([0.0, 0.3])),
+                                              "max": draw(st.sampled_from([0.6, 1.0]))}}
+    if draw(st.booleans()):
+        t = draw(st.sampled_from(TIERS))
+        extra["tiers"] = {t: {"min_creators": draw(st.integers(0, 2)),
+                              "max_creators": draw(st.integers(2, 3))}}
+    if draw(st.booleans()):
+        extra["must_include"] = [rows[0]["kol_id"]]
+    budget = draw(st.integers(5, 150)) * 100
+    small_segments = draw(st.booleans())
+    segs = {"beauty": 300.0, "food": 100.0} if small_segments else None
+    return rows, budget, weeks, extra, segs, draw(st.booleans())
+
+
+@settings(max_examples=60, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(req=small_requests())
+def test_optimum_equals_exhaustive_enumeration(req):
+    """T3: the optimizer's plan is as good as the best plan found by enumerating all of them,
+    up to the stated saturation approximation, and infeasible exactly when none exists."""
+    rows, budget, weeks, extra, segs, saturation = req
+    scenario, pool = make(rows, budget=budget, weeks=weeks, optimize_extra=extra, segments=segs,
+                          saturation=saturation)
+    p = build_problem(scenario, pool)
+    if p.n == 0:
+        return
+    n_plans = math.prod(len(patterns(p, k)) for k in range(p.n))
+    if n_plans > 20_000:
+        return
+    best, _ = brute_force(p)
+    r = optimize(scenario, pool, gap=1e-9, marginal=False)
+    if best is None:
+        assert r.status == "infeasible", r.summary()
+        assert r.explanation
+        return
+    assert r.status == "optimal", r.summary()
+    tol = (r.approximation_error + 1e-7) * abs(best) + 1e-7
+    assert r.objective <= best + 1e-7 * max(1, abs(best))  # never better than the true optimum
+    assert r.objective >= best - tol  # and no worse than the approximation allows
+
+
+# --------------------------------------------------------------------------- #
+# T1: statuses
+# --------------------------------------------------------------------------- #
+def pool_of(n, seed=0):
+    return kolsim.generate_pool(n, np.random.default_rng(seed))
+
+
+def test_status_optimal_and_plan_is_within_every_rule():
+    s = kolsim.load_scenario("scenarios/optimize_skincare.toml")
+    pool = kolsim.load_pool("scenarios/pools/synthetic_300.csv")
+    r = optimize(s, pool, marginal=False)
+    assert r.status == "optimal" and r.gap <= 1e-4 + 1e-9
+    assert r.spend <= s.campaign.budget
+    plan = r.plan
+    assert set(plan.columns) == {"kol_id", "tier", "category", "week", "posts", "cost"}
+    assert plan["cost"].sum() == pytest.approx(r.spend)
+    assert not set(plan["kol_id"]) & set(r.problem.excluded["kol_id"])
+    assert "xhs_0032" not in set(plan["kol_id"])  # on the exclude list
+    weekly = plan.groupby("week")["posts"].sum()
+    assert weekly.max() <= 12
+    top_weeks = plan.loc[plan["tier"] == "top", "week"]
+    assert top_weeks.isin([1, 2]).all()
+    assert plan.loc[plan["tier"] == "mid", "kol_id"].nunique() >= 2
+    with pytest.raises(kolsim.InfeasibleError):
+        replace(r, status="infeasible").raise_for_status()
+    assert r.raise_for_status() is r
+
+
+def test_status_infeasible_with_exit_code_3(tmp_path):
+    scenario, pool = make([creator(i, tier="mid", cost=5000) for i in range(5)], budget=10_000,
+                          optimize_extra={"tiers": {"mid": {"min_creators": 3}}})
+    r = optimize(scenario, pool, marginal=False)
+    assert r.status == "infeasible" and r.objective is None and len(r.plan) == 0
+    with pytest.raises(kolsim.InfeasibleError, match="budget"):
+        r.raise_for_status()
+
+
+def test_time_limited_hard_instance_is_feasible_with_gap_or_no_solution():
+    s = kolsim.load_scenario("scenarios/optimize_skincare.toml")
+    big = pool_of(3000, seed=4)
+    r = optimize(s, big, time_limit=0.5, gap=0.0, marginal=False, reduce=False)
+    assert r.status in ("feasible", "no_solution")
+    if r.status == "feasible":
+        assert r.gap is not None and r.gap > 0 and r.spend <= s.campaign.budget
+
+
+def test_empty_pool_is_a_clean_error():
+    scenario, pool = make([creator(0, cost=5000, engagement_rate=0.001)], budget=1000)
+    with pytest.raises(kolsim.InputError, match="no candidate can be hired"):
+        optimize(scenario, pool, marginal=False)
+
+
+def test_cli_exit_codes(tmp_path):
+    runner = CliRunner()
+    ok = runner.invoke(main, ["optimize", "scenarios/optimize_skincare.toml", "--candidates",
+                              "scenarios/pools/synthetic_300.csv", "--simulate", "300",
+                              "--out", str(tmp_path / "ok")])
+    assert ok.exit_code == 0, ok.output
+    assert "status: optimal" in ok.output and "binding:" in ok.output and "simulated" in ok.output
+    plan = pd.read_csv(tmp_path / "ok" / "plan.csv")
+    assert list(plan.columns) == ["kol_id", "tier", "category", "week", "posts", "cost"]
+    import json
+    summary = json.loads((tmp_path / "ok" / "summary.json").read_text())
+    for key in ("status", "objective", "bound", "gap", "spend", "build_seconds", "solve_seconds",
+                "backend", "provenance"):
+        assert key in summary
+    text = open("scenarios/optimize_skincare.toml", encoding="utf-8").read()
+    bad = text.replace("mid = { min_creators = 2", "mid = { min_creators = 40")
+    (tmp_path / "inf.toml").write_text(bad, encoding="utf-8")
+    inf = runner.invoke(main, ["optimize", str(tmp_path / "inf.toml"), "--candidates",
+                               str((tmp_path / "../").resolve() / "x") if False else
+                               "scenarios/pools/synthetic_300.csv", "--simulate", "0"])
+    assert inf.exit_code == 3, inf.output
+    assert "status: infeasible" in inf.output and "tier mid: at least 40 creators" in inf.output
+    wrong = runner.invoke(main, ["optimize", "scenarios/optimize_skincare.toml", "--candidates",
+                                 "no_such_pool.csv"])
+    assert wrong.exit_code == 2 and "candidate pool not found" in wrong.stderr
+
+
+# --------------------------------------------------------------------------- #
+# T2: the verifier
+# --------------------------------------------------------------------------- #
+@pytest.fixture(scope="module")
+def solved():
+    scenario, pool = make([creator(i, cost=1000 + 100 * i) for i in range(6)], budget=4000,
+                          optimize_extra={"max_posts_per_week": 3})
+    p = build_problem(scenario, pool)
+    m = build_milp(p)
+    r = optimize(scenario, pool, marginal=False, reduce=False)
+    x = np.zeros(m.n_cols)
+    for row in r.plan.itertuples():
+        k = int(np.flatnonzero(p.ids == row.kol_id)[0])
+        j = int(np.flatnonzero((m.xk == k) & (m.xw == row.week - 1))[0])
+        x[j] = row.posts
+        x[m.n_x + k] = 1
+    if m.n_z:
+        x[m.n_x + m.n_y:] = [min(a + b * c for b, a in zip(*cut)) for cut, c in zip(
+            m.cuts, np.bincount(p.segment[m.xk], weights=p.value[m.xk, m.xw] * x[:m.n_x],
+                                minlength=m.n_z))]
+    return p, m, x, r
+
+
+def test_verifier_rounds_near_integers(solved):
+    p, m, x, r = solved
+    y = x.copy()
+    y[np.flatnonzero(x[:m.n_x])[0]] -= 9e-7  # 0.9999991
+    vp = verify(p, m, y)
+    assert vp.spend_cents == round(r.spend * 100)
+
+
+def test_verifier_rejects_fractions_overspend_and_wrong_objective(solved):
+    p, m, x, r = solved
+    half = x.copy()
+    half[np.flatnonzero(x[:m.n_x] == 0)[0]] = 0.5
+    with pytest.raises(VerificationError, match="integrality"):
+        verify(p, m, half)
+    over = replace(p, budget_cents=int(round(r.spend * 100)) - 1)  # over budget by one cent
+    with pytest.raises(VerificationError, match="budget: spend"):
+        verify(over, m, x)
+    with pytest.raises(VerificationError, match="objective: the solver reported"):
+        verify(p, m, x, claimed_objective=r.model_objective * 1.01)
+    unhired = x.copy()
+    unhired[m.n_x:m.n_x + m.n_y] = 0
+    with pytest.raises(VerificationError, match="linking"):
+        verify(p, m, unhired)
+
+
+def test_verifier_checks_the_platform_rule_on_days():
+    """Three notes in one week from a creator allowed two in any 28 days is refused."""
+    scenario, pool = make([creator(0, monthly=10)], budget=1e5)
+    p = build_problem(scenario, pool)
+    p = replace(p, upper=np.full_like(p.upper, 3))
+    m = build_milp(p)
+    x = np.zeros(m.n_cols)
+    x[0] = 3
+    x[m.n_x] = 1
+    with pytest.raises(VerificationError, match="platform rule: c00 publishes 3"):
+        verify(p, m, x)
+
+
+# --------------------------------------------------------------------------- #
+# T4: diagnosis
+# --------------------------------------------------------------------------- #
+def test_diagnosis_names_the_conflict_and_the_shortfall():
+    rows = [creator(i, tier="mid", cost=5000) for i in range(4)] + [creator(9, tier="koc", cost=300)]
+    scenario, pool = make(rows, budget=10_000, optimize_extra={"tiers": {"mid": {"min_creators": 3}}})
+    r = optimize(scenario, pool, marginal=False)
+    assert r.status == "infeasible"
+    assert set(r.conflict.lines) == {"budget ¥10,000", "tier mid: at least 3 creators"}
+    assert "¥15,000" in r.explanation and "¥5,000 more than the budget" in r.explanation
+    # relaxing any one named line makes the request feasible
+    more = replace(scenario, campaign=replace(scenario.campaign, budget=15_000))
+    assert optimize(more, pool, marginal=False).status == "optimal"
+    fewer = kolsim.parse_scenario({**_dict(scenario), "optimize": {"weeks": 2, "tiers": {"mid": {"min_creators": 2}}}})
+    assert optimize(fewer, pool, marginal=False).status == "optimal"
+
+
+def _dict(s):
+    return {"campaign": {"name": s.campaign.name, "category": s.campaign.category, "budget": s.campaign.budget,
+                         "horizon_days": s.campaign.horizon_days},
+            "audience": {"segments": dict(s.segments)}, "vetting": {"enabled": False}}
+
+
+def test_must_include_overrides_vetting_with_a_notice_but_not_the_platform_rule():
+    rows = [creator(0, engagement_rate=0.001), creator(1), creator(2, monthly=2)]
+    data = {"campaign": {"name": "t", "category": "beauty", "budget": 10_000, "horizon_days": 35},
+            "audience": {"segments": {"beauty": 50_000.0}},
+            "optimize": {"weeks": 2, "must_include": ["c00"]}}
+    pool = kolsim.Pool.from_frame(pd.DataFrame(rows))
+    r = optimize(kolsim.parse_scenario(data), pool, marginal=False)
+    assert r.status == "optimal" and "c00" in set(r.plan["kol_id"])
+    assert r.problem.notices == ("must-include c00 is kept although vetting: engagement rate 0.10% "
+                                 "is under 1.93%",)
+    data["optimize"]["must_include"] = ["c02"]  # 2 notes a month: the 20 % rule allows none
+    r = optimize(kolsim.parse_scenario(data), pool, marginal=False)
+    assert r.status == "infeasible"
+    assert "must include c02" in r.explanation
+    assert "allows no sponsored note at 2 notes a month" in r.explanation
+
+
+# --------------------------------------------------------------------------- #
+# T5: scale, and the backends agree
+# --------------------------------------------------------------------------- #
+@pytest.mark.parametrize("objective", ["conversions", "profit"])
+def test_money_in_cents_gives_the_same_plan(objective):
+    rows = [creator(i, cost=(7 + i) * 100, followers=20_000 + 5_000 * i, hiring_fee=100 * (i % 3))
+            for i in range(8)]
+    a = make(rows, budget=3_000, objective=objective, price=50.0)
+    cents = [{**r, "cost_per_post": r["cost_per_post"] * 100, "hiring_fee": r["hiring_fee"] * 100} for r in rows]
+    b = make(cents, budget=300_000, objective=objective, price=5000.0)
+    ra = optimize(*a, marginal=False, gap=1e-9)
+    rb = optimize(*b, marginal=False, gap=1e-9)
+    pd.testing.assert_frame_equal(ra.plan.drop(columns="cost"), rb.plan.drop(columns="cost"))
+    scale = 100.0 if objective == "profit" else 1.0
+    assert rb.objective == pytest.approx(ra.objective * scale, rel=1e-9)
+
+
+def test_backends_agree_on_small_cases():
+    rows = [creator(i, tier=TIERS[i % 4], cost=(5 + 3 * i) * 100, followers=10_000 * (i + 1),
+                    hiring_fee=200 * (i % 2)) for i in range(10)]
+    for extra in ({}, {"max_posts_per_week": 2, "min_posts_if_hired": 2},
+                  {"category_share": {"beauty": {"max": 0.7}}}):
+        rows2 = [{**r, "category": "food" if i % 3 == 0 else "beauty"} for i, r in enumerate(rows)]
+        scenario, pool = make(rows2, budget=6_000, optimize_extra=extra)
+        h = optimize(scenario, pool, backend="highs", gap=1e-9, marginal=False)
+        c = optimize(scenario, pool, backend="pulp", gap=1e-9, marginal=False)
+        assert h.status == c.status == "optimal"
+        assert c.objective == pytest.approx(h.objective, rel=1e-6)
+
+
+def test_export_lp_and_mps(tmp_path):
+    scenario, pool = make([creator(i) for i in range(3)], budget=5000)
+    for ext in ("lp", "mps"):
+        out = tmp_path / f"model.{ext}"
+        r = optimize(scenario, pool, export=str(out), marginal=False)
+        assert r.status == "optimal" and out.stat().st_size > 0
+    assert "budget" in (tmp_path / "model.lp").read_text()
+
+
+def test_planner_numbers_and_linear_objective():
+    """With the pool's own expected conversions and saturation off, the objective is their sum."""
+    rows = [creator(i, cost=1000, expected_conversions=float(i + 1), reads_per_note=10_000, monthly=5)
+            for i in range(5)]
+    scenario, pool = make(rows, budget=2000, weeks=1, saturation=False)
+    r = optimize(scenario, pool, marginal=False, gap=1e-9)
+    # two notes: the two best creators, each delivered with P = 0.98, seen within the horizon
+    p = r.problem
+    assert set(r.plan["kol_id"]) == {"c04", "c03"}
+    expected = (5 + 4) * 0.98 * (p.value[:, 0] / (0.98 * np.arange(1, 6)))[0]
+    assert r.objective == pytest.approx(expected, rel=1e-9)
+    assert r.approximation_error == 0.0
