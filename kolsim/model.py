@@ -286,9 +286,13 @@ def creator_table(frame, tiers, source: str | None = None) -> dict[str, np.ndarr
         At the first row whose own numbers contradict each other.
     """
     tier_codes = frame["tier"].to_numpy(object)
+    masks = {t: tier_codes == t for t in tiers}
 
     def tier_attr(name):
-        return np.array([getattr(tiers[t], name) for t in tier_codes], dtype=float)
+        out = np.empty(len(tier_codes))
+        for t, mask in masks.items():
+            out[mask] = getattr(tiers[t], name)
+        return out
 
     def col(name, fallback):
         v = frame[name].to_numpy(float)
@@ -334,7 +338,8 @@ def creator_table(frame, tiers, source: str | None = None) -> dict[str, np.ndarr
         p_post=col("post_probability", p_default), hiring_fee=col("hiring_fee", 0.0),
         cost_per_post=frame["cost_per_post"].to_numpy(float),
         monthly_posts=col("monthly_posts", tier_attr("monthly_posts")),
-        upfront=np.array([_upfront(d) for d in deal]),
+        upfront=np.select([deal == d for d in ("paid", "ambassador", "gifted")],
+                          [_upfront(d) for d in ("paid", "ambassador", "gifted")], _upfront("affiliate")),
         per_creator_delivery=~paid_like,
     )
 

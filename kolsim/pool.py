@@ -88,6 +88,9 @@ class Pool:
     def __len__(self) -> int:
         return len(self.frame)
 
+    def __contains__(self, kol_id) -> bool:
+        return kol_id in self._index
+
     @property
     def ids(self) -> list[str]:
         return list(self.frame["kol_id"])
@@ -101,6 +104,13 @@ class Pool:
 
     def category_of(self, kol_id: str) -> str:
         return str(self.frame["category"].iat[self._index[kol_id]])
+
+    def segments(self) -> np.ndarray:
+        """Every creator's audience segment: its ``segment`` column, else its category."""
+        seg = self.frame["segment"].to_numpy(object)
+        cat = self.frame["category"].to_numpy(object)
+        has = np.array([isinstance(v, str) and bool(v) for v in seg], dtype=bool)
+        return np.where(has, seg, cat)
 
     def segment_of(self, kol_id: str) -> str:
         seg = self.frame["segment"].iat[self._index[kol_id]]
@@ -265,21 +275,23 @@ def vet(pool: Pool, tiers: Mapping[str, Tier], rules: Vetting | None = None) -> 
     """
     rules = rules or Vetting()
     f = pool.frame
+    tier_arr = f["tier"].to_numpy(object)
+    ids = f["kol_id"].to_numpy(object)
     reasons: list[list[str]] = [[] for _ in range(len(f))]
 
     def flag(mask, text_of):
         for i in np.flatnonzero(np.asarray(mask, dtype=bool)):
             reasons[i].append(text_of(i))
 
-    for i, c in enumerate(f["category"]):
-        if c in BANNED_CATEGORIES:
-            reasons[i].append(f"category {c} is banned")
+    cats = f["category"].to_numpy(object)
+    for i in np.flatnonzero(np.isin(cats, list(BANNED_CATEGORIES))):
+        reasons[i].append(f"category {cats[i]} is banned")
     if rules.enabled:
         # [S2]'s 2 % line, but never above a share of the tier's typical ER:
         # with the calibrated tier means (top 1.5 %) a flat 2 % would exclude
         # most large creators (docs/model.md, vetting)
         er = f["engagement_rate"].to_numpy(float)
-        tier_er = np.array([tiers[t].engagement_rate for t in f["tier"]])
+        tier_er = _per_tier(tier_arr, {t: tiers[t].engagement_rate for t in tiers})
         floor = np.minimum(rules.min_engagement_rate, rules.engagement_floor_share * tier_er)
         flag(er < floor, lambda i: f"engagement rate {er[i]:.2%} is under {floor[i]:.2%}")
         fake = f["fake_share"].to_numpy(float)
@@ -296,12 +308,12 @@ def vet(pool: Pool, tiers: Mapping[str, Tier], rules: Vetting | None = None) -> 
         burst = f["max_weekly_posts"].to_numpy(float)
         flag(burst >= rules.max_weekly_posts,
              lambda i: f"posted {burst[i]:.0f} notes in one week (burst limit {rules.max_weekly_posts:.0f})")
-        median = np.array([tiers[t].cost_per_post for t in f["tier"]])
+        median = _per_tier(tier_arr, {t: tiers[t].cost_per_post for t in tiers})
         price = f["cost_per_post"].to_numpy(float)
         deal = f["deal_type"].fillna("paid").to_numpy(object)
         cheap = (price < rules.min_price_share_of_tier * median) & (deal == "paid")
         flag(cheap, lambda i: f"price ¥{price[i]:,.0f} is under {rules.min_price_share_of_tier:.0%} "
-                              f"of the {f['tier'].iat[i]} median ¥{median[i]:,.0f}")
+                              f"of the {tier_arr[i]} median ¥{median[i]:,.0f}")
         likes = f["likes_collects_total"].to_numpy(float)
         flag(likes < rules.min_likes_per_follower * fol,
              lambda i: f"profile likes+collects {likes[i]:,.0f} are under "
@@ -312,12 +324,20 @@ def vet(pool: Pool, tiers: Mapping[str, Tier], rules: Vetting | None = None) -> 
                        f"{rules.min_like_read_ratio:.0%}–{rules.max_like_read_ratio:.0%}")
     bad = [i for i, r in enumerate(reasons) if r]
     excluded = pd.DataFrame({
-        "kol_id": [f["kol_id"].iat[i] for i in bad],
-        "tier": [f["tier"].iat[i] for i in bad],
+        "kol_id": ids[bad].tolist() if bad else [],
+        "tier": tier_arr[bad].tolist() if bad else [],
         "reasons": ["; ".join(reasons[i]) for i in bad],
     })
-    kept = tuple(f["kol_id"].iat[i] for i in range(len(f)) if not reasons[i])
+    kept = tuple(ids[i] for i in range(len(f)) if not reasons[i])
     return VetReport(kept=kept, excluded=excluded)
+
+
+def _per_tier(tier_codes: np.ndarray, values: Mapping[str, float]) -> np.ndarray:
+    """values[tier] for each creator, vectorised over the tier codes."""
+    out = np.empty(len(tier_codes))
+    for t, v in values.items():
+        out[tier_codes == t] = v
+    return out
 
 
 # --------------------------------------------------------------------------- #

@@ -76,14 +76,14 @@ def review(scenario: Scenario, *, sponsored_share: float = SPONSORED_SHARE) -> t
 
 
 def _wave_and_tier(scenario: Scenario, creator: str) -> tuple[str, str]:
-    if scenario.plan is not None and creator in scenario.plan.pool.ids:
+    if scenario.plan is not None and creator in scenario.plan.pool:
         return "plan", str(scenario.plan.pool.row(creator)["tier"])
     wave, rest = creator.rsplit("/", 1)
     return wave, rest.split("#")[0]
 
 
 def _monthly_posts(scenario: Scenario, creator: str, tier: str) -> float:
-    if scenario.plan is not None and creator in scenario.plan.pool.ids:
+    if scenario.plan is not None and creator in scenario.plan.pool:
         v = scenario.plan.pool.row(creator).get("monthly_posts")
         if v is not None and not (isinstance(v, float) and math.isnan(v)):
             return float(v)

@@ -389,3 +389,25 @@ def test_planner_numbers_and_linear_objective():
     expected = (5 + 4) * 0.98 * (p.value[:, 0] / (0.98 * np.arange(1, 6)))[0]
     assert r.objective == pytest.approx(expected, rel=1e-9)
     assert r.approximation_error == 0.0
+
+
+def test_core_and_bound_agrees_with_the_whole_model():
+    """Large pools go through a core and a Lagrangian bound: its plan must be as good as the
+    whole model's within the gap, and its bound must hold for the whole pool."""
+    import sys
+    sys.path.insert(0, "benchmarks")
+    from optimizer_instances import instance
+    from kolsim.optimize.reduce import SMALL_POOL
+
+    scenario, pool = instance(600, seed=3)
+    gap = 2e-3
+    reduced = optimize(scenario, pool, gap=gap, time_limit=120, marginal=False, reduce=True)
+    whole = optimize(scenario, pool, gap=gap, time_limit=120, marginal=False, reduce=False)
+    assert reduced.candidates > SMALL_POOL and reduced.model_size["method"] == "core and bound"
+    assert reduced.status == whole.status == "optimal"
+    best = max(reduced.model_objective, whole.model_objective)
+    assert reduced.model_objective >= best * (1 - gap) - 1e-9
+    assert whole.model_objective >= best * (1 - gap) - 1e-9
+    assert reduced.bound >= whole.model_objective - 1e-6 * best  # a valid bound for the pool
+    assert whole.bound >= reduced.model_objective - 1e-6 * best
+    assert reduced.model_size["final_candidates"] < reduced.candidates

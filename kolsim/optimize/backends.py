@@ -36,6 +36,8 @@ class RawSolution:
     first_solution_seconds: float | None = None
     gap_seconds: dict = field(default_factory=dict)  # gap level -> seconds to reach it
     message: str = ""
+    duals: np.ndarray | None = None  # row duals of an LP relaxation, when asked for
+    trajectory: list = field(default_factory=list)  # (seconds, incumbent, bound) as the search went
 
 
 def _gap(obj: float | None, bound: float | None) -> float | None:
@@ -45,7 +47,7 @@ def _gap(obj: float | None, bound: float | None) -> float | None:
 
 
 def solve_highs(m: Milp, *, time_limit: float, gap: float, start: np.ndarray | None = None,
-                threads: int | None = None, relax: bool = False,
+                threads: int | None = None, relax: bool = False, duals: bool = False,
                 gap_levels=(0.01, 0.001)) -> RawSolution:
     """Solve with HiGHS through highspy, passing the arrays as they are."""
     import highspy
@@ -79,13 +81,18 @@ def solve_highs(m: Milp, *, time_limit: float, gap: float, start: np.ndarray | N
     h.passModel(lp)
 
     t0 = time.perf_counter()
-    events = {"first": None, "gaps": {}}
+    events = {"first": None, "gaps": {}, "path": []}
 
     def on_event(ctype, message, out, inp, user):
         now = time.perf_counter() - t0
-        if events["first"] is None and math.isfinite(out.objective_function_value) \
-                and ctype == highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution:
+        improving = ctype == highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution
+        if events["first"] is None and math.isfinite(out.objective_function_value) and improving:
             events["first"] = now
+        primal = out.objective_function_value if improving else out.mip_primal_bound
+        if math.isfinite(primal) and math.isfinite(out.mip_dual_bound):
+            path = events["path"]
+            if not path or path[-1][1] != primal or path[-1][2] != out.mip_dual_bound:
+                path.append((now, float(primal), float(out.mip_dual_bound)))
         g = out.mip_gap
         for level in gap_levels:
             if level not in events["gaps"] and math.isfinite(g) and g <= level:
@@ -130,9 +137,12 @@ def solve_highs(m: Milp, *, time_limit: float, gap: float, start: np.ndarray | N
     first = events["first"]
     if first is None and x is not None:
         first = seconds
+    row_duals = None
+    if relax and duals and ms == S.kOptimal:
+        row_duals = np.array(h.getSolution().row_dual)
     return RawSolution(status=status, x=x, objective=obj, bound=bound, solver=f"HiGHS {h.version()}",
                        solve_seconds=seconds, first_solution_seconds=first, gap_seconds=gaps,
-                       message=h.modelStatusToString(ms))
+                       message=h.modelStatusToString(ms), duals=row_duals, trajectory=events["path"])
 
 
 def to_pulp(m: Milp, name: str = "kolsim"):

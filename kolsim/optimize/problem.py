@@ -131,7 +131,8 @@ def build_problem(scenario: Scenario, pool: Pool, *, objective: str | None = Non
     camp = scenario.campaign
     if objective == "profit" and (camp.price is None or camp.margin is None):
         raise InputError("the profit objective needs [campaign] price and margin", file=scenario.source)
-    known = set(pool.ids)
+    ids_all = pool.frame["kol_id"].to_numpy(object)
+    known = set(ids_all)
     for key, ids in (("must_include", opt.must_include), ("exclude", opt.exclude)):
         missing = [k for k in ids if k not in known]
         if missing:
@@ -143,7 +144,7 @@ def build_problem(scenario: Scenario, pool: Pool, *, objective: str | None = Non
     par = creator_table(frame, scenario.tiers, pool.source)
     reasons: list[list[str]] = [[] for _ in range(n_all)]
     report = vet(pool, scenario.tiers, scenario.vetting)
-    pos = dict(zip(pool.ids, range(n_all)))
+    pos = dict(zip(ids_all, range(n_all)))
     for kol, why in zip(report.excluded["kol_id"], report.excluded["reasons"]):
         reasons[pos[kol]].append(f"vetting: {why}")
     for kol in opt.exclude:
@@ -186,7 +187,7 @@ def build_problem(scenario: Scenario, pool: Pool, *, objective: str | None = Non
     unit_value = camp.price * camp.margin if objective == "profit" else 1.0
     expected_cost = cost * (par["upfront"] + (1 - par["upfront"]) * par["p_post"])
 
-    segs = np.array([pool.segment_of(k) for k in pool.ids], dtype=object)
+    segs = pool.segments()
     keep = np.array([not r for r in reasons])
     must_mask = np.isin(frame["kol_id"].to_numpy(object), list(opt.must_include))
     used = sorted(set(segs[keep | must_mask]))
@@ -208,12 +209,12 @@ def build_problem(scenario: Scenario, pool: Pool, *, objective: str | None = Non
     for i in np.flatnonzero(must_mask):
         vetted = [r for r in reasons[i] if r.startswith("vetting: ")]
         if vetted:
-            notices.append(f"must-include {pool.ids[i]} is kept although {'; '.join(vetted)}")
+            notices.append(f"must-include {ids_all[i]} is kept although {'; '.join(vetted)}")
     ex = [i for i in range(n_all) if reasons[i] and not must_mask[i]]
-    excluded = pd.DataFrame({"kol_id": [pool.ids[i] for i in ex], "tier": [tier[i] for i in ex],
+    excluded = pd.DataFrame({"kol_id": [ids_all[i] for i in ex], "tier": [tier[i] for i in ex],
                              "reason": ["; ".join(reasons[i]) for i in ex]})
     hard = [i for i in np.flatnonzero(must_mask) if any(not r.startswith("vetting: ") for r in reasons[i])]
-    blocked = {pool.ids[i]: "; ".join(reasons[i]) for i in hard}
+    blocked = {ids_all[i]: "; ".join(reasons[i]) for i in hard}
     keep = keep | must_mask
     idx = np.flatnonzero(keep)
     return Problem(

@@ -1,20 +1,343 @@
-"""Solving large pools: a core problem and a bound that proves it suffices."""
+"""Solving large pools: a core problem, and a bound that proves it suffices.
+
+Good plans hire a few percent of a pool, so the integer program is solved on a
+*core* of promising creators, and a Lagrangian bound proves what the rest
+could add:
+
+1. **Core.**  Creators are ranked by the value per RMB of their best weekly
+   pattern; the core takes the best overall and the best of every tier and
+   category (so tier minimums and spend shares can be met), the cheapest of
+   every tier, and every must-include.
+2. **Pricing (column generation).**  The LP relaxation of the core gives
+   multipliers pi for the coupling rows (budget, shares, tier counts, weekly
+   caps, saturation cuts).  For every creator k of the whole pool, the value of
+   hiring it at those prices, g_k = max over its feasible weekly patterns of
+   (c - A^T pi) restricted to its columns, is computed exactly by enumerating
+   its patterns (its cadence windows, weekly limits and minimum notes).
+   Creators with g_k > 0 join the core and the LP is solved again, until none
+   is left or the rounds run out.
+3. **Bound.**  For any pi of the right signs,
+   UB(pi) = pi . b + sum_k max(0, g_k) + sum_s max(0, d_z,s) A_s
+   bounds every plan of the whole pool (Lagrangian relaxation of the coupling
+   rows; each creator's own rows kept, so it is at least as strong as the LP).
+   A plan that hires k is worth at most UB - max(0, g_k) + g_k.
+4. **Fixing.**  With an incumbent of value z from the core's integer program,
+   every creator whose forced bound is below z can be in no better plan and
+   is dropped for good; the integer program is solved again on the core plus
+   every creator that could still matter.  The bound reported for the whole
+   pool is min(UB, max(bound of that solve, the largest forced bound dropped)),
+   which is valid whatever the time limit cut short.
+"""
 
 from __future__ import annotations
 
+import math
 import time
+from dataclasses import replace
+from functools import lru_cache
 
-from .backends import solve_highs
-from .formulation import build_milp
-from .problem import Problem
+import numpy as np
+import scipy.sparse as sp
 
-__all__ = ["solve_reduced"]
+from .backends import RawSolution, solve_highs
+from .formulation import Milp, build_milp
+from .problem import Problem, window_starts
+
+__all__ = ["solve_reduced", "SMALL_POOL"]
+
+#: Pools with at most this many candidates are solved whole.
+SMALL_POOL = 300
+COUPLING = {"budget", "week_budget", "brand_cadence", "category_max", "category_min", "tier_min",
+            "tier_max", "tier_share_max", "tier_share_min", "saturation"}
+MAX_PATTERNS = 50_000
 
 
-def solve_reduced(p: Problem, *, time_limit: float, gap: float):
+def _sizes(m: Milp, p: Problem) -> dict:
+    return {"columns": m.n_cols, "rows": int(m.A.shape[0]), "nonzeros": int(m.A.nnz), "candidates": p.n}
+
+
+def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12):
+    """Solve a request, through a core problem when the pool is large.
+
+    Returns ``(raw, milp, build_seconds, sizes)`` with ``raw.x`` in the
+    columns of the whole pool's model ``milp``.
+    """
     t0 = time.perf_counter()
-    m = build_milp(p)
+    full = build_milp(p)
     build = time.perf_counter() - t0
-    raw = solve_highs(m, time_limit=time_limit, gap=gap)
-    sizes = {"columns": m.n_cols, "rows": int(m.A.shape[0]), "nonzeros": int(m.A.nnz), "candidates": p.n}
-    return raw, m, build, sizes
+    sizes = _sizes(full, p)
+    if p.n <= SMALL_POOL:
+        return solve_highs(full, time_limit=time_limit, gap=gap), full, build, sizes
+    deadline = t0 + time_limit
+    sizes["method"] = "core and bound"
+
+    def left() -> float:
+        return deadline - time.perf_counter()
+
+    kinds = np.array([g.kind for g in full.groups])[full.row_group]
+    coupling = np.isin(kinds, list(COUPLING))
+    pricer = _Pricer(p, full, coupling)
+    core, ratio = _initial_core(p, pricer)
+
+    # 1. column generation on the core's LP relaxation, priced over the whole pool
+    ub, g, y_lp, x_lp = math.inf, None, None, None
+    order = np.argsort(-ratio, kind="stable")
+    for _ in range(rounds):
+        sub, cols = _restrict(full, p, core, coupling)
+        lp = solve_highs(sub.milp, time_limit=max(1.0, left()), gap=gap, relax=True, duals=True)
+        if lp.status == "infeasible" and not core.all():
+            # the core cannot meet the policy on its own: widen it by the next best
+            core[order[~core[order]][: max(200, int(core.sum()))]] = True
+            continue
+        if lp.duals is None:
+            break
+        pi = np.zeros(full.A.shape[0])
+        pi[sub.rows] = lp.duals
+        ub_r, g_r = pricer.bound(pi)
+        y_lp = np.zeros(p.n)
+        y_lp[np.flatnonzero(core)] = lp.x[sub.milp.n_x:sub.milp.n_x + sub.milp.n_y]
+        x_lp = np.zeros(full.n_cols)
+        x_lp[cols] = lp.x
+        if ub_r < ub:
+            ub, g = ub_r, g_r
+        new = np.flatnonzero((g_r > 1e-9 * max(1.0, abs(ub_r))) & ~core)
+        if new.size == 0 or left() < 0.6 * time_limit:
+            break
+        core[new[np.argsort(-g_r[new])][: max(100, int(core.sum()) // 4)]] = True
+    sizes["core_candidates"] = int(core.sum())
+    sizes["lagrangian_bound"] = ub
+
+    # 2. a quick plan: the LP's integral part kept, its fractional rest decided
+    if y_lp is not None and g is not None:
+        support = (y_lp > 1e-6) | p.must
+        rivals = np.argsort(-np.where(support, -np.inf, g))[: max(50, int(support.sum()) // 2)]
+        support[rivals] = True
+    else:
+        support = core.copy()
+    sub, cols = _restrict(full, p, support, coupling)
+    quick = _fix_and_solve(sub.milp, x_lp[cols] if x_lp is not None else None,
+                           min(3.0, max(0.5, 0.15 * left())))
+    first_seen = time.perf_counter() - t0 - build if quick is not None else None
+
+    # 3. a better plan from the support, briefly, so that fixing bites
+    spent = time.perf_counter() - t0 - build
+    path = []  # (seconds, incumbent, bound for the whole pool)
+    if quick is not None:
+        path.append((spent, float(sub.milp.c @ quick), ub))
+    raw = solve_highs(sub.milp, time_limit=max(0.5, 0.3 * left()), gap=gap, start=quick)
+    forced = np.where(p.must, ub, ub - np.maximum(g, 0) + g) if g is not None else None
+    path += _whole_pool_path(raw, spent, ub, forced, support)
+    if raw.x is None and quick is None:
+        sizes["method"] = "whole model (the core had no plan)"
+        raw = solve_highs(full, time_limit=max(1.0, left()), gap=gap)
+        raw.solve_seconds = time.perf_counter() - t0 - build
+        return raw, full, build, sizes
+    best_x, best_cols = (raw.x, cols) if raw.x is not None else (quick, cols)
+    searched, bound_part = support, (raw.bound if raw.bound is not None else math.inf)
+    if first_seen is None:
+        first_seen = raw.first_solution_seconds
+
+    # 4. the creators that could still beat it, searched with the time left
+    if g is not None and left() > 0.5:
+        z1 = float(sub.milp.c @ best_x)
+        keep = support | (forced >= z1 - 1e-7 * max(1.0, abs(z1)))
+        sizes["kept_after_fixing"] = int(keep.sum())
+        search = keep if keep.sum() <= max(2 * support.sum(), 800) else support
+        start = np.zeros(full.n_cols)
+        start[best_cols] = best_x
+        sub2, cols2 = _restrict(full, p, search, coupling)
+        spent = time.perf_counter() - t0 - build
+        raw2 = solve_highs(sub2.milp, time_limit=max(0.5, left()), gap=gap, start=start[cols2])
+        path += _whole_pool_path(raw2, spent, ub, forced, search)
+        if raw2.x is not None and float(sub2.milp.c @ raw2.x) >= z1 - 1e-9 * max(1.0, abs(z1)):
+            raw, best_x, best_cols = raw2, raw2.x, cols2
+        searched = search
+        bound_part = raw2.bound if raw2.bound is not None else math.inf
+    if g is None:
+        return _lift(raw, full, best_cols, None), full, build, sizes
+    outside = float(forced[~searched].max(initial=-math.inf))
+    bound = min(ub, max(bound_part, outside))
+    raw = replace(raw, x=best_x, objective=float(full.c[best_cols] @ best_x))
+    lifted = _lift(raw, full, best_cols, bound)
+    lifted.first_solution_seconds = first_seen
+    lifted.solve_seconds = time.perf_counter() - t0 - build
+    z = lifted.objective
+    g_now = max(0.0, bound - z) / max(abs(z), 1e-9)
+    lifted.status = "optimal" if g_now <= gap + 1e-9 else "feasible"
+    lifted.gap_seconds = {}
+    for level in (0.01, 0.001):
+        hit = [t for t, zz, bb in path if zz > 0 and (bb - zz) / zz <= level]
+        if hit:
+            lifted.gap_seconds[level] = min(hit)
+        elif g_now <= level:
+            lifted.gap_seconds[level] = lifted.solve_seconds
+    lifted.trajectory = path
+    sizes["final_candidates"] = int(searched.sum())
+    return lifted, full, build, sizes
+
+
+def _whole_pool_path(raw: RawSolution, offset: float, ub: float, forced, searched) -> list:
+    """A search's (time, incumbent, bound) with its bound made valid for the whole pool."""
+    if forced is None:
+        return []
+    outside = float(forced[~searched].max(initial=-math.inf))
+    return [(offset + t, zz, min(ub, max(bb, outside))) for t, zz, bb in raw.trajectory]
+
+
+def _fix_and_solve(m: Milp, x_lp: np.ndarray | None, time_limit: float) -> np.ndarray | None:
+    """A quick plan: creators the LP hires with whole notes stay as they are, the
+    integer program decides only the fractional rest.  None if that fails."""
+    if x_lp is None:
+        return None
+    frac = np.abs(x_lp - np.round(x_lp)) > 1e-9
+    settled = np.ones(m.n_y, bool)
+    np.logical_and.at(settled, m.xk, ~frac[:m.n_x])
+    settled &= ~frac[m.n_x:m.n_x + m.n_y]
+    settled &= np.round(x_lp[m.n_x:m.n_x + m.n_y]) == 1  # hired with whole notes; the rest stay open
+    fix = np.concatenate([settled[m.xk], settled, np.zeros(m.n_z, bool)])
+    lb = np.where(fix, np.round(x_lp), m.lb)
+    ub = np.where(fix, np.round(x_lp), m.ub)
+    raw = solve_highs(replace(m, lb=lb, ub=ub), time_limit=time_limit, gap=1e-3)
+    return raw.x
+
+
+def _lift(raw: RawSolution, full: Milp, cols: np.ndarray, bound) -> RawSolution:
+    """A core solution in the whole pool's columns."""
+    x = None
+    if raw.x is not None:
+        x = np.zeros(full.n_cols)
+        x[cols] = raw.x
+    return replace(raw, x=x, bound=bound, gap_seconds=dict(raw.gap_seconds))
+
+
+class _Sub:
+    def __init__(self, milp, rows):
+        self.milp, self.rows = milp, rows
+
+
+def _restrict(full: Milp, p: Problem, keep: np.ndarray, coupling: np.ndarray):
+    """The model restricted to the creators in ``keep`` (others fixed at zero)."""
+    col_keep = np.concatenate([keep[full.xk], keep, np.ones(full.n_z, bool)])
+    pattern = full.A.copy()
+    pattern.data = np.ones_like(pattern.data)
+    outside = pattern @ (~col_keep).astype(float)
+    row_keep = coupling | (outside == 0)
+    rows = np.flatnonzero(row_keep)
+    cols = np.flatnonzero(col_keep)
+    A = full.A[rows][:, cols]
+    kmap = -np.ones(p.n, np.int64)
+    kmap[keep] = np.arange(keep.sum())
+    xsel = col_keep[:full.n_x]
+    m = Milp(c=full.c[cols], lb=full.lb[cols], ub=full.ub[cols], integral=full.integral[cols],
+             A=sp.csr_matrix(A), row_lo=full.row_lo[rows], row_hi=full.row_hi[rows],
+             row_group=full.row_group[rows], groups=full.groups, xk=kmap[full.xk[xsel]],
+             xw=full.xw[xsel], n_y=int(keep.sum()), n_z=full.n_z,
+             approximation_error=full.approximation_error, cuts=full.cuts)
+    return _Sub(m, rows), cols
+
+
+# --------------------------------------------------------------------------- #
+# Pricing: each creator's best weekly pattern at given prices
+# --------------------------------------------------------------------------- #
+@lru_cache(maxsize=256)
+def _patterns(upper: tuple, cap: int, min_posts: int) -> np.ndarray | None:
+    """Every integer weekly pattern within ``upper``, the rolling 4-week cap and the
+    minimum notes (the empty pattern excluded); None when there are too many."""
+    W = len(upper)
+    starts = list(window_starts(W))
+    pats = np.zeros((1, 0), dtype=np.int64)
+    for w in range(W):
+        grow = [np.column_stack([pats, np.full(len(pats), v)]) for v in range(upper[w] + 1)]
+        pats = np.concatenate(grow)
+        for s0 in starts:  # prune windows already complete
+            if s0 + 3 == w or (w == W - 1 and s0 + 3 >= W):
+                lo, hi = s0, min(s0 + 4, W)
+                pats = pats[pats[:, lo:hi].sum(axis=1) <= cap]
+        if len(pats) > MAX_PATTERNS:
+            return None
+    if W < 4:
+        pats = pats[pats.sum(axis=1) <= cap]
+    pats = pats[pats.sum(axis=1) >= max(1, min_posts)]
+    return pats
+
+
+class _Pricer:
+    """Computes g_k and the Lagrangian bound for every creator of the pool."""
+
+    def __init__(self, p: Problem, m: Milp, coupling: np.ndarray):
+        self.p, self.m = p, m
+        self.coupling = coupling
+        self.A_c = m.A[np.flatnonzero(coupling)].T.tocsr()  # columns x coupling rows
+        self.rows_c = np.flatnonzero(coupling)
+        self.b = np.where(np.isfinite(m.row_hi), m.row_hi, m.row_lo)[self.rows_c]
+        self.is_le = np.isfinite(m.row_hi)[self.rows_c]
+        self.xcol = -np.ones((p.n, p.weeks), np.int64)
+        self.xcol[m.xk, m.xw] = np.arange(m.n_x)
+        keys = [(tuple(int(u) for u in p.upper[k]), int(p.cap[k])) for k in range(p.n)]
+        self.classes: dict[tuple, list[int]] = {}
+        for k, key in enumerate(keys):
+            self.classes.setdefault(key, []).append(k)
+
+    def values(self, d: np.ndarray) -> np.ndarray:
+        """g_k = best (reduced) value of hiring k with its best feasible pattern."""
+        p, m = self.p, self.m
+        D = np.zeros((p.n, p.weeks))
+        ok = self.xcol >= 0
+        D[ok] = d[self.xcol[ok]]
+        dy = d[m.n_x:m.n_x + m.n_y]
+        g = np.full(p.n, -math.inf)
+        mp = p.settings.min_posts_if_hired
+        for (upper, cap), members in self.classes.items():
+            idx = np.array(members)
+            pats = _patterns(upper, cap, mp)
+            if pats is None:  # relaxation: drop the windows, keep bounds and minimum notes
+                U = np.array(upper, float)
+                pos = np.maximum(D[idx], 0) @ U
+                g[idx] = dy[idx] + pos
+                continue
+            if len(pats) == 0:
+                continue
+            P = pats.T.astype(float)
+            step = max(1, 4_000_000 // max(1, len(pats)))
+            for a in range(0, len(idx), step):
+                part = idx[a:a + step]
+                g[part] = dy[part] + (D[part] @ P).max(axis=1)
+        return g
+
+    def bound(self, pi_full: np.ndarray) -> tuple[float, np.ndarray]:
+        """(UB(pi), g) with pi clipped to the signs that keep the bound valid."""
+        pi = pi_full[self.rows_c]
+        pi = np.where(self.is_le, np.maximum(pi, 0), np.minimum(pi, 0))
+        d = self.m.c - self.A_c @ pi
+        g = self.values(d)
+        p, m = self.p, self.m
+        dz = d[m.n_x + m.n_y:]
+        gz = np.maximum(dz, 0) @ p.segment_sizes[:m.n_z] if m.n_z else 0.0
+        gk = np.where(p.must, g, np.maximum(g, 0))  # a must-include is hired whatever it is worth
+        return float(pi @ self.b + gk.sum() + gz), g
+
+
+def _initial_core(p: Problem, pricer: _Pricer) -> np.ndarray:
+    """Promising creators: value per RMB of their fullest pattern, plus coverage of every
+    tier and category and the cheapest of each tier."""
+    m = pricer.m
+    d = np.concatenate([p.value[m.xk, m.xw], np.zeros(m.n_y + m.n_z)])
+    value = pricer.values(d)  # the most valuable pattern (all values are >= 0)
+    notes = np.minimum(p.upper.sum(axis=1), p.cap * math.ceil(p.weeks / 4))
+    ratio = value / np.maximum(p.fee + p.cost * np.maximum(notes, 1), 1e-9)
+    order = np.argsort(-ratio, kind="stable")
+    core = np.zeros(p.n, bool)
+    core |= p.must
+    est = p.budget / max(np.median((p.fee + p.cost * np.maximum(notes, 1))[order[:200]]), 1.0)
+    o = p.settings
+    if o.max_posts_per_week is not None:  # the brand's cap bounds how many can be hired
+        est = min(est, o.max_posts_per_week * p.weeks / o.min_posts_if_hired)
+    core[order[: int(min(p.n, max(150, 2 * est)))]] = True
+    for labels in (p.tier, p.category):
+        for lab in np.unique(labels):
+            mine = np.flatnonzero(labels == lab)
+            rule = o.tiers.get(lab) if labels is p.tier else None
+            need = rule.min_creators if rule is not None else 0
+            core[mine[np.argsort(-ratio[mine])][:15 + 2 * need]] = True
+            core[mine[np.argsort(p.cost[mine] + p.fee[mine])][:5 + need]] = True
+    return core, ratio
