@@ -222,11 +222,13 @@ def build_milp(p: Problem) -> Milp:
               np.concatenate(r_all), np.concatenate(c_all), np.concatenate(v_all), -INF,
               np.array(hi_all), r0)
     # symmetry: interchangeable creators are hired in order
-    key = np.rec.fromarrays([p.tier.astype(str), p.category.astype(str), p.segment, p.cost_cents,
-                             p.fee_cents, p.cap, p.must] + [p.upper[:, w] for w in range(W)]
-                            + [np.round(p.value[:, w], 9) for w in range(W)])
-    order = np.argsort(key, kind="stable")
-    same = key[order][1:] == key[order][:-1]
+    codes = [np.unique(a.astype(str), return_inverse=True)[1] for a in (p.tier, p.category)]
+    key = np.column_stack(codes + [p.segment, p.cost_cents, p.fee_cents, p.cap, p.must.astype(np.int64)]
+                          + [p.upper[:, w] for w in range(W)]
+                          + [np.round(p.value[:, w] * 1e9).astype(np.int64) for w in range(W)])
+    order = np.lexsort(key.T[::-1])
+    ranked = key[order]
+    same = np.all(ranked[1:] == ranked[:-1], axis=1)
     first, second = order[:-1][same], order[1:][same]
     R.add(Group("interchangeable creators hired in order", "symmetry"),
           np.repeat(np.arange(len(first)), 2), np.stack([y0 + first, y0 + second], 1).ravel(),

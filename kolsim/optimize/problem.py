@@ -260,7 +260,7 @@ def saturation_cuts(size: float, c_max: float, tol: float) -> tuple[np.ndarray, 
             points.append(u_max)
             break
         lo, hi = u0, u_max
-        for _ in range(60):
+        for _ in range(36):
             mid = 0.5 * (lo + hi)
             lo, hi = (mid, hi) if _covers(u0, mid, mid, aim) else (lo, mid)
         points.append(lo)
@@ -274,9 +274,12 @@ def saturation_cuts(size: float, c_max: float, tol: float) -> tuple[np.ndarray, 
     return slopes, intercepts, max(err, 0.0)
 
 
+_UNIT = np.linspace(0.0, 1.0, 97)[1:]
+
+
 def _covers(u0: float, u1: float | None, end: float, tol: float) -> bool:
     """Whether the tangents at u0 (and u1, if given) stay within tol of f on (u0, end]."""
-    grid = np.linspace(u0, end, 129)[1:]
+    grid = u0 + (end - u0) * _UNIT
     f = -np.expm1(-grid)
     t = -math.expm1(-u0) + math.exp(-u0) * (grid - u0)
     if u1 is not None:

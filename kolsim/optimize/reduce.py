@@ -66,9 +66,9 @@ def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12
     full = build_milp(p)
     build = time.perf_counter() - t0
     sizes = _sizes(full, p)
-    if p.n <= SMALL_POOL:
-        return solve_highs(full, time_limit=time_limit, gap=gap), full, build, sizes
     deadline = t0 + time_limit
+    if p.n <= SMALL_POOL:
+        return _solve_whole(full, deadline, gap, t0 + build), full, build, sizes
     sizes["method"] = "core and bound"
 
     def left() -> float:
@@ -184,16 +184,46 @@ def _whole_pool_path(raw: RawSolution, offset: float, ub: float, forced, searche
     return [(offset + t, zz, min(ub, max(bb, outside))) for t, zz, bb in raw.trajectory]
 
 
-def _fix_and_solve(m: Milp, x_lp: np.ndarray | None, time_limit: float) -> np.ndarray | None:
+def _solve_whole(m: Milp, deadline: float, gap: float, started: float) -> RawSolution:
+    """A small pool, whole: the LP bound and a quick plan first, then the search from it."""
+    lp = solve_highs(m, time_limit=max(0.5, deadline - time.perf_counter()), gap=gap, relax=True)
+    if lp.x is None:  # no LP solution: let the search say why
+        return solve_highs(m, time_limit=max(0.5, deadline - time.perf_counter()), gap=gap)
+    quick = _fix_and_solve(m, lp.x, min(0.5, max(0.1, 0.1 * (deadline - time.perf_counter()))),
+                           open_unhired=False)
+    path = []
+    if quick is not None:
+        path.append((time.perf_counter() - started, float(m.c @ quick), lp.objective))
+    offset = time.perf_counter() - started
+    raw = solve_highs(m, time_limit=max(0.5, deadline - time.perf_counter()), gap=gap, start=quick)
+    path += [(offset + t, z, min(b, lp.objective)) for t, z, b in raw.trajectory]
+    raw.trajectory = path
+    raw.solve_seconds = time.perf_counter() - started
+    if path:
+        raw.first_solution_seconds = path[0][0]
+    if raw.bound is not None:
+        raw.bound = min(raw.bound, lp.objective)
+    raw.gap_seconds = {}
+    for level in (0.01, 0.001):
+        hits = [t for t, z, b in path if z > 0 and (b - z) / z <= level]
+        if hits:
+            raw.gap_seconds[level] = min(hits)
+    return raw
+
+
+def _fix_and_solve(m: Milp, x_lp: np.ndarray | None, time_limit: float,
+                   open_unhired: bool = True) -> np.ndarray | None:
     """A quick plan: creators the LP hires with whole notes stay as they are, the
-    integer program decides only the fractional rest.  None if that fails."""
+    integer program decides only the rest (the fractional ones, and, with
+    ``open_unhired``, those the LP leaves out).  None if that fails."""
     if x_lp is None:
         return None
     frac = np.abs(x_lp - np.round(x_lp)) > 1e-9
     settled = np.ones(m.n_y, bool)
     np.logical_and.at(settled, m.xk, ~frac[:m.n_x])
     settled &= ~frac[m.n_x:m.n_x + m.n_y]
-    settled &= np.round(x_lp[m.n_x:m.n_x + m.n_y]) == 1  # hired with whole notes; the rest stay open
+    if open_unhired:
+        settled &= np.round(x_lp[m.n_x:m.n_x + m.n_y]) == 1  # hired with whole notes; the rest stay open
     fix = np.concatenate([settled[m.xk], settled, np.zeros(m.n_z, bool)])
     lb = np.where(fix, np.round(x_lp), m.lb)
     ub = np.where(fix, np.round(x_lp), m.ub)
