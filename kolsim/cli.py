@@ -207,14 +207,17 @@ def compare(scenarios, runs, seed, workers, out):
 @click.option("--export", type=click.Path(dir_okay=False), default=None,
               help="Also write the model as .lp or .mps.")
 @click.option("--simulate", "sim_runs", type=click.IntRange(min=0), default=2000, show_default=True,
-              help="Monte Carlo replications to check the plan's expected value (0: skip).")
-@_out
+              help="Monte Carlo replications to check the plan's expected value (0: skip; else >= 2).")
+@click.option("--out", type=click.Path(), default=None,
+              help="Directory for plan.csv, summary.json and excluded.csv (created if needed).")
 def optimize(scenario, candidates, objective, time_limit, gap, backend, solver, export, sim_runs, out):
     """Choose creators and their weekly notes from a candidate pool by integer programming."""
     sc = kolsim.load_scenario(scenario)
     _notices(sc)
     pool = kolsim.load_pool(candidates)
     _notices(pool)
+    if sim_runs == 1:
+        raise InputError("--simulate must be 0 (no check) or at least 2 (got 1)")
     if export and not str(export).lower().endswith((".lp", ".mps")):
         raise InputError("must end in .lp or .mps", where="--export")
     if export:
@@ -224,6 +227,8 @@ def optimize(scenario, candidates, objective, time_limit, gap, backend, solver, 
     r = kolsim.optimize(sc, pool, objective=objective, time_limit=time_limit, gap=gap, backend=backend,
                         solver=solver, export=export, simulate_runs=sim_runs)
     summary = r.summary()
+    for n in r.problem.notices:
+        click.echo(f"note: {n}", err=True)
     click.echo(_optimize_report(sc, r))
     if out:
         files = {"plan.csv": r.to_frame(), "summary.json": summary,
@@ -234,6 +239,11 @@ def optimize(scenario, candidates, objective, time_limit, gap, backend, solver, 
         raise click.exceptions.Exit(EXIT_INFEASIBLE)
 
 
+def _n(count, word: str) -> str:
+    count = int(count)
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 def _optimize_report(sc, r) -> str:
     p = r.problem
     lines = [f"{sc.name}: {r.candidates:,} candidates ({len(p.excluded):,} excluded before solving), "
@@ -242,7 +252,8 @@ def _optimize_report(sc, r) -> str:
     if r.objective is None:
         lines.append(r.explanation)
         return "\n".join(lines)
-    unit = {"conversions": "expected conversions (campaign)", "reach": "expected unique readers",
+    unit = {"conversions": "expected conversions (campaign)",
+            "reach": "expected unique readers" if p.saturating else "expected reads",
             "interactions": "expected interactions", "profit": "expected profit (RMB)"}[p.objective]
     lines.append(f"objective: {_fmt(r.objective)} {unit}; bound {_fmt(r.bound) if r.bound else '–'}; "
                  f"gap {r.gap:.4%}" if r.gap is not None else f"objective: {_fmt(r.objective)} {unit}")
@@ -252,7 +263,7 @@ def _optimize_report(sc, r) -> str:
     plan = r.plan
     for col, title in (("tier", "by tier"), ("category", "by category"), ("week", "by week")):
         g = plan.groupby(col).agg(creators=("kol_id", "nunique"), notes=("posts", "sum"), cost=("cost", "sum"))
-        lines.append(f"{title}: " + "; ".join(f"{k}: {int(v.creators)} creators, {int(v.notes)} notes, "
+        lines.append(f"{title}: " + "; ".join(f"{k}: {_n(v.creators, 'creator')}, {_n(v.notes, 'note')}, "
                                                f"¥{v.cost:,.0f}" for k, v in g.iterrows()))
     if r.binding:
         lines.append("binding: " + "; ".join(r.binding))

@@ -612,7 +612,11 @@ def _parse_optimize(t: _Table, campaign: Campaign) -> Optimize:
             lo = sub.rate("min", 0.0)
             hi = sub.number("max", 1.0, lo=lo, hi=1)
             sub.finish()
-            cats[str(cat).strip().lower()] = ShareBounds(min=float(lo), max=float(hi))
+            name = str(cat).strip().lower()
+            if name in BANNED_CATEGORIES and lo > 0:
+                raise ScenarioError(f"asks for spend on {name!r}, which may not be promoted by creators "
+                                    "(law, [S3])", where=f"[optimize.category_share.{cat}] min")
+            cats[name] = ShareBounds(min=float(lo), max=float(hi))
     rules: dict[str, TierRule] = {}
     tt = t.table("tiers", "optimize.tiers_table")
     if tt is not None:
@@ -651,7 +655,7 @@ def _parse_optimize(t: _Table, campaign: Campaign) -> Optimize:
         min_posts_if_hired=t.number("min_posts_if_hired", 1, lo=1, hi=1000, integer=True),
         must_include=_id_list(t, "must_include"), exclude=_id_list(t, "exclude"),
         time_limit=float(t.number("time_limit", 60.0, lo=0, hi=86_400, lo_open=True)),
-        gap=float(t.number("gap", 1e-4, lo=0, hi=1)),
+        gap=float(t.number("gap", 1e-4, lo=0, hi=1, hi_open=True)),
         category_share=cats, tiers=rules, budget_by_weeks=tuple(wbs))
     both = sorted(set(opt.must_include) & set(opt.exclude))
     if both:

@@ -411,3 +411,33 @@ def test_core_and_bound_agrees_with_the_whole_model():
     assert reduced.bound >= whole.model_objective - 1e-6 * best  # a valid bound for the pool
     assert whole.bound >= reduced.model_objective - 1e-6 * best
     assert reduced.model_size["final_candidates"] < reduced.candidates
+
+
+def test_banned_categories_cannot_be_forced_in():
+    rows = [creator(0, category="tobacco"), creator(1)]
+    scenario, pool = make(rows, budget=10_000, optimize_extra={"must_include": ["c00"]})
+    with pytest.raises(kolsim.InputError, match="may not be promoted"):
+        optimize(scenario, pool, marginal=False)
+    with pytest.raises(kolsim.ScenarioError, match=r"\[optimize.category_share.alcohol\] min"):
+        make(rows, budget=10_000, optimize_extra={"category_share": {"alcohol": {"min": 0.1}}})
+
+
+def test_requests_out_of_range_are_input_errors(tmp_path):
+    with pytest.raises(kolsim.ScenarioError, match=r"\[optimize\] gap: must be a number >= 0 and < 1"):
+        make([creator(0)], budget=10_000, optimize_extra={"gap": 1})
+    scenario, pool = make([creator(0)], budget=10_000)
+    with pytest.raises(kolsim.InputError, match="simulate_runs must be 0"):
+        optimize(scenario, pool, simulate_runs=1, marginal=False)
+    res = CliRunner().invoke(main, ["optimize", "scenarios/optimize_skincare.toml", "--candidates",
+                                    "scenarios/pools/synthetic_300.csv", "--simulate", "1",
+                                    "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2 and "--simulate must be 0" in res.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_pulp_states_only_the_gap_it_proved():
+    scenario, pool = make([creator(i, cost=1000 + 50 * i) for i in range(6)], budget=3_000)
+    r = optimize(scenario, pool, backend="pulp", gap=0.01, marginal=False)
+    assert r.status == "optimal"
+    assert r.bound == pytest.approx(r.model_objective * 1.01)  # CBC proves the asked gap, no more
+    assert r.gap == pytest.approx(0.01)

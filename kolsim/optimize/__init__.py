@@ -53,8 +53,9 @@ class OptimizationResult:
     gap : float or None
         (bound - model_objective) / model_objective, the solver's proven gap in
         its own model.  The model overstates saturated value by at most
-        ``approximation_error``, so the gap to the exact optimum is at most
-        gap + approximation_error.
+        ``approximation_error`` of it, so for conversions and reach the gap to
+        the exact optimum is at most gap + approximation_error; for profit the
+        error applies to the revenue part (revenue / profit times as much).
     model_objective : float or None
         The plan's value in the solver's model (tangent envelope of saturation).
     plan : DataFrame
@@ -135,9 +136,11 @@ def _binding(p: Problem, vp: VerifiedPlan) -> tuple[str, ...]:
     out = []
     spend = vp.spend_cents / 100
     unused = vp.hired == 0
-    cheapest = p.cost[(p.upper.sum(axis=1) > vp.posts.sum(axis=1))].min(initial=math.inf)
+    room = p.upper.sum(axis=1) > vp.posts.sum(axis=1)
+    more = np.where(vp.hired == 1, p.cost, p.fee + o.min_posts_if_hired * p.cost)  # a note, or a new hire
+    cheapest = more[room].min(initial=math.inf)
     if p.budget - spend < cheapest:
-        out.append(f"budget ¥{p.budget:,.0f} (¥{p.budget - spend:,.0f} left, the cheapest further note costs "
+        out.append(f"budget ¥{p.budget:,.0f} (¥{p.budget - spend:,.0f} left; the cheapest addition costs "
                    f"¥{cheapest:,.0f})")
     per_week = vp.posts.sum(axis=0)
     if o.max_posts_per_week is not None and np.any(per_week >= o.max_posts_per_week):
@@ -147,9 +150,9 @@ def _binding(p: Problem, vp: VerifiedPlan) -> tuple[str, ...]:
     for t, r in o.tiers.items():
         n = int(vp.hired[p.tier == t].sum())
         if r.max_creators is not None and n >= r.max_creators:
-            out.append(f"tier {t}: at most {r.max_creators} creators")
+            out.append(f"tier {t}: at most {r.max_creators} creator{'' if r.max_creators == 1 else 's'}")
         if r.min_creators and n <= r.min_creators and unused[p.tier == t].any():
-            out.append(f"tier {t}: at least {r.min_creators} creators")
+            out.append(f"tier {t}: at least {r.min_creators} creator{'' if r.min_creators == 1 else 's'}")
     at_cap = (vp.posts.sum(axis=1) > 0) & (vp.posts.sum(axis=1) >= np.minimum(
         p.cap * math.ceil(p.weeks / 4), p.upper.sum(axis=1)))
     if at_cap.any():
@@ -206,10 +209,17 @@ def optimize(scenario: Scenario, pool: Pool, *, objective: str | None = None, ba
     p = build_problem(scenario, pool, objective=objective)
     time_limit = float(time_limit if time_limit is not None else p.settings.time_limit)
     gap = float(gap if gap is not None else p.settings.gap)
-    if time_limit <= 0 or not 0 <= gap < 1:
-        raise InputError(f"time limit must be > 0 and gap in [0, 1) (got {time_limit}, {gap})")
+    if time_limit <= 0:
+        raise InputError(f"the time limit must be > 0 seconds (got {time_limit:g})")
+    if not 0 <= gap < 1:
+        raise InputError(f"the gap must be from 0 to below 1 (got {gap:g})")
+    if simulate_runs == 1 or simulate_runs < 0:
+        raise InputError(f"simulate_runs must be 0 (no check) or at least 2 (got {simulate_runs})")
     provenance = {"kolsim_version": __version__, "scenario": scenario.source,
                   "scenario_hash": scenario_hash(scenario), "pool": pool.source,
+                  "pool_sha256": _pool_hash(pool),
+                  "simulation_seed": (int(rng) if isinstance(rng, (int, np.integer)) else
+                                      scenario.simulation.seed) if simulate_runs else None,
                   "backend": backend, "solver_name": solver or ("highs" if backend == "highs" else "PULP_CBC_CMD"),
                   "time_limit": time_limit, "gap": gap, "objective": p.objective}
     if p.n == 0:
@@ -273,10 +283,27 @@ def _solve(p: Problem, backend, solver, time_limit, gap, export, reduce):
     return raw, m, build_s, sizes
 
 
+def _pool_hash(pool: Pool) -> str:
+    import hashlib
+    csv = pool.frame.to_csv(index=False, lineterminator="\n")
+    return hashlib.sha256(csv.encode()).hexdigest()[:16]
+
+
 def _export(m: Milp, path: str) -> None:
+    """Write the model as LP or MPS (through PuLP), atomically like every output."""
+    import os
+    import tempfile
+
+    from .. import io
     from .backends import to_pulp
+
     prob, _ = to_pulp(m)
-    (prob.writeMPS if path.lower().endswith(".mps") else prob.writeLP)(path)
+    with tempfile.TemporaryDirectory() as tmp:
+        name = os.path.basename(path)
+        scratch = os.path.join(tmp, name)
+        (prob.writeMPS if path.lower().endswith(".mps") else prob.writeLP)(scratch)
+        data = open(scratch, "rb").read()
+    io.write_outputs(os.path.dirname(path) or ".", {os.path.basename(path): data})
 
 
 def _must_reasons(p: Problem, conflict: Conflict) -> str:
@@ -317,7 +344,8 @@ def compare_with_simulation(scenario: Scenario, pool: Pool, result: Optimization
     sizes = dict(zip(p.segment_names, p.segment_sizes))
     sc = replace(scenario, waves=(), plan=Plan(pool=pool, items=items), segments=sizes)
     sim = simulate(sc, runs=runs, rng=rng if rng is not None else scenario.simulation.seed)
-    metric = {"conversions": "conversions_campaign", "profit": "profit", "reach": "unique_reach",
+    metric = {"conversions": "conversions_campaign", "profit": "profit",
+              "reach": "unique_reach" if p.saturating else "reads",
               "interactions": "interactions"}[p.objective]
     x = sim.totals[metric].astype(float)
     if p.objective == "profit":

@@ -55,9 +55,11 @@ def policy_lines(p: Problem) -> list[Line]:
             lines.append(Line(f"category {cat}: at most {b.max:.0%} of spend", "cat_max", cat))
     for t, r in o.tiers.items():
         if r.min_creators > 0:
-            lines.append(Line(f"tier {t}: at least {r.min_creators} creators", "tier_min", t))
+            lines.append(Line(f"tier {t}: at least {r.min_creators} creator{'' if r.min_creators == 1 else 's'}",
+                              "tier_min", t))
         if r.max_creators is not None:
-            lines.append(Line(f"tier {t}: at most {r.max_creators} creators", "tier_max", t))
+            lines.append(Line(f"tier {t}: at most {r.max_creators} creator{'' if r.max_creators == 1 else 's'}",
+                              "tier_max", t))
         if r.min_share > 0:
             lines.append(Line(f"tier {t}: at least {r.min_share:.0%} of spend", "tier_smin", t))
         if r.max_share < 1:
@@ -150,6 +152,7 @@ def diagnose(p: Problem, *, time_limit: float = 10.0) -> Conflict:
     lines = policy_lines(p)
     essential: list[Line] = []
     relaxed: list[Line] = []
+    undecided: list[Line] = []
     for ln in lines:
         trial = _relax(p, relaxed + [ln])
         ok = _feasible(trial, time_limit)
@@ -157,6 +160,8 @@ def diagnose(p: Problem, *, time_limit: float = 10.0) -> Conflict:
             relaxed.append(ln)       # still infeasible without it: not needed for the conflict
         else:
             essential.append(ln)
+            if ok is None:
+                undecided.append(ln)
     names = tuple(ln.name for ln in essential)
     shortfall = ""
     if any(ln.kind == "budget" for ln in essential):
@@ -174,7 +179,9 @@ def diagnose(p: Problem, *, time_limit: float = 10.0) -> Conflict:
     if not essential:
         msg = "the request is infeasible, but no single policy line can be named (numerical trouble)"
     else:
+        tail = (" Relaxing any one of them makes the request feasible." if not undecided else
+                f" Relaxing any one of them may make it feasible ({len(undecided)} could not be "
+                f"decided in {time_limit:g} s: {'; '.join(ln.name for ln in undecided)}).")
         msg = ("these constraints cannot all hold: " + "; ".join(names)
-               + (f". {shortfall[0].upper()}{shortfall[1:]}" if shortfall else "")
-               + ". Relaxing any one of them makes the request feasible.")
+               + (f". {shortfall[0].upper()}{shortfall[1:]}" if shortfall else "") + "." + tail)
     return Conflict(lines=names, shortfall=shortfall, message=msg)

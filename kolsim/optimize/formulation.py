@@ -94,6 +94,10 @@ class _Rows:
         self.m += count
 
 
+def _creators(n: int) -> str:
+    return f"{n} creator{'' if n == 1 else 's'}"
+
+
 def build_milp(p: Problem) -> Milp:
     """Compile a :class:`Problem` into a :class:`Milp`.
 
@@ -160,10 +164,10 @@ def build_milp(p: Problem) -> Milp:
     for t, rule in opt.tiers.items():
         members = np.flatnonzero(p.tier == t)
         if rule.min_creators > 0:
-            R.add(Group(f"tier {t}: at least {rule.min_creators} creators", "tier_min", t, "creators"),
+            R.add(Group(f"tier {t}: at least {_creators(rule.min_creators)}", "tier_min", t, "creators"),
                   np.zeros(len(members)), y0 + members, np.ones(len(members)), rule.min_creators, INF, 1)
         if rule.max_creators is not None:
-            R.add(Group(f"tier {t}: at most {rule.max_creators} creators", "tier_max", t, "creators"),
+            R.add(Group(f"tier {t}: at most {_creators(rule.max_creators)}", "tier_max", t, "creators"),
                   np.zeros(len(members)), y0 + members, np.ones(len(members)), -INF, rule.max_creators, 1)
         mine = (tier_of == t).astype(float)
         if rule.max_share < 1:

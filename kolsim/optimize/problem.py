@@ -149,6 +149,11 @@ def build_problem(scenario: Scenario, pool: Pool, *, objective: str | None = Non
         reasons[pos[kol]].append(f"vetting: {why}")
     for kol in opt.exclude:
         reasons[pos[kol]].append("on the exclude list")
+    # a banned creator is never a candidate, whatever the lists say
+    for kol in opt.must_include:
+        if any("is banned" in r for r in reasons[pos[kol]]):
+            raise InputError(f"must_include names {kol!r}, whose category may not be promoted by "
+                             "creators (law, [S3])", file=scenario.source, where="[optimize] must_include")
 
     h = camp.horizon_days
     W = opt.weeks
@@ -206,14 +211,17 @@ def build_problem(scenario: Scenario, pool: Pool, *, objective: str | None = Non
     # vetting (said in a notice); a hard rule that leaves it no note stays, and
     # the solve reports the conflict with the reason
     notices = []
+    def soft(r: str) -> bool:  # vetting's red flags, which a planner's explicit choice overrides
+        return r.startswith("vetting: ") and "is banned" not in r
+
     for i in np.flatnonzero(must_mask):
-        vetted = [r for r in reasons[i] if r.startswith("vetting: ")]
+        vetted = [r for r in reasons[i] if soft(r)]
         if vetted:
             notices.append(f"must-include {ids_all[i]} is kept although {'; '.join(vetted)}")
     ex = [i for i in range(n_all) if reasons[i] and not must_mask[i]]
     excluded = pd.DataFrame({"kol_id": [ids_all[i] for i in ex], "tier": [tier[i] for i in ex],
                              "reason": ["; ".join(reasons[i]) for i in ex]})
-    hard = [i for i in np.flatnonzero(must_mask) if any(not r.startswith("vetting: ") for r in reasons[i])]
+    hard = [i for i in np.flatnonzero(must_mask) if any(not soft(r) for r in reasons[i])]
     blocked = {ids_all[i]: "; ".join(reasons[i]) for i in hard}
     keep = keep | must_mask
     idx = np.flatnonzero(keep)
