@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -246,11 +247,13 @@ def window_starts(weeks: int) -> range:
 def saturation_cuts(size: float, c_max: float, tol: float) -> tuple[np.ndarray, np.ndarray, float]:
     """Tangent cuts of f(C) = A (1 - exp(-C/A)) on [0, c_max], as (slopes, intercepts, error).
 
-    The envelope min_i (a_i + b_i C) lies above f (f is concave) and, by the
-    choice of tangent points, exceeds it by at most ``tol`` x f(C) on
-    (0, c_max]: each next point is the farthest for which the two tangents
-    stay within ``tol`` between them, until the last tangent alone covers the
-    rest.  Returns the largest relative overestimate, measured on a fine grid.
+    The envelope min_i (a_i + b_i C) lies above f (f is concave) and exceeds it
+    by at most ``tol`` x f(C) on (0, c_max].  In u = C/A the curve is the same
+    for every segment, so the tangent points are placed once per tolerance
+    (:func:`_tangent_points`: each next point the farthest for which two
+    neighbouring tangents stay within ``tol`` between them) and a segment takes
+    those up to the first at or beyond its u_max.  Returns the largest
+    relative overestimate, measured on a fine grid.
 
     Examples
     --------
@@ -260,19 +263,12 @@ def saturation_cuts(size: float, c_max: float, tol: float) -> tuple[np.ndarray, 
     """
     A = float(size)
     u_max = max(c_max / A, 1e-12)
-    aim = 0.98 * tol  # margin for the coarser grid used while placing points
-    points = [0.0]
-    while not _covers(points[-1], None, u_max, aim) and len(points) < 1000:
-        u0 = points[-1]
-        if _covers(u0, u_max, u_max, aim):
-            points.append(u_max)
-            break
-        lo, hi = u0, u_max
-        for _ in range(36):
-            mid = 0.5 * (lo + hi)
-            lo, hi = (mid, hi) if _covers(u0, mid, mid, aim) else (lo, mid)
-        points.append(lo)
-    u = np.array(points)
+    if _covers(0.0, None, u_max, 0.98 * tol):
+        u = np.array([0.0])
+    else:
+        pts = _tangent_points(float(tol))
+        last = int(np.searchsorted(pts, u_max))  # the first point at or beyond u_max
+        u = pts[: last + 1]
     slopes = np.exp(-u)
     intercepts = A * (-np.expm1(-u) - slopes * u)  # z <= a_i + b_i C
     grid = np.linspace(0, u_max, 4097)[1:]
@@ -280,6 +276,24 @@ def saturation_cuts(size: float, c_max: float, tol: float) -> tuple[np.ndarray, 
     f = -np.expm1(-grid)
     err = float(np.max((env - f) / f))
     return slopes, intercepts, max(err, 0.0)
+
+
+@lru_cache(maxsize=16)
+def _tangent_points(tol: float, u_end: float = 60.0) -> np.ndarray:
+    """Tangent points on f(u) = 1 - exp(-u), 0 ... u_end, neighbours within ``tol``."""
+    aim = 0.98 * tol  # margin for the coarser grid used while placing points
+    points = [0.0]
+    while points[-1] < u_end and len(points) < 5000:
+        u0 = points[-1]
+        if _covers(u0, u_end, u_end, aim):
+            points.append(u_end)
+            break
+        lo, hi = u0, u_end
+        for _ in range(48):
+            mid = 0.5 * (lo + hi)
+            lo, hi = (mid, hi) if _covers(u0, mid, mid, aim) else (lo, mid)
+        points.append(max(lo, u0 + 1e-12))
+    return np.array(points)
 
 
 _UNIT = np.linspace(0.0, 1.0, 97)[1:]

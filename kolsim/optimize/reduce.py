@@ -47,6 +47,8 @@ __all__ = ["solve_reduced", "SMALL_POOL"]
 
 #: Pools with at most this many candidates are solved whole.
 SMALL_POOL = 300
+#: Up to this many, the core starts as the whole pool (one LP gives exact prices).
+WHOLE_LP = 2500
 COUPLING = {"budget", "week_budget", "brand_cadence", "category_max", "category_min", "tier_min",
             "tier_max", "tier_share_max", "tier_share_min", "saturation"}
 MAX_PATTERNS = 50_000
@@ -80,8 +82,11 @@ def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12
     core, ratio = _initial_core(p, pricer)
 
     # 1. column generation on the core's LP relaxation, priced over the whole pool
+    #    (a mid-size pool's whole LP is cheap: its duals are the answer at once)
     ub, g, y_lp, x_lp = math.inf, None, None, None
     order = np.argsort(-ratio, kind="stable")
+    if p.n <= WHOLE_LP:
+        core[:] = True
     for _ in range(rounds):
         sub, cols = _restrict(full, p, core, coupling)
         lp = solve_highs(sub.milp, time_limit=max(1.0, left()), gap=gap, relax=True, duals=True)
