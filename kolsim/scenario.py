@@ -480,14 +480,17 @@ _TIER_BOUNDS: dict[str, dict[str, Any]] = {
 }
 
 
+def _check_tier(code: Any, where: str) -> None:
+    if code not in TIERS:
+        hint = _did_you_mean(code, TIERS)
+        raise ScenarioError(f"unknown tier {_show(code)}; allowed: {', '.join(TIERS)}.{hint}", where=where)
+
+
 def _parse_tiers(t: _Table | None) -> dict[str, Tier]:
     overrides: dict[str, dict[str, float]] = {}
     if t is not None:
         for code in t.data:
-            if code not in TIERS:
-                hint = _did_you_mean(code, TIERS)
-                raise ScenarioError(f"unknown tier {_show(code)}; allowed: {', '.join(TIERS)}.{hint}",
-                                    where=f"[tiers.{code}]")
+            _check_tier(code, f"[tiers.{code}]")
             sub = t.table(code, "tiers")
             assert sub is not None
             values = {}
@@ -515,7 +518,7 @@ def _parse_segments(t: _Table | None) -> tuple[dict[str, float], float | None]:
     return segs, (float(default) if default is not None else None)
 
 
-def _parse_wave(t: _Table, index: int, horizon: int, tiers: dict[str, Tier]) -> Wave:
+def _parse_wave(t: _Table, index: int, horizon: int) -> Wave:
     name = t.string("name", f"wave {index + 1}")
     last = f"day 0 is launch, day {horizon - 1} the last of horizon_days = {horizon}"
     start = t.number("start_day", lo=0, hi=horizon - 1, integer=True, note=last)
@@ -528,10 +531,7 @@ def _parse_wave(t: _Table, index: int, horizon: int, tiers: dict[str, Tier]) -> 
                             where=f"[[waves]] #{index + 1} tiers")
     counts: dict[str, int] = {}
     for code in tt.data:
-        if code not in tiers:
-            hint = _did_you_mean(code, TIERS)
-            raise ScenarioError(f"unknown tier {_show(code)}; allowed: {', '.join(TIERS)}.{hint}",
-                                where=f"[[waves]] #{index + 1} tiers")
+        _check_tier(code, f"[[waves]] #{index + 1} tiers")
         n = tt.number(code, lo=0, hi=100_000, integer=True)
         if n:
             counts[code] = n
@@ -621,10 +621,7 @@ def _parse_optimize(t: _Table, campaign: Campaign) -> Optimize:
     tt = t.table("tiers", "optimize.tiers_table")
     if tt is not None:
         for code in tt.data:
-            if code not in TIERS:
-                hint = _did_you_mean(code, TIERS)
-                raise ScenarioError(f"unknown tier {_show(code)}; allowed: {', '.join(TIERS)}.{hint}",
-                                    where=f"[optimize.tiers.{code}]")
+            _check_tier(code, f"[optimize.tiers.{code}]")
             sub = tt.table(code, "optimize.tiers")
             assert sub is not None
             lo = sub.number("min_creators", 0, lo=0, hi=1_000_000, integer=True)
@@ -738,7 +735,7 @@ def parse_scenario(data: Mapping[str, Any], *, pool: Any = None,
     waves_raw = top.raw("waves", [])
     if not isinstance(waves_raw, list):
         raise ScenarioError("must be an array of tables: write each wave as [[waves]]", where="waves")
-    waves = tuple(_parse_wave(_Table(w, f"waves #{i + 1}", "waves"), i, campaign.horizon_days, tiers)
+    waves = tuple(_parse_wave(_Table(w, f"waves #{i + 1}", "waves"), i, campaign.horizon_days)
                   for i, w in enumerate(waves_raw))
 
     plan = None

@@ -151,14 +151,17 @@ def build_milp(p: Problem) -> Milp:
     spend_cols = np.arange(n_x + N)
     spend_vals = np.concatenate([spend_x, p.fee])
     cat_of = np.concatenate([p.category[xk], p.category])
+    def share_rows(label: str, kind: str, key: str, mine: np.ndarray, lo: float, hi: float) -> None:
+        """lo T <= S <= hi T, written as S - hi T <= 0 and lo T - S <= 0."""
+        if hi < 1:
+            R.add(Group(f"{label}: at most {hi:.0%} of spend", f"{kind}_max", key, "RMB"),
+                  np.zeros(n_x + N), spend_cols, spend_vals * (mine - hi), -INF, 0.0, 1)
+        if lo > 0:
+            R.add(Group(f"{label}: at least {lo:.0%} of spend", f"{kind}_min", key, "RMB"),
+                  np.zeros(n_x + N), spend_cols, spend_vals * (lo - mine), -INF, 0.0, 1)
+
     for cat, b in opt.category_share.items():
-        mine = (cat_of == cat).astype(float)
-        if b.max < 1:
-            R.add(Group(f"category {cat}: at most {b.max:.0%} of spend", "category_max", cat, "RMB"),
-                  np.zeros(n_x + N), spend_cols, spend_vals * (mine - b.max), -INF, 0.0, 1)
-        if b.min > 0:
-            R.add(Group(f"category {cat}: at least {b.min:.0%} of spend", "category_min", cat, "RMB"),
-                  np.zeros(n_x + N), spend_cols, spend_vals * (b.min - mine), -INF, 0.0, 1)
+        share_rows(f"category {cat}", "category", cat, (cat_of == cat).astype(float), b.min, b.max)
     # 3. tier mix: hired creators and spend shares
     tier_of = np.concatenate([p.tier[xk], p.tier])
     for t, rule in opt.tiers.items():
@@ -169,13 +172,8 @@ def build_milp(p: Problem) -> Milp:
         if rule.max_creators is not None:
             R.add(Group(f"tier {t}: at most {_creators(rule.max_creators)}", "tier_max", t, "creators"),
                   np.zeros(len(members)), y0 + members, np.ones(len(members)), -INF, rule.max_creators, 1)
-        mine = (tier_of == t).astype(float)
-        if rule.max_share < 1:
-            R.add(Group(f"tier {t}: at most {rule.max_share:.0%} of spend", "tier_share_max", t, "RMB"),
-                  np.zeros(n_x + N), spend_cols, spend_vals * (mine - rule.max_share), -INF, 0.0, 1)
-        if rule.min_share > 0:
-            R.add(Group(f"tier {t}: at least {rule.min_share:.0%} of spend", "tier_share_min", t, "RMB"),
-                  np.zeros(n_x + N), spend_cols, spend_vals * (rule.min_share - mine), -INF, 0.0, 1)
+        share_rows(f"tier {t}", "tier_share", t, (tier_of == t).astype(float), rule.min_share,
+                   rule.max_share)
     # 7. minimum notes if hired:  m y_k - sum_w x_kw <= 0
     m = opt.min_posts_if_hired
     R.add(Group(f"at least {m} note(s) from each hired creator", "min_posts", unit="notes"),
