@@ -258,7 +258,7 @@ def _optimize_report(sc, r) -> str:
     lines.append(f"objective: {_fmt(r.objective)} {unit}; bound {_fmt(r.bound) if r.bound else '–'}; "
                  f"gap {r.gap:.4%}" if r.gap is not None else f"objective: {_fmt(r.objective)} {unit}")
     lines.append(f"saturation approximation error: at most {r.approximation_error:.3%}")
-    lines.append(f"spend: ¥{r.spend:,.0f} of ¥{p.budget:,.0f}; build {r.build_seconds:.2f} s, "
+    lines.append(f"spend: ¥{r.spend:,.0f} of ¥{p.budget:,.0f}; build {r.build_seconds:.3f} s, "
                  f"solve {r.solve_seconds:.2f} s")
     plan = r.plan
     for col, title in (("tier", "by tier"), ("category", "by category"), ("week", "by week")):
