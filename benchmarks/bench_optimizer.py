@@ -45,6 +45,7 @@ def run_kolsim(n: int, gap: float, limit: float) -> dict:
     from optimizer_instances import instance
 
     from kolsim.optimize import build_problem
+    from kolsim.optimize.formulation import settle_saturation
     from kolsim.optimize.reduce import solve_reduced
     from kolsim.optimize.verify import verify
 
@@ -56,7 +57,7 @@ def run_kolsim(n: int, gap: float, limit: float) -> dict:
     out = {"build_seconds": prep + build, "formulation_seconds": build, "prepare_seconds": prep,
            "status": raw.status, "sizes": sizes}
     if raw.x is not None:
-        vp = verify(p, m, raw.x, raw.objective)
+        vp = verify(p, m, settle_saturation(m, p, raw.x), raw.objective)
         final_gap = (raw.bound - vp.model_value) / vp.model_value if raw.bound else None
         # times (after the build) at which the proven gap first reached each level
         at = {}

@@ -597,7 +597,12 @@ def _id_list(t: _Table, key: str) -> tuple[str, ...]:
 
 
 def _parse_optimize(t: _Table, campaign: Campaign) -> Optimize:
-    max_weeks = (campaign.horizon_days + 6) // 7
+    # whole weeks only: the platform's rule is enforced in 4-week windows, which
+    # is exact for whole weeks but not for a last week cut short by the horizon
+    max_weeks = campaign.horizon_days // 7
+    if max_weeks < 1:
+        raise ScenarioError(f"horizon_days = {campaign.horizon_days} holds no whole week; the optimizer "
+                            "plans whole weeks (horizon_days >= 7)", where="[optimize]")
     weeks = t.number("weeks", min(8, max_weeks), lo=1, hi=max_weeks, integer=True)
     objective = t.string("objective", "conversions", choices=OBJECTIVES)
     if objective == "profit" and (campaign.price is None or campaign.margin is None):

@@ -23,7 +23,7 @@ from ..pool import Pool
 from ..scenario import Plan, PlanItem, Scenario
 from .backends import BACKENDS, RawSolution, solve_highs, solve_pulp
 from .diagnose import Conflict, diagnose
-from .formulation import Milp, build_milp
+from .formulation import Milp, build_milp, settle_saturation
 from .problem import Problem, build_problem
 from .reduce import solve_reduced
 from .verify import VerificationError, VerifiedPlan, verify
@@ -233,7 +233,11 @@ def optimize(scenario: Scenario, pool: Pool, *, objective: str | None = None, ba
         conflict = None
         explanation = ""
         if raw.status == "infeasible":
-            conflict = diagnose(p, time_limit=min(10.0, time_limit))
+            def rebuild(settings, budget):
+                relaxed = replace(scenario, optimize=settings,
+                                  campaign=replace(scenario.campaign, budget=budget))
+                return build_problem(relaxed, pool, objective=p.objective)
+            conflict = diagnose(p, rebuild, time_limit=min(10.0, time_limit))
             explanation = conflict.message + _must_reasons(p, conflict)
         else:
             explanation = f"no plan was found within {time_limit:g} s ({raw.message})"
@@ -244,7 +248,15 @@ def optimize(scenario: Scenario, pool: Pool, *, objective: str | None = None, ba
             explanation=explanation, conflict=conflict, candidates=p.n, model_size=sizes,
             provenance=provenance)
 
-    vp = verify(p, m, raw.x, raw.objective)
+    try:
+        vp = verify(p, m, settle_saturation(m, p, raw.x), raw.objective)
+    except VerificationError as e:  # a solver's wrong answer is reported, never returned as a plan
+        empty = pd.DataFrame(columns=["kol_id", "tier", "category", "week", "posts", "cost"])
+        return OptimizationResult(
+            status="no_solution", objective=None, bound=None, gap=None, plan=empty, spend=0.0,
+            backend=backend, solver=raw.solver, build_seconds=build_seconds, solve_seconds=raw.solve_seconds,
+            first_solution_seconds=None, gap_seconds={}, problem=p, approximation_error=m.approximation_error,
+            explanation=f"no verified plan: {e}", candidates=p.n, model_size=sizes, provenance=provenance)
     bound = raw.bound
     gap_now = None
     if bound is not None:
@@ -326,7 +338,7 @@ def _marginal(scenario, pool, p, result, backend, solver, time_limit, gap, reduc
     if raw.x is None:
         return None
     try:
-        vp = verify(q, m, raw.x, raw.objective)
+        vp = verify(q, m, settle_saturation(m, q, raw.x), raw.objective)
     except VerificationError:
         return None
     return {"extra_budget": step, "objective": vp.value, "gain": vp.value - result.objective,

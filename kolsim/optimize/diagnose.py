@@ -11,6 +11,7 @@ many fewer creators, would make the others feasible.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Callable
 
 import numpy as np
 
@@ -75,20 +76,18 @@ def policy_lines(p: Problem) -> list[Line]:
     return lines
 
 
-def _relax(p: Problem, lines: list[Line]) -> Problem:
-    """The request with the given lines lifted."""
+def _relax(p: Problem, lines: list[Line]) -> tuple[Optimize, float]:
+    """The policy and budget with the given lines lifted."""
     o = p.settings
     budget = p.budget
     cats = dict(o.category_share)
     tiers = dict(o.tiers)
     wbs = list(o.budget_by_weeks)
-    must = p.must.copy()
+    must = list(o.must_include)
     kw = {}
-    upper = p.upper
-    cap = p.cap
     for ln in lines:
         if ln.kind == "budget":
-            budget = float(1e15)
+            budget = 1e12
         elif ln.kind == "week_budget":
             wbs[int(ln.key)] = None
         elif ln.kind == "brand":
@@ -105,22 +104,15 @@ def _relax(p: Problem, lines: list[Line]) -> Problem:
                 min_share=0.0 if ln.kind == "tier_smin" else r.min_share,
                 max_share=1.0 if ln.kind == "tier_smax" else r.max_share,
                 weeks=None if ln.kind == "tier_weeks" else r.weeks)
-            if ln.kind == "tier_weeks":
-                mine = p.tier == ln.key
-                limit = upper.max(axis=1, initial=0)
-                upper = upper.copy()
-                upper[mine] = np.maximum(upper[mine], limit[mine][:, None])
         elif ln.kind == "min_posts":
             kw["min_posts_if_hired"] = 1
         elif ln.kind == "must":
-            must[p.ids == ln.key] = False
+            must = [k for k in must if k != ln.key]
         elif ln.kind == "cadence":
-            cap = np.maximum(cap, 4 * upper.max(axis=1, initial=0))
-            upper = np.where(upper > 0, np.maximum(upper, 1), upper)
-    settings = replace(o, category_share=cats, tiers=tiers,
+            kw["sponsored_share"] = 100.0  # no cap worth the name
+    settings = replace(o, category_share=cats, tiers=tiers, must_include=tuple(must),
                        budget_by_weeks=tuple(w for w in wbs if w is not None), **kw)
-    return replace(p, budget=budget, budget_cents=int(round(budget * 100)), must=must,
-                   settings=settings, upper=upper, cap=cap)
+    return settings, budget
 
 
 def _feasible(p: Problem, time_limit: float) -> bool | None:
@@ -147,17 +139,22 @@ def _min_budget(p: Problem, time_limit: float) -> float | None:
     return -raw.objective
 
 
-def diagnose(p: Problem, *, time_limit: float = 10.0) -> Conflict:
-    """Find an irreducible set of conflicting policy lines and the shortfall."""
+def diagnose(p: Problem, rebuild: Callable[[Optimize, float], Problem], *,
+             time_limit: float = 10.0) -> Conflict:
+    """Find an irreducible set of conflicting policy lines and the shortfall.
+
+    ``rebuild(settings, budget)`` compiles the request again under a relaxed
+    policy, so that what the policy decided before solving (exclusions,
+    weekly limits) is decided again.
+    """
     lines = policy_lines(p)
     essential: list[Line] = []
     relaxed: list[Line] = []
     undecided: list[Line] = []
     for ln in lines:
-        trial = _relax(p, relaxed + [ln])
-        ok = _feasible(trial, time_limit)
+        ok = _feasible(rebuild(*_relax(p, relaxed + [ln])), time_limit)
         if ok is False:
-            relaxed.append(ln)       # still infeasible without it: not needed for the conflict
+            relaxed.append(ln)       # still infeasible without it: not needed for this conflict
         else:
             essential.append(ln)
             if ok is None:
@@ -165,9 +162,10 @@ def diagnose(p: Problem, *, time_limit: float = 10.0) -> Conflict:
     names = tuple(ln.name for ln in essential)
     shortfall = ""
     if any(ln.kind == "budget" for ln in essential):
-        need = _min_budget(_relax(p, relaxed), time_limit)
+        # the least spend that meets every other line of the original request
+        need = _min_budget(rebuild(*_relax(p, [ln for ln in lines if ln.kind == "budget"])), time_limit)
         if need is not None and need > p.budget:
-            shortfall = (f"the cheapest plan meeting the other lines costs ¥{need:,.0f}, "
+            shortfall = (f"the cheapest plan meeting every other line costs ¥{need:,.0f}, "
                          f"¥{need - p.budget:,.0f} more than the budget ¥{p.budget:,.0f}")
     for ln in essential:
         if ln.kind == "tier_min":
@@ -179,7 +177,8 @@ def diagnose(p: Problem, *, time_limit: float = 10.0) -> Conflict:
     if not essential:
         msg = "the request is infeasible, but no single policy line can be named (numerical trouble)"
     else:
-        tail = (" Relaxing any one of them makes the request feasible." if not undecided else
+        tail = (" With the other lines lifted, relaxing any one of these makes the request feasible; "
+                "other conflicts may remain." if not undecided else
                 f" Relaxing any one of them may make it feasible ({len(undecided)} could not be "
                 f"decided in {time_limit:g} s: {'; '.join(ln.name for ln in undecided)}).")
         msg = ("these constraints cannot all hold: " + "; ".join(names)

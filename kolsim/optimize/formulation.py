@@ -98,6 +98,21 @@ def _creators(n: int) -> str:
     return f"{n} creator{'' if n == 1 else 's'}"
 
 
+def settle_saturation(m: Milp, p: Problem, x: np.ndarray) -> np.ndarray:
+    """The same plan with each segment's saturated value at its largest feasible level.
+
+    A solver stopped early may leave z_s below min(A_s, min_i a_i + b_i C_s);
+    every objective rewards z_s, so raising it is always right.
+    """
+    if m.n_z == 0:
+        return x
+    x = np.array(x, float)
+    pressure = np.bincount(p.segment[m.xk], weights=p.value[m.xk, m.xw] * x[:m.n_x], minlength=m.n_z)
+    z = [min(float(p.segment_sizes[s]), float(np.min(a + b * pressure[s]))) for s, (b, a) in enumerate(m.cuts)]
+    x[m.n_x + m.n_y:] = z
+    return x
+
+
 def build_milp(p: Problem) -> Milp:
     """Compile a :class:`Problem` into a :class:`Milp`.
 
@@ -225,7 +240,8 @@ def build_milp(p: Problem) -> Milp:
               np.array(hi_all), r0)
     # symmetry: interchangeable creators are hired in order
     codes = [np.unique(a.astype(str), return_inverse=True)[1] for a in (p.tier, p.category)]
-    key = np.column_stack(codes + [p.segment, p.cost_cents, p.fee_cents, p.cap, p.must.astype(np.int64)]
+    key = np.column_stack(codes + [p.segment, p.cost_cents, p.fee_cents, p.cap, p.must.astype(np.int64),
+                                   np.round(p.expected_cost * 100).astype(np.int64)]
                           + [p.upper[:, w] for w in range(W)]
                           + [np.round(p.value[:, w] * 1e9).astype(np.int64) for w in range(W)])
     order = np.lexsort(key.T[::-1])

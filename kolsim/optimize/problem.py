@@ -125,7 +125,7 @@ def build_problem(scenario: Scenario, pool: Pool, *, objective: str | None = Non
         An id in must_include / exclude that is not in the pool, or a
         candidate's segment without a size.
     """
-    opt = settings or scenario.optimize or Optimize(weeks=min(8, (scenario.campaign.horizon_days + 6) // 7))
+    opt = settings or scenario.optimize or Optimize(weeks=max(1, min(8, scenario.campaign.horizon_days // 7)))
     objective = objective or opt.objective
     if objective not in OBJECTIVES:
         raise InputError(f"objective must be one of {', '.join(OBJECTIVES)} (got {objective!r})")
@@ -170,8 +170,9 @@ def build_problem(scenario: Scenario, pool: Pool, *, objective: str | None = Non
                 week_ok[rows, w - 1] = True
     per_week = cap if opt.max_posts_per_week is None else np.minimum(cap, opt.max_posts_per_week)
     upper = np.where(week_ok, per_week[:, None], 0).astype(np.int64)
-    fee = par["hiring_fee"]
-    cost = par["cost_per_post"]
+    # money in the model is the same whole cents the verifier counts
+    fee = _cents(par["hiring_fee"]) / 100
+    cost = _cents(par["cost_per_post"]) / 100
     m = opt.min_posts_if_hired
     for i in np.flatnonzero(cap == 0):
         reasons[i].append(f"the platform's {opt.sponsored_share:.0%} rule allows no sponsored note "
@@ -234,7 +235,7 @@ def build_problem(scenario: Scenario, pool: Pool, *, objective: str | None = Non
         cost=cost[idx], fee=fee[idx], cost_cents=_cents(cost[idx]), fee_cents=_cents(fee[idx]),
         expected_cost=expected_cost[idx], cap=cap[idx], upper=upper[idx], value=value[idx],
         objective=objective, saturating=saturating, unit_value=float(unit_value),
-        budget=float(camp.budget), budget_cents=int(round(camp.budget * 100)),
+        budget=int(round(camp.budget * 100)) / 100, budget_cents=int(round(camp.budget * 100)),
         must=must_mask[idx], settings=opt, horizon=h, excluded=excluded, notices=tuple(notices),
         blocked=blocked)
 

@@ -196,18 +196,19 @@ def _solve_whole(m: Milp, deadline: float, gap: float, started: float) -> RawSol
         return solve_highs(m, time_limit=max(0.5, deadline - time.perf_counter()), gap=gap)
     quick = _fix_and_solve(m, lp.x, min(0.5, max(0.1, 0.1 * (deadline - time.perf_counter()))),
                            open_unhired=False)
+    lp_bound = lp.bound if lp.bound is not None else math.inf  # set only when the LP finished
     path = []
     if quick is not None:
-        path.append((time.perf_counter() - started, float(m.c @ quick), lp.objective))
+        path.append((time.perf_counter() - started, float(m.c @ quick), lp_bound))
     offset = time.perf_counter() - started
     raw = solve_highs(m, time_limit=max(0.5, deadline - time.perf_counter()), gap=gap, start=quick)
-    path += [(offset + t, z, min(b, lp.objective)) for t, z, b in raw.trajectory]
+    path += [(offset + t, z, min(b, lp_bound)) for t, z, b in raw.trajectory]
     raw.trajectory = path
     raw.solve_seconds = time.perf_counter() - started
     if path:
         raw.first_solution_seconds = path[0][0]
     if raw.bound is not None:
-        raw.bound = min(raw.bound, lp.objective)
+        raw.bound = min(raw.bound, lp_bound)
     raw.gap_seconds = {}
     for level in (0.01, 0.001):
         hits = [t for t, z, b in path if z > 0 and (b - z) / z <= level]
