@@ -250,20 +250,31 @@ def _parse_toml(text: str, path: str) -> dict[str, Any]:
 # --------------------------------------------------------------------------- #
 # Writing
 # --------------------------------------------------------------------------- #
-def check_output_dir(out: str | os.PathLike) -> Path:
-    """Create ``out`` if needed and make sure files can be written there."""
+def check_output_dir(out: str | os.PathLike, *, create: bool = False) -> Path:
+    """Make sure files can be written in ``out``, without creating anything.
+
+    ``out`` need not exist: then its nearest existing ancestor must be a
+    writable directory.  Nothing is created unless ``create`` is set (as
+    :func:`write_outputs` does when it writes), so a run that stops on bad input
+    leaves no empty directory behind.
+    """
     p = Path(out)
     if p.exists() and not p.is_dir():
         raise InputError("exists and is not a directory; give a directory for the outputs", file=str(out))
+    existing = p if p.exists() else None
     for parent in p.absolute().parents:  # a file where a directory must be
+        if existing is not None:
+            break
         if parent.exists():
             if not parent.is_dir():
                 raise InputError(f"cannot create the output directory: {parent} is a file, "
                                  "not a directory; give a directory for the outputs", file=str(out))
-            break
+            existing = parent
     try:
-        p.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(dir=p, prefix=".kolsim-probe-")
+        if create:
+            p.mkdir(parents=True, exist_ok=True)
+            existing = p
+        fd, probe = tempfile.mkstemp(dir=existing, prefix=".kolsim-probe-")
         os.close(fd)
         os.unlink(probe)
     except OSError as e:
@@ -307,7 +318,7 @@ def write_outputs(out: str | os.PathLike, files: Mapping[str, Any]) -> list[Path
     matplotlib figure (PNG).  All files are rendered and written to temporary
     files first; only then are they moved into place.
     """
-    target = check_output_dir(out)
+    target = check_output_dir(out, create=True)
     staged: list[tuple[str, Path]] = []
     try:
         for name, content in files.items():

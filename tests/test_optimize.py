@@ -493,3 +493,20 @@ def test_diagnosis_sees_limits_decided_before_solving():
     assert r.status == "infeasible"
     assert any("brand cadence" in line for line in r.conflict.lines), r.conflict.lines
     assert "other conflicts may remain" in r.explanation
+
+
+def test_bad_optimize_requests_exit_2_with_one_line(tmp_path):
+    runner = CliRunner()
+    text = open("scenarios/optimize_skincare.toml", encoding="utf-8").read()
+    (tmp_path / "s.toml").write_text(text.replace('exclude = ["xhs_0032"]', 'exclude = ["nobody"]'),
+                                     encoding="utf-8")
+    res = runner.invoke(main, ["optimize", str(tmp_path / "s.toml"), "--candidates",
+                               "scenarios/pools/synthetic_300.csv", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2, res.output
+    assert "[optimize] exclude: 'nobody' is not in the candidate pool" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1 and "Traceback" not in res.output
+    res = runner.invoke(main, ["optimize", "scenarios/optimize_skincare.toml", "--candidates",
+                               "scenarios/pools/synthetic_300.csv", "--backend", "pulp",
+                               "--solver", "NO_SUCH_SOLVER", "--simulate", "0"])
+    assert res.exit_code == 2 and "is not a solver PuLP knows" in res.stderr
+    assert not (tmp_path / "o").exists()
