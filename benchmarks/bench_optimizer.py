@@ -46,7 +46,7 @@ def run_kolsim(n: int, gap: float, limit: float) -> dict:
 
     from kolsim.optimize import build_problem
     from kolsim.optimize.formulation import settle_saturation
-    from kolsim.optimize.reduce import solve_reduced
+    from kolsim.optimize.reduce import gap_times, solve_reduced
     from kolsim.optimize.verify import verify
 
     scenario, pool = instance(n)
@@ -60,13 +60,7 @@ def run_kolsim(n: int, gap: float, limit: float) -> dict:
         vp = verify(p, m, settle_saturation(m, p, raw.x), raw.objective)
         final_gap = (raw.bound - vp.model_value) / vp.model_value if raw.bound else None
         # times (after the build) at which the proven gap first reached each level
-        at = {}
-        for level in LEVELS:
-            hits = [t for t, z, b in raw.trajectory if z > 0 and (b - z) / z <= level + 1e-12]
-            if hits:
-                at[level] = min(hits)
-            elif final_gap is not None and final_gap <= level + 1e-12:
-                at[level] = raw.solve_seconds
+        at = gap_times(raw.trajectory, LEVELS, final_gap=final_gap, end=raw.solve_seconds)
         out.update(objective=vp.model_value, bound=raw.bound, gap=final_gap,
                    first_seconds=raw.first_solution_seconds, solve_seconds=raw.solve_seconds,
                    seconds_to={f"{k:g}": v for k, v in at.items()}, verified=True,

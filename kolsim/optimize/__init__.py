@@ -121,6 +121,10 @@ class OptimizationResult:
         }
 
 
+#: Columns of a plan (plan.csv).
+PLAN_COLUMNS = ("kol_id", "tier", "category", "week", "posts", "cost")
+
+
 def _plan_frame(p: Problem, vp: VerifiedPlan) -> pd.DataFrame:
     k, w = np.nonzero(vp.posts)
     return pd.DataFrame({
@@ -204,9 +208,9 @@ def optimize(scenario: Scenario, pool: Pool, *, objective: str | None = None, ba
     """
     if backend not in BACKENDS:
         raise InputError(f"--backend must be one of {', '.join(BACKENDS)} (got {backend!r})")
-    opt = scenario.optimize
     t0 = time.perf_counter()
     p = build_problem(scenario, pool, objective=objective)
+    prepare_seconds = time.perf_counter() - t0
     time_limit = float(time_limit if time_limit is not None else p.settings.time_limit)
     gap = float(gap if gap is not None else p.settings.gap)
     if time_limit <= 0:
@@ -226,37 +230,33 @@ def optimize(scenario: Scenario, pool: Pool, *, objective: str | None = None, ba
         raise InputError("no candidate can be hired: every creator in the pool was excluded "
                          f"({len(p.excluded)} excluded; see `kolsim pool vet`)", file=pool.source)
 
-    raw, m, build_s, sizes = _solve(p, backend, solver, time_limit, gap, export, reduce)
-    build_seconds = time.perf_counter() - t0 - raw.solve_seconds if build_s is None else build_s
+    raw, m, formulate_seconds, sizes = _solve(p, backend, solver, time_limit, gap, export, reduce)
+    build_seconds = prepare_seconds + formulate_seconds
+
+    def no_plan(status: str, explanation: str, conflict: Conflict | None = None,
+                bound: float | None = None) -> OptimizationResult:
+        return OptimizationResult(
+            status=status, objective=None, bound=bound, gap=None,
+            plan=pd.DataFrame(columns=list(PLAN_COLUMNS)), spend=0.0, backend=backend, solver=raw.solver,
+            build_seconds=build_seconds, solve_seconds=raw.solve_seconds, first_solution_seconds=None,
+            gap_seconds={}, problem=p, approximation_error=m.approximation_error, explanation=explanation,
+            conflict=conflict, candidates=p.n, model_size=sizes, provenance=provenance)
+
     if raw.x is None:
-        empty = pd.DataFrame(columns=["kol_id", "tier", "category", "week", "posts", "cost"])
-        conflict = None
-        explanation = ""
         if raw.status == "infeasible":
             def rebuild(settings, budget):
                 relaxed = replace(scenario, optimize=settings,
                                   campaign=replace(scenario.campaign, budget=budget))
                 return build_problem(relaxed, pool, objective=p.objective)
             conflict = diagnose(p, rebuild, time_limit=min(10.0, time_limit))
-            explanation = conflict.message + _must_reasons(p, conflict)
-        else:
-            explanation = f"no plan was found within {time_limit:g} s ({raw.message})"
-        return OptimizationResult(
-            status=raw.status, objective=None, bound=raw.bound, gap=None, plan=empty, spend=0.0,
-            backend=backend, solver=raw.solver, build_seconds=build_seconds, solve_seconds=raw.solve_seconds,
-            first_solution_seconds=None, gap_seconds={}, problem=p, approximation_error=m.approximation_error,
-            explanation=explanation, conflict=conflict, candidates=p.n, model_size=sizes,
-            provenance=provenance)
+            return no_plan(raw.status, conflict.message + _must_reasons(p, conflict), conflict, raw.bound)
+        return no_plan(raw.status, f"no plan was found within {time_limit:g} s ({raw.message})",
+                       bound=raw.bound)
 
     try:
         vp = verify(p, m, settle_saturation(m, p, raw.x), raw.objective)
     except VerificationError as e:  # a solver's wrong answer is reported, never returned as a plan
-        empty = pd.DataFrame(columns=["kol_id", "tier", "category", "week", "posts", "cost"])
-        return OptimizationResult(
-            status="no_solution", objective=None, bound=None, gap=None, plan=empty, spend=0.0,
-            backend=backend, solver=raw.solver, build_seconds=build_seconds, solve_seconds=raw.solve_seconds,
-            first_solution_seconds=None, gap_seconds={}, problem=p, approximation_error=m.approximation_error,
-            explanation=f"no verified plan: {e}", candidates=p.n, model_size=sizes, provenance=provenance)
+        return no_plan("no_solution", f"no verified plan: {e}")
     bound = raw.bound
     gap_now = None
     if bound is not None:

@@ -78,6 +78,11 @@ def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12
 
     kinds = np.array([g.kind for g in full.groups])[full.row_group]
     coupling = np.isin(kinds, list(COUPLING))
+    pattern = (full.A != 0).astype(float)  # the matrix's nonzeros, for restricting it
+
+    def restrict(keep: np.ndarray):
+        return _restrict(full, p, keep, coupling, pattern)
+
     pricer = _Pricer(p, full, coupling)
     core, ratio = _initial_core(p, pricer)
 
@@ -88,7 +93,7 @@ def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12
     if p.n <= WHOLE_LP:
         core[:] = True
     for _ in range(rounds):
-        sub, cols = _restrict(full, p, core, coupling)
+        sub, cols = restrict(core)
         lp = solve_highs(sub.milp, time_limit=max(1.0, left()), gap=gap, relax=True, duals=True)
         if lp.status == "infeasible" and not core.all():
             # the core cannot meet the policy on its own: widen it by the next best
@@ -119,7 +124,7 @@ def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12
         support[rivals] = True
     else:
         support = core.copy()
-    sub, cols = _restrict(full, p, support, coupling)
+    sub, cols = restrict(support)
     quick = _fix_and_solve(sub.milp, x_lp[cols] if x_lp is not None else None,
                            min(3.0, max(0.5, 0.15 * left())))
     first_seen = time.perf_counter() - t0 - build if quick is not None else None
@@ -150,7 +155,7 @@ def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12
         search = keep if keep.sum() <= max(2 * support.sum(), 800) else support
         start = np.zeros(full.n_cols)
         start[best_cols] = best_x
-        sub2, cols2 = _restrict(full, p, search, coupling)
+        sub2, cols2 = restrict(search)
         spent = time.perf_counter() - t0 - build
         raw2 = solve_highs(sub2.milp, time_limit=max(0.5, left()), gap=gap, start=start[cols2])
         path += _whole_pool_path(raw2, spent, ub, forced, search)
@@ -169,13 +174,7 @@ def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12
     z = lifted.objective
     g_now = max(0.0, bound - z) / max(abs(z), 1e-9)
     lifted.status = "optimal" if g_now <= gap + 1e-9 else "feasible"
-    lifted.gap_seconds = {}
-    for level in (0.01, 0.001):
-        hit = [t for t, zz, bb in path if zz > 0 and (bb - zz) / zz <= level]
-        if hit:
-            lifted.gap_seconds[level] = min(hit)
-        elif g_now <= level:
-            lifted.gap_seconds[level] = lifted.solve_seconds
+    lifted.gap_seconds = gap_times(path, (0.01, 0.001), final_gap=g_now, end=lifted.solve_seconds)
     lifted.trajectory = path
     sizes["final_candidates"] = int(searched.sum())
     return lifted, full, build, sizes
@@ -209,12 +208,23 @@ def _solve_whole(m: Milp, deadline: float, gap: float, started: float) -> RawSol
         raw.first_solution_seconds = path[0][0]
     if raw.bound is not None:
         raw.bound = min(raw.bound, lp_bound)
-    raw.gap_seconds = {}
-    for level in (0.01, 0.001):
-        hits = [t for t, z, b in path if z > 0 and (b - z) / z <= level]
-        if hits:
-            raw.gap_seconds[level] = min(hits)
+    raw.gap_seconds = gap_times(path, (0.01, 0.001))
     return raw
+
+
+def gap_times(path: list, levels, *, final_gap: float | None = None, end: float | None = None) -> dict:
+    """When the proven gap of a (seconds, incumbent, bound) path first reached each level.
+
+    A level never reached on the path but met by ``final_gap`` counts at ``end``.
+    """
+    out = {}
+    for level in levels:
+        hits = [t for t, z, b in path if z > 0 and (b - z) / z <= level + 1e-12]
+        if hits:
+            out[level] = min(hits)
+        elif final_gap is not None and final_gap <= level + 1e-12:
+            out[level] = end
+    return out
 
 
 def _fix_and_solve(m: Milp, x_lp: np.ndarray | None, time_limit: float,
@@ -251,11 +261,13 @@ class _Sub:
         self.milp, self.rows = milp, rows
 
 
-def _restrict(full: Milp, p: Problem, keep: np.ndarray, coupling: np.ndarray):
-    """The model restricted to the creators in ``keep`` (others fixed at zero)."""
+def _restrict(full: Milp, p: Problem, keep: np.ndarray, coupling: np.ndarray, pattern):
+    """The model restricted to the creators in ``keep`` (others fixed at zero).
+
+    ``pattern`` is the matrix's nonzero pattern as ones: a row whose columns all
+    stay is kept; coupling rows are kept whatever they lose.
+    """
     col_keep = np.concatenate([keep[full.xk], keep, np.ones(full.n_z, bool)])
-    pattern = full.A.copy()
-    pattern.data = np.ones_like(pattern.data)
     outside = pattern @ (~col_keep).astype(float)
     row_keep = coupling | (outside == 0)
     rows = np.flatnonzero(row_keep)
