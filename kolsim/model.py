@@ -43,7 +43,7 @@ from .errors import PoolError
 from .scenario import Scenario
 
 __all__ = ["PostTable", "build_post_table", "decay_kernel", "UPFRONT_SHARE", "draw_block",
-           "mean_field", "TOTAL_METRICS", "DAILY_METRICS"]
+           "draw_notes", "thin_reads", "BuyersStep", "mean_field", "TOTAL_METRICS", "DAILY_METRICS"]
 
 #: Share of a paid note's price paid at contract; the rest on delivery [S2 #35].
 UPFRONT_SHARE = 0.5
@@ -401,10 +401,75 @@ def expected_totals(table: PostTable, note_reads: np.ndarray) -> dict[str, np.nd
     return out
 
 
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+def _ratio(num, den):
+    """num / den clipped to [0, 1], and 0 where den <= 0 (arrays or plain numbers)."""
+    if not isinstance(num, np.ndarray):
+        return min(max(num / den, 0.0), 1.0) if den > 0 else 0.0
     out = np.zeros_like(num)
     np.divide(num, den, out=out, where=den > 0)
     return np.clip(out, 0.0, 1.0)
+
+
+def thin_reads(intents: np.ndarray, lam: Mapping[str, np.ndarray],
+               rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Reads, clicks and interactions around drawn purchase intents, by Poisson thinning.
+
+    ``lam`` holds the expected ``reads``, ``intents``, ``clicks`` and
+    ``interactions`` of the same period (any shape, matching ``intents``, which
+    were drawn as Poisson(lam["intents"])).  The other reads are
+    Poisson(lam_reads - lam_intents); clicks are the intents plus
+    Binomial(other reads, pbar) with pbar = (lam_clicks - lam_intents) /
+    (lam_reads - lam_intents); interactions are Binomial(reads,
+    lam_interactions / lam_reads).  Each total so has the distribution of
+    read-by-read thinning, and intents <= clicks <= reads draw by draw.  The
+    Monte Carlo engine calls it once per horizon, the discrete-event engine
+    once per day: sums of independent Poisson draws are Poisson, so both give
+    the same distribution.
+    """
+    other = rng.poisson(np.maximum(lam["reads"] - lam["intents"], 0.0))
+    reads = intents + other
+    clicks = intents + rng.binomial(
+        other, _ratio(lam["clicks"] - lam["intents"], lam["reads"] - lam["intents"]))
+    interactions = rng.binomial(reads, _ratio(lam["interactions"], lam["reads"]))
+    return reads, clicks, interactions
+
+
+class BuyersStep:
+    """One day of the buyers' dynamics in every segment, for both engines.
+
+    Called with the day's purchase decisions (integers of shape ``shape``:
+    replications x segments for the Monte Carlo engine; ``()``, one segment
+    as plain numbers, for the discrete-event engine), it draws::
+
+        new buyers     c ~ Binomial(decisions, 1 - N/A)    (only non-buyers become new buyers)
+        word of mouth  w ~ Binomial(A - N - c, 1 - exp(-q N / A))
+
+    with N the buyers at the start of the day, and returns ``(c, w)``.  A
+    segment never has more buyers than members (the cap binds only when a
+    day's decisions exceed the remaining non-buyers).
+    """
+
+    def __init__(self, sizes, q_per_day: float, shape: tuple[int, ...]):
+        self.q = q_per_day
+        if shape == ():
+            self.A, self.inv_a, self.buyers = int(sizes), 1.0 / float(sizes), 0
+        else:
+            self.A = np.asarray(sizes).astype(np.int64)
+            self.inv_a = 1.0 / np.asarray(sizes, float)
+            self.buyers = np.zeros(shape, dtype=np.int64)
+
+    def __call__(self, decisions, rng: np.random.Generator):
+        share = self.buyers * self.inv_a  # N / A at the start of the day
+        c = rng.binomial(decisions, 1.0 - share)
+        left = self.A - self.buyers
+        c = np.minimum(c, left) if isinstance(c, np.ndarray) else min(c, left)
+        left = left - c
+        w = 0
+        if self.q > 0:  # Bass imitation from the buyers at the start of the day
+            p = -np.expm1(-self.q * share) if isinstance(share, np.ndarray) else -math.expm1(-self.q * share)
+            w = rng.binomial(left, p)
+        self.buyers = self.buyers + c + w
+        return c, w
 
 
 def draw_block(table: PostTable, rng: np.random.Generator, size: int) -> dict[str, np.ndarray]:
@@ -436,37 +501,15 @@ def draw_block(table: PostTable, rng: np.random.Generator, size: int) -> dict[st
     lam_i = exp["intents"]
     intents = rng.poisson(lam_i)                  # (B, H, S): they drive the buyers day by day
     total = expected_totals(table, note_reads)   # (B, S) over the horizon
-    intents_total = intents.sum(axis=1)
-    other = rng.poisson(np.maximum(total["reads"] - total["intents"], 0.0))
-    seg_reads = intents_total + other
-    clicks = intents_total + rng.binomial(
-        other, _ratio(total["clicks"] - total["intents"], total["reads"] - total["intents"]))
-    interactions = rng.binomial(seg_reads, _ratio(total["interactions"], total["reads"]))
+    seg_reads, clicks, interactions = thin_reads(intents.sum(axis=1), total, rng)
 
     # buyers, day by day (day-major arrays keep each day's slice contiguous)
-    A = table.segment_sizes.astype(np.int64)
-    inv_a = 1.0 / table.segment_sizes
-    q = table.q_per_day
+    step = BuyersStep(table.segment_sizes, table.q_per_day, (size, len(table.segment_sizes)))
     by_day = np.ascontiguousarray(intents.transpose(1, 0, 2))  # (H, B, S)
     new_c = np.empty_like(by_day)
     new_w = np.zeros_like(by_day)
-    buyers = np.zeros((size, len(A)), dtype=np.int64)
-    share = np.empty(buyers.shape)
-    left = np.empty_like(buyers)
     for t in range(table.horizon):
-        np.multiply(buyers, inv_a, out=share)  # N / A at the start of the day
-        c = rng.binomial(by_day[t], 1.0 - share)
-        # a segment has no more buyers than members (binds only when a day's
-        # intents exceed the remaining non-buyers)
-        np.subtract(A, buyers, out=left)
-        np.minimum(c, left, out=c)
-        new_c[t] = c
-        left -= c
-        if q > 0:  # Bass imitation from the buyers at the start of the day
-            w = rng.binomial(left, -np.expm1(-q * share))
-            new_w[t] = w
-            buyers += w
-        buyers += c
+        new_c[t], new_w[t] = step(by_day[t], rng)
 
     spend = (table.fixed_cost
              + (table.cost * (table.upfront + (1 - table.upfront) * delivered)).sum(axis=1))
