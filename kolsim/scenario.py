@@ -25,6 +25,8 @@ __all__ = [
     "PlanItem",
     "Plan",
     "Simulation",
+    "Operations",
+    "Ads",
     "Vetting",
     "Scenario",
     "parse_scenario",
@@ -178,6 +180,55 @@ class Simulation:
 
 
 @dataclass(frozen=True, slots=True)
+class Operations:
+    """The campaign's operations, for the discrete-event engine (``docs/scenarios.md``).
+
+    Durations are in days; each is drawn from a gamma distribution with shape
+    2 and the given mean (a 0 mean is no delay).  Every default is an
+    assumption [A]; ``enabled = false`` gives the idealised run (every note
+    published on its planned day, purchases on the day of the click), which
+    is the Monte Carlo engine's model.
+    """
+
+    enabled: bool = True
+    outreach_days: float = 21.0
+    contract_days: float = 5.0
+    brief_days: float = 10.0
+    draft_days: float = 4.0
+    reviewers: int = 2
+    review_days: float = 0.5
+    second_round_share: float = 0.3
+    revision_days: float = 2.0
+    consideration_days: float = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class Ads:
+    """Paid amplification (the KOL + feed + search model [S4 #28]), discrete-event engine only.
+
+    Feed ads boost the best notes: ``feed_budget`` is split into
+    ``boost_notes`` equal boosts, bought at ``feed_cpm`` RMB per 1,000 ad
+    views [E18].  Search ads capture readers who then search: each read
+    leads to ``searches_per_read`` searches [A], an ad is clicked with
+    probability ``search_ctr`` [E18, E19] at ``search_cpc`` RMB a click
+    [E18], until ``search_budget`` is spent.
+    """
+
+    feed_budget: float = 0.0
+    feed_cpm: float = 30.0
+    boost_notes: int = 3
+    boost_after_days: int = 3
+    search_budget: float = 0.0
+    search_cpc: float = 4.0
+    searches_per_read: float = 0.02
+    search_ctr: float = 0.03
+
+    @property
+    def active(self) -> bool:
+        return self.feed_budget > 0 or self.search_budget > 0
+
+
+@dataclass(frozen=True, slots=True)
 class Vetting:
     """Red-flag thresholds for candidate pools [S2 #42, E10–E12]."""
 
@@ -258,6 +309,9 @@ class Scenario:
     waves: tuple[Wave, ...] = ()
     plan: Plan | None = None
     simulation: Simulation = field(default_factory=Simulation)
+    operations: Operations = field(default_factory=Operations)
+    ads: Ads = field(default_factory=Ads)
+    operations_given: bool = False
     vetting: Vetting = field(default_factory=Vetting)
     optimize: Optimize | None = None
     default_segment_size: float | None = None
@@ -275,7 +329,7 @@ class Scenario:
 # --------------------------------------------------------------------------- #
 _TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "": ("schema_version", "campaign", "tiers", "audience", "decay", "word_of_mouth",
-         "waves", "plan", "simulation", "vetting", "optimize"),
+         "waves", "plan", "simulation", "operations", "ads", "vetting", "optimize"),
     "optimize": ("weeks", "objective", "saturation", "saturation_tolerance", "max_posts_per_week",
                  "sponsored_share", "min_posts_if_hired", "must_include", "exclude", "time_limit",
                  "gap", "category_share", "tiers", "budget_by_weeks"),
@@ -292,6 +346,8 @@ _TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "plan": ("pool", "schedule", "posts"),
     "plan.posts": ("kol_id", "week", "posts"),
     "simulation": tuple(f.name for f in fields(Simulation)),
+    "operations": tuple(f.name for f in fields(Operations)),
+    "ads": tuple(f.name for f in fields(Ads)),
     "vetting": tuple(f.name for f in fields(Vetting)),
     "tiers": tuple(k for k in TIER_DEFAULTS["koc"]),
 }
@@ -670,6 +726,44 @@ def _parse_optimize(t: _Table, campaign: Campaign) -> Optimize:
     return opt
 
 
+def _parse_operations(t: _Table) -> Operations:
+    d = Operations()
+    days = lambda key: float(t.number(key, getattr(d, key), lo=0, hi=MAX_DAYS))
+    ops = Operations(
+        enabled=t.boolean("enabled", d.enabled),
+        outreach_days=days("outreach_days"),
+        contract_days=days("contract_days"),
+        brief_days=days("brief_days"),
+        draft_days=days("draft_days"),
+        reviewers=t.number("reviewers", d.reviewers, lo=1, hi=10_000, integer=True),
+        review_days=days("review_days"),
+        second_round_share=float(t.rate("second_round_share", d.second_round_share)),
+        revision_days=days("revision_days"),
+        consideration_days=days("consideration_days"),
+    )
+    t.finish()
+    return ops
+
+
+def _parse_ads(t: _Table) -> Ads:
+    d = Ads()
+    ads = Ads(
+        feed_budget=float(t.number("feed_budget", d.feed_budget, lo=0, hi=MAX_MONEY)),
+        feed_cpm=float(t.number("feed_cpm", d.feed_cpm, lo=0, hi=MAX_MONEY, lo_open=True,
+                                note="RMB per 1,000 ad views")),
+        boost_notes=t.number("boost_notes", d.boost_notes, lo=1, hi=1_000_000, integer=True),
+        boost_after_days=t.number("boost_after_days", d.boost_after_days, lo=0, hi=MAX_DAYS,
+                                  integer=True),
+        search_budget=float(t.number("search_budget", d.search_budget, lo=0, hi=MAX_MONEY)),
+        search_cpc=float(t.number("search_cpc", d.search_cpc, lo=0, hi=MAX_MONEY, lo_open=True,
+                                  note="RMB per click")),
+        searches_per_read=float(t.number("searches_per_read", d.searches_per_read, lo=0, hi=100)),
+        search_ctr=float(t.rate("search_ctr", d.search_ctr)),
+    )
+    t.finish()
+    return ads
+
+
 def parse_scenario(data: Mapping[str, Any], *, pool: Any = None,
                    schedule: list[Mapping[str, Any]] | None = None,
                    source: str | None = None) -> Scenario:
@@ -810,6 +904,11 @@ def parse_scenario(data: Mapping[str, Any], *, pool: Any = None,
         )
         st.finish()
 
+    ops_t = top.table("operations")
+    ops = _parse_operations(ops_t) if ops_t is not None else Operations()
+    ads_t = top.table("ads")
+    ads = _parse_ads(ads_t) if ads_t is not None else Ads()
+
     vt = top.table("vetting")
     vet = Vetting()
     if vt is not None:
@@ -837,6 +936,7 @@ def parse_scenario(data: Mapping[str, Any], *, pool: Any = None,
     top.finish()
     return Scenario(
         campaign=campaign, tiers=tiers, segments=sizes, decay=decay, word_of_mouth=wom,
-        waves=waves, plan=plan, simulation=sim, vetting=vet, optimize=optimize,
+        waves=waves, plan=plan, simulation=sim, operations=ops, ads=ads,
+        operations_given=ops_t is not None or ads_t is not None, vetting=vet, optimize=optimize,
         default_segment_size=default_size, schema_version=version,
         source=source, notices=tuple(notices))

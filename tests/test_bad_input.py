@@ -88,6 +88,28 @@ class Bad:
         return self.file
 
 
+OPERATIONS_CASES = [
+    Bad("operations_reviewers_zero.toml", ("[operations] reviewers:", "must be a whole number >= 1 and <= 10_000",
+                                           "(got 0)")),
+    Bad("operations_reviewers_fraction.toml", ("[operations] reviewers:", "must be a whole number >= 1",
+                                               "(got 1.5)")),
+    Bad("operations_days_negative.toml", ("[operations] review_days:", "must be a number >= 0 and <= 3650",
+                                          "(got -1)")),
+    Bad("operations_days_nan.toml", ("[operations] draft_days:", "must be a finite number >= 0", "(got nan)")),
+    Bad("operations_share_above_one.toml", ("[operations] second_round_share:", "must be a number >= 0 and <= 1",
+                                            "(got 1.5)")),
+    Bad("operations_enabled_string.toml", ("[operations] enabled:", "must be true or false", "(got a string 'no')")),
+    Bad("operations_unknown_key.toml", ("[operations] reviewer:", "unknown key 'reviewer' in [operations]",
+                                        "Did you mean 'reviewers'?", "Allowed: enabled, outreach_days")),
+    Bad("operations_not_table.toml", ("[operations]:", "must be a table (got an integer)")),
+    Bad("ads_cpm_zero.toml", ("[ads] feed_cpm:", "must be a number > 0", "RMB per 1,000 ad views", "(got 0)")),
+    Bad("ads_budget_negative.toml", ("[ads] search_budget:", "must be a number >= 0", "(got -500)")),
+    Bad("ads_boost_zero.toml", ("[ads] boost_notes:", "must be a whole number >= 1", "(got 0)")),
+    Bad("ads_ctr_above_one.toml", ("[ads] search_ctr:", "must be a number >= 0 and <= 1", "(got 3)")),
+    Bad("ads_wrong_table.toml", ("[ads] reviewers:", "unknown key 'reviewers' in [ads]",
+                                 "It belongs in [operations]")),
+]
+
 SCENARIO_CASES = [
     Bad("malformed.toml", ("line 5, column 20", "not valid TOML", "string is not closed",
                            'the line reads: name = "Corpus base)')),
@@ -148,6 +170,8 @@ SCENARIO_CASES = [
         names=("plan_unknown_kol.toml", "pool_valid.csv")),
     Bad("plan_week_after_horizon.toml", ("[plan.posts #1] week:", "must be a whole number >= 1 and <= 5",
                                          "horizon_days = 30 spans 5 week(s)", "(got 9)")),
+    # the discrete-event engine's keys
+    *OPERATIONS_CASES,
 ]
 
 POOL_CASES = [
@@ -189,6 +213,14 @@ def test_bad_scenario_validate(case):
 def test_bad_scenario_simulate_writes_nothing(case, tmp_path):
     out = tmp_path / "out"
     result = run_cli("simulate", corpus(case.file), "--runs", "2", "--out", str(out))
+    assert_rejected(result, *_names(case), *case.expected, out=out)
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("case", OPERATIONS_CASES, ids=str)
+def test_bad_operations_simulate_des_writes_nothing(case, tmp_path):
+    out = tmp_path / "out"
+    result = run_cli("simulate", corpus(case.file), "--engine", "des", "--runs", "2", "--out", str(out))
     assert_rejected(result, *_names(case), *case.expected, out=out)
     assert result.stdout == ""
 
