@@ -6,7 +6,7 @@ from .errors import InputError, KolsimError, PoolError, ScenarioError  # noqa: E
 from .scenario import Scenario, parse_scenario  # noqa: E402
 from .pool import Pool, generate_pool, vet  # noqa: E402
 from .io import load_pool, load_scenario  # noqa: E402
-from .engines.montecarlo import simulate  # noqa: E402
+from .engines import simulate  # noqa: E402
 from .analysis import Comparison, compare  # noqa: E402
 from .results import SimulationResult  # noqa: E402
 from .review import review  # noqa: E402

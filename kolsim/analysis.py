@@ -9,7 +9,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .engines.montecarlo import seed_sequence, simulate
+from .engines import simulate
+from .engines.montecarlo import seed_sequence
 from .results import SUMMARY_COLUMNS, SimulationResult, describe
 from .scenario import Scenario
 
@@ -73,12 +74,13 @@ def _labels(scenarios: Sequence[Scenario]) -> tuple[str, ...]:
 
 
 def compare(scenarios: Sequence[Scenario], *, runs: int | None = None, rng=None,
-            workers: int = 1) -> Comparison:
+            workers: int = 1, engine: str = "montecarlo") -> Comparison:
     """Simulate several scenarios with common random numbers.
 
     Every scenario is run with the same seed and the same number of
     replications (by default the first scenario's ``[simulation]`` settings);
-    stopping rules are not used, so replications stay paired.
+    stopping rules are not used, so replications stay paired.  ``engine``
+    is ``"montecarlo"`` or ``"des"`` (:func:`kolsim.simulate`).
 
     Examples
     --------
@@ -93,6 +95,6 @@ def compare(scenarios: Sequence[Scenario], *, runs: int | None = None, rng=None,
     first = scenarios[0].simulation
     runs = first.runs if runs is None else runs
     ss = seed_sequence(first.seed if rng is None else rng)
-    results = tuple(simulate(s, runs=runs, rng=ss, workers=workers, target_half_width=0)
+    results = tuple(simulate(s, runs=runs, rng=ss, workers=workers, target_half_width=0, engine=engine)
                     for s in scenarios)
     return Comparison(results=results, labels=_labels(scenarios))

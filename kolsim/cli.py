@@ -66,6 +66,10 @@ _seed = click.option("--seed", type=click.IntRange(min=0), default=None,
 _workers = click.option("--workers", type=click.IntRange(min=1, max=256), default=1,
                         show_default=True, help="Worker processes; results do not depend on it.")
 # kolsim checks --out itself (io.check_output_dir), so that a bad one gets a one-line message
+_engine = click.option("--engine", type=click.Choice(["montecarlo", "des"]), default="montecarlo",
+                       show_default=True,
+                       help="montecarlo: the model's outcomes; des: the campaign's operations in time "
+                            "(SimPy), with an event log and operational figures.")
 _out = click.option("--out", type=click.Path(), default=None,
                     help="Directory for CSV, JSON and PNG outputs (created if needed).")
 
@@ -110,9 +114,13 @@ def _notices(*objs) -> None:
             click.echo(f"note: {n}", err=True)
 
 
-def _scenario_notices(sc) -> None:
+def _scenario_notices(sc, engine: str = "montecarlo") -> None:
     """The scenario's own notices, its pool's, and what a planner should know."""
     _notices(sc, sc.plan.pool if sc.plan else None)
+    if engine == "montecarlo" and sc.operations_given:
+        click.echo(f"note: {sc.source or sc.name}: [operations] and [ads] are used by the "
+                   "discrete-event engine only; the Monte Carlo engine publishes every note on its "
+                   "planned day (run with --engine des to simulate them)", err=True)
     for n in kolsim.review(sc):
         click.echo(f"note: {sc.source or sc.name}: {n}", err=True)
 
@@ -122,19 +130,24 @@ def _scenario_notices(sc) -> None:
 @_runs
 @_seed
 @_workers
+@_engine
 @_out
-def simulate(scenario, runs, seed, workers, out):
-    """Simulate SCENARIO by Monte Carlo and summarise the outcomes."""
+def simulate(scenario, runs, seed, workers, engine, out):
+    """Simulate SCENARIO and summarise the outcomes."""
     sc = kolsim.load_scenario(scenario)
-    _scenario_notices(sc)
+    _scenario_notices(sc, engine)
     if out:
         io.check_output_dir(out)
-    result = kolsim.simulate(sc, runs=runs, rng=seed, workers=workers)
+    result = kolsim.simulate(sc, runs=runs, rng=seed, workers=workers, engine=engine)
     p = result.provenance
-    click.echo(f"{sc.name}: {result.runs:,} replications, seed {p['seed']}, "
+    click.echo(f"{sc.name}: {result.runs:,} replications ({_ENGINE_NAMES[engine]}), seed {p['seed']}, "
                f"{result.table.n_posts} planned notes, budget ¥{sc.campaign.budget:,.0f}")
     summary = result.summary()
     click.echo(_table(summary))
+    ops = result.operations_frame()
+    if ops is not None:
+        click.echo("\nPublication by wave (over all replications)")
+        click.echo(_ops_table(ops))
     if out:
         files = {
             "summary.csv": summary.reset_index(),
@@ -145,8 +158,28 @@ def simulate(scenario, runs, seed, workers, out):
             "distributions.png": plots.plot_distributions([result], [sc.name]),
             "cumulative_conversions.png": plots.plot_cumulative_conversions([result], [sc.name]),
         }
+        if ops is not None:
+            files["operations.csv"] = ops
+            files["events.csv"] = result.events
+            files["publication.png"] = plots.plot_publication([result], [sc.name])
         written = io.write_outputs(out, files)
         click.echo(f"wrote {', '.join(f.name for f in written)} to {out}")
+
+
+_ENGINE_NAMES = {"montecarlo": "Monte Carlo", "des": "discrete-event"}
+
+
+def _ops_table(ops: pd.DataFrame) -> str:
+    rows = [("wave", "notes", "published", "no-show", "in flight", "planned day", "actual day",
+             "delay (d)", "late")]
+    pct = lambda v: "–" if pd.isna(v) else f"{v:.0%}"
+    for _, r in ops.iterrows():
+        rows.append((str(r["wave"]), str(r["notes"]), pct(r["published_share"]), pct(r["no_show_share"]),
+                     pct(r["in_flight_share"]), _fmt(r["planned_day_mean"]), _fmt(r["actual_day_mean"]),
+                     _fmt(r["delay_days_mean"]), pct(r["late_share"])))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+                     for r in rows)
 
 
 @main.command()
@@ -154,21 +187,24 @@ def simulate(scenario, runs, seed, workers, out):
 @_runs
 @_seed
 @_workers
+@_engine
 @_out
-def compare(scenarios, runs, seed, workers, out):
+def compare(scenarios, runs, seed, workers, engine, out):
     """Compare SCENARIOS on common random numbers (paired replications)."""
     loaded = [kolsim.load_scenario(s) for s in scenarios]
     for s in loaded:
-        _scenario_notices(s)
+        _scenario_notices(s, engine)
     if out:
         io.check_output_dir(out)
-    comp = kolsim.compare(loaded, runs=runs, rng=seed, workers=workers)
+    comp = kolsim.compare(loaded, runs=runs, rng=seed, workers=workers, engine=engine)
     first = comp.results[0].provenance
-    click.echo(f"{len(loaded)} scenarios, {comp.results[0].runs:,} paired replications each, "
-               f"seed {first['seed']}")
+    click.echo(f"{len(loaded)} scenarios, {comp.results[0].runs:,} paired replications each "
+               f"({_ENGINE_NAMES[engine]}), seed {first['seed']}")
     for label, r in zip(comp.labels, comp.results):
         click.echo(f"\n== {label}")
         click.echo(_table(r.summary()))
+        if r.operations_frame() is not None:
+            click.echo(_ops_table(r.operations_frame()))
     diffs = comp.differences()
     if len(diffs):
         click.echo(f"\n== Paired differences against {comp.labels[0]} (mean, 95% interval)")
@@ -188,6 +224,11 @@ def compare(scenarios, runs, seed, workers, out):
             "distributions.png": plots.plot_distributions(comp.results, comp.labels),
             "cumulative_conversions.png": plots.plot_cumulative_conversions(comp.results, comp.labels),
         }
+        if engine == "des":
+            files["operations.csv"] = pd.concat(
+                [r.operations_frame().assign(scenario=lab) for lab, r in zip(comp.labels, comp.results)],
+                ignore_index=True)
+            files["publication.png"] = plots.plot_publication(comp.results, comp.labels)
         written = io.write_outputs(out, files)
         click.echo(f"\nwrote {', '.join(f.name for f in written)} to {out}")
 

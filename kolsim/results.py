@@ -108,6 +108,15 @@ class SimulationResult:
     engine : str
     provenance : dict
         kolsim version, scenario hash, seed, runs, engine and its settings.
+    note_days : int array (runs, notes), optional
+        Discrete-event engine: each note's actual publication day (-1: not
+        published within the horizon).
+    note_stages : int array (runs, notes), optional
+        Discrete-event engine: each note's stage at the horizon (indices into
+        :data:`kolsim.engines.des.STAGES`).
+    events : DataFrame, optional
+        Discrete-event engine: the first replication's event log (time,
+        event, creator, note, value).
     """
 
     scenario: Scenario
@@ -116,6 +125,9 @@ class SimulationResult:
     daily: Mapping[str, np.ndarray]
     engine: str
     provenance: Mapping[str, Any] = field(default_factory=dict)
+    note_days: np.ndarray | None = None
+    note_stages: np.ndarray | None = None
+    events: pd.DataFrame | None = None
 
     @property
     def runs(self) -> int:
@@ -184,3 +196,42 @@ class SimulationResult:
             for q in (10, 50, 90):
                 out[f"{name}_p{q}"] = np.quantile(arr, q / 100, axis=0)
         return pd.DataFrame(out)
+
+    def operations_frame(self) -> pd.DataFrame | None:
+        """Discrete-event engine: planned against actual publication, per wave.
+
+        One row per wave (``plan`` for a plan over a pool): its notes; the
+        shares of them published, never delivered (no-shows) and still in
+        flight at the horizon, over all replications; the mean planned and
+        actual publication day and the mean delay of the published notes;
+        and the share of published notes that were late.  None for the
+        Monte Carlo engine, which publishes every note on its planned day.
+        """
+        if self.note_days is None or self.note_stages is None:
+            return None
+        t = self.table
+        rows = []
+        no_show = self.note_stages == _NO_SHOW_STAGE
+        for wave in dict.fromkeys(t.wave):
+            cols = np.flatnonzero(t.wave == wave)
+            days = self.note_days[:, cols]
+            planned = np.broadcast_to(t.day[cols], days.shape)
+            pub = days >= 0
+            n_pub = int(pub.sum())
+            total = days.size
+            delay = (days - planned)[pub]
+            rows.append({
+                "wave": wave, "notes": cols.size,
+                "published_share": n_pub / total,
+                "no_show_share": float(no_show[:, cols].sum() / total),
+                "in_flight_share": float((~pub & ~no_show[:, cols]).sum() / total),
+                "planned_day_mean": float(planned.mean()),
+                "actual_day_mean": float(days[pub].mean()) if n_pub else np.nan,
+                "delay_days_mean": float(delay.mean()) if n_pub else np.nan,
+                "late_share": float((delay > 0).mean()) if n_pub else np.nan,
+            })
+        return pd.DataFrame(rows)
+
+
+#: Index of the "no_show" stage in kolsim.engines.des.STAGES (kept here so results need no engine).
+_NO_SHOW_STAGE = 9

@@ -1,0 +1,573 @@
+"""The discrete-event engine: the campaign's operations in time, on SimPy.
+
+The Monte Carlo engine answers "how much"; this one answers "when, and what
+slips".  It samples the same model (:mod:`kolsim.model`: the same post table,
+delivery and viral draws, read thinning and buyers' step), but a note is
+published when its workflow lets it, not on its planned day:
+
+- **deal** (one process per creator): outreach starts ``outreach_days``
+  before the creator's first planned note; the deal is signed after a
+  contracting lead time, and the upfront share of every note's price is paid
+  (gifts are shipped);
+- **note** (one process per note): the brief goes out ``brief_days`` before
+  the planned day (not before the deal); the creator drafts; the brand
+  reviews in one or two rounds, each needing one of ``reviewers`` (a SimPy
+  resource, first come first served), with a revision between rounds; the
+  approved note is published on its planned day, or on the day after it is
+  approved if that is later; the rest of the price is paid on delivery.
+  A creator who does not deliver (the model's delivery draw: no-shows of
+  gifted creators, paid notes that fall through) never posts;
+- **reads**: a published note delivers its reads in batches (days 0, 1,
+  2–3, 4–6, 7–13, 14–29, 30–59, … after publication: one event per batch,
+  never one per reader), adding its expected reads, clicks, intents and interactions to its
+  segment's days;
+- **segment** (one process per audience segment): at the end of each day it
+  draws the day's reads, clicks, interactions and purchase intents (Poisson
+  thinning, :func:`kolsim.model.thin_reads`), sends each intent through a
+  consideration delay, and turns the day's purchase decisions into new
+  buyers and word-of-mouth buyers (:class:`kolsim.model.BuyersStep`); search
+  ads, when budgeted, capture some of the day's searchers;
+- **boost** (one process per published note, when feed ads are budgeted):
+  ``boost_after_days`` after publication the note is judged by its reads so
+  far and boosted with paid feed views if it is among the best judged so far.
+
+With ``[operations] enabled = false`` and no ``[ads]``, every note is
+published on its planned day and every intent decides on its day: the run
+is the Monte Carlo engine's model, and the two agree in distribution (the
+tests check it).
+
+Reproducibility: replication i draws from three streams derived from the
+i-th child of the run's seed sequence (deliveries and viral factors;
+operations' durations; the audience's draws), so results are byte-identical
+for any number of workers, and scenarios that share notes share their
+deliveries and viral factors (common random numbers for ``compare``).
+"""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import simpy
+from scipy import stats
+
+from .. import __version__
+from ..errors import InputError
+from ..model import PostTable, BuyersStep, build_post_table, draw_notes, thin_reads
+from ..results import SimulationResult
+from ..scenario import Ads, Operations, Scenario
+from .._hashing import scenario_hash
+from .montecarlo import seed_sequence
+
+__all__ = ["simulate_des", "DES_METRICS", "STAGES", "CHUNK", "BATCH_STARTS"]
+
+#: Replications per task handed to a worker (results do not depend on it).
+CHUNK = 50
+
+#: Days after publication at which a note's next batch of reads starts.
+BATCH_STARTS = (0, 1, 2, 4, 7, 14, 30, 60, 120, 240, 480, 960, 1920, 3840)
+
+#: Stages of a note's workflow; the first eight are "in flight" at the horizon.
+STAGES = ("waiting", "contracting", "briefed", "drafting", "queued", "in_review", "revising",
+          "approved", "published", "no_show")
+_WAIT, _CONTRACT, _BRIEFED, _DRAFT, _QUEUED, _REVIEW, _REVISE, _APPROVED, _PUBLISHED, _NO_SHOW = range(10)
+
+#: Per-replication operational totals this engine adds to the model's.
+DES_METRICS: tuple[str, ...] = (
+    "posts_late", "publication_delay_days", "review_wait_days", "reviewer_utilisation",
+    "review_queue_mean", "review_queue_max", "notes_in_flight", "decisions_in_flight",
+    "spend_undelivered", "ad_views_feed", "ad_spend_feed", "ad_clicks_search", "ad_spend_search")
+
+# rows of the per-read weights: what one read of a note brings in expectation
+_READS, _INTENTS, _CLICKS, _INTERACTIONS, _COMMISSION = range(5)
+_LAM_KEYS = ("reads", "intents", "clicks", "interactions")
+
+
+@dataclass(frozen=True, eq=False)
+class _Campaign:
+    """A scenario compiled for the engine: the model's post table plus timing."""
+
+    table: PostTable
+    ops: Operations
+    ads: Ads
+    weights: np.ndarray          # (5, P): per read, 1, ctr*cvr, ctr, interactions, commission weight
+    creator_notes: tuple         # per creator: note indices, by planned day
+    creator_names: tuple
+    outreach: np.ndarray         # per creator: day outreach starts
+    start: float                 # the clock's first time (<= 0)
+    delay_pmf: np.ndarray | None  # P(consideration delay = d days), d = 0 .. horizon - 1
+    feed_kernel: np.ndarray      # share of a boost's views on day tau after it starts
+    segment_cvr: np.ndarray      # (S,) mean conversion rate per click of the segment's notes
+
+
+def _gamma_pmf(mean: float, horizon: int) -> np.ndarray | None:
+    """Whole days of a gamma(2, mean/2) delay: P(floor(D) = d), d < horizon."""
+    if mean <= 0:
+        return None
+    cdf = stats.gamma.cdf(np.arange(horizon + 1), 2.0, scale=mean / 2.0)
+    return np.diff(cdf)
+
+
+def compile_campaign(scenario: Scenario) -> _Campaign:
+    """The scenario's post table and everything the processes need, computed once."""
+    table = build_post_table(scenario)
+    ops = scenario.operations if scenario.operations.enabled else Operations(
+        enabled=False, outreach_days=0, contract_days=0, brief_days=0, draft_days=0,
+        review_days=0, second_round_share=0, revision_days=0, consideration_days=0)
+    weights = np.stack([np.ones(table.n_posts), table.ctr * table.cvr, table.ctr,
+                        table.interaction_rate, table.ctr * table.cvr * table.commission])
+    names, notes = [], []
+    order = np.argsort(table.day, kind="stable")
+    index: dict[str, int] = {}
+    for j in order:
+        k = index.setdefault(table.creator[j], len(names))
+        if k == len(names):
+            names.append(table.creator[j])
+            notes.append([])
+        notes[k].append(int(j))
+    outreach = np.array([table.day[n[0]] - ops.outreach_days for n in notes], float)
+    h = table.horizon
+    d = scenario.decay
+    lf = math.log(2) / d.feed_half_life_days
+    tau = np.arange(h, dtype=float)
+    feed = (np.exp(-lf * tau) - np.exp(-lf * (tau + 1))) * (tau < d.feed_days)
+    seg_cvr = np.zeros(len(table.segment_names))
+    for s in range(len(seg_cvr)):
+        mine = table.segment == s
+        w = table.reads[mine] * table.ctr[mine]
+        seg_cvr[s] = float((w * table.cvr[mine]).sum() / w.sum()) if w.sum() > 0 else 0.0
+    return _Campaign(
+        table=table, ops=ops, ads=scenario.ads, weights=weights,
+        creator_notes=tuple(tuple(n) for n in notes), creator_names=tuple(names),
+        outreach=outreach, start=min(0.0, float(outreach.min(initial=0.0))),
+        delay_pmf=_gamma_pmf(ops.consideration_days, h), feed_kernel=feed / feed.sum(),
+        segment_cvr=seg_cvr)
+
+
+# --------------------------------------------------------------------------- #
+# One replication
+# --------------------------------------------------------------------------- #
+class _Run:
+    """The state of one replication: its clock, its draws and what happened."""
+
+    def __init__(self, c: _Campaign, seed: np.random.SeedSequence, log: list | None):
+        t = c.table
+        self.c = c
+        self.log = log
+        streams = [np.random.default_rng(np.random.SeedSequence(
+            seed.entropy, spawn_key=tuple(seed.spawn_key) + (k,))) for k in range(3)]
+        model_rng, ops_rng, self.rng = streams
+        delivered, reads = draw_notes(t, model_rng, 1)
+        self.delivered, self.note_reads = delivered[0], reads[0]
+        # operations' durations, drawn in bulk (gamma, shape 2; a zero mean is no delay)
+        o = c.ops
+        P, K = t.n_posts, len(c.creator_notes)
+        g = lambda mean, size: ops_rng.gamma(2.0, mean / 2.0, size) if mean > 0 else np.zeros(size)
+        self.contract = g(o.contract_days, K)
+        self.draft = g(o.draft_days, P)
+        self.review = g(o.review_days, (P, 2))
+        self.second = ops_rng.random(P) < o.second_round_share
+        self.revision = g(o.revision_days, P)
+
+        self.env = simpy.Environment(initial_time=c.start)
+        self.reviewers = simpy.Resource(self.env, capacity=o.reviewers) if o.enabled else None
+        S, H = len(t.segment_names), t.horizon
+        self.lam = np.zeros((5, S, H))
+        self.pending = np.zeros((S, H + 1), np.int64)          # purchase decisions by day (H: later)
+        self.pending_comm = np.zeros((S, H + 1))               # their expected commission weight
+        self.steps = [BuyersStep(t.segment_sizes[s], t.q_per_day, ()) for s in range(S)]
+        self.stage = np.zeros(P, np.int8)
+        self.day = np.full(P, -1, np.int64)                    # actual publication day
+        self.paid = np.zeros(P)                                # RMB paid per note so far
+        self.out = {k: np.zeros((S, H), np.int64) for k in ("reads", "clicks", "interactions",
+                                                            "new_c", "new_w")}
+        self.commission = 0.0
+        self.feed_left, self.search_left = c.ads.feed_budget, c.ads.search_budget
+        self.judged: list[float] = []
+        self.boosts = 0
+        self.views_feed = self.clicks_search = 0
+        self.spend_feed = self.spend_search = 0.0
+        # reviewers: busy time, queue-length integral, waits
+        self.busy = 0.0
+        self.queue = 0
+        self.queue_area = 0.0
+        self.queue_max = 0
+        self.queue_t = None
+        self.review_span = [math.inf, -math.inf]
+        self.waits: list[float] = []
+        self.procs: list = []                                  # every note's process
+
+    def note(self, when: float, event: str, j: int | None, value: float, creator: str | None = None) -> None:
+        if self.log is not None:
+            who = creator if j is None else self.c.table.creator[j]
+            self.log.append((round(when, 6), event, who or "", -1 if j is None else j, float(value)))
+
+    def queue_change(self, delta: int) -> None:
+        now = self.env.now
+        if self.queue_t is not None:
+            self.queue_area += self.queue * (now - self.queue_t)
+        self.queue_t = now
+        self.queue += delta
+        self.queue_max = max(self.queue_max, self.queue)
+
+    def run(self) -> dict:
+        env, c, t = self.env, self.c, self.table
+        for k in range(len(c.creator_notes)):
+            env.process(_deal(env, self, k))
+        for s in range(len(t.segment_names)):
+            env.process(_segment(env, self, s))
+        env.run(until=t.horizon)
+        for s in range(len(t.segment_names)):  # the last day ends at the horizon, where the clock stops
+            _audience_day(self, s, t.horizon - 1)
+        return self.totals()
+
+    @property
+    def table(self) -> PostTable:
+        return self.c.table
+
+    def totals(self) -> dict:
+        t, c = self.table, self.c
+        o = self.out
+        published = self.stage == _PUBLISHED
+        in_flight = self.stage < _PUBLISHED
+        reads_s = o["reads"].sum(axis=1)
+        conv_c, conv_w = int(o["new_c"].sum()), int(o["new_w"].sum())
+        spend = t.fixed_cost + self.paid.sum() + self.commission + self.spend_feed + self.spend_search
+        price = t.price or 0.0
+        revenue = price * (conv_c + conv_w)
+        margin = t.margin if t.margin is not None else 1.0
+        delay = (self.day - t.day)[published]
+        span = self.review_span[1] - self.review_span[0]
+        has_reviews = self.reviewers is not None and span > 0
+        if self.queue_t is not None:
+            self.queue_change(0)
+        H = t.horizon
+        totals = {
+            "reads": int(reads_s.sum()),
+            "unique_reach": float((t.segment_sizes * -np.expm1(-reads_s / t.segment_sizes)).sum()),
+            "interactions": int(o["interactions"].sum()),
+            "clicks": int(o["clicks"].sum()),
+            "conversions_campaign": conv_c,
+            "conversions_wom": conv_w,
+            "conversions": conv_c + conv_w,
+            "posts_delivered": int(published.sum()),
+            "spend": float(spend),
+            "revenue": float(revenue),
+            "profit": float(revenue * margin - spend),
+            "posts_late": int((delay > 0).sum()),
+            "publication_delay_days": float(delay.mean()) if delay.size else 0.0,
+            "review_wait_days": float(np.mean(self.waits)) if self.waits else 0.0,
+            "reviewer_utilisation": float(self.busy / (c.ops.reviewers * span)) if has_reviews else 0.0,
+            "review_queue_mean": float(self.queue_area / span) if has_reviews else 0.0,
+            "review_queue_max": int(self.queue_max),
+            "notes_in_flight": int(in_flight.sum()),
+            "decisions_in_flight": int(self.pending[:, H:].sum()),
+            "spend_undelivered": float(self.paid[~published].sum()),
+            "ad_views_feed": int(self.views_feed),
+            "ad_spend_feed": float(self.spend_feed),
+            "ad_clicks_search": int(self.clicks_search),
+            "ad_spend_search": float(self.spend_search),
+        }
+        daily = {"reads": o["reads"].sum(axis=0), "conversions_campaign": o["new_c"].sum(axis=0),
+                 "conversions_wom": o["new_w"].sum(axis=0)}
+        if self.log is not None:
+            for j in np.flatnonzero(in_flight):
+                self.note(H, "in_flight_" + STAGES[self.stage[j]], int(j), float(self.paid[j]))
+            pend = int(self.pending[:, H:].sum())
+            if pend:
+                self.note(H, "decisions_in_flight", None, pend)
+        return {"totals": totals, "daily": daily, "day": self.day.copy(), "stage": self.stage.copy()}
+
+
+def _wait_until(env: simpy.Environment, when: float):
+    return env.timeout(max(0.0, when - env.now))
+
+
+def _deal(env: simpy.Environment, run: _Run, k: int):
+    """A creator's deal: outreach, contract (upfront payments), then their notes."""
+    c, t = run.c, run.table
+    notes = c.creator_notes[k]
+    yield _wait_until(env, c.outreach[k])
+    for j in notes:
+        run.stage[j] = _CONTRACT
+    if run.contract[k] > 0:
+        yield env.timeout(run.contract[k])
+    run.note(env.now, "contract_signed", None, len(notes), creator=c.creator_names[k])
+    for j in notes:
+        run.stage[j] = _BRIEFED
+        upfront = t.cost[j] * t.upfront[j]
+        if upfront > 0:
+            run.paid[j] += upfront
+            run.note(env.now, "payment_upfront", j, upfront)
+        run.procs.append(env.process(_note(env, run, j)))
+
+
+def _note(env: simpy.Environment, run: _Run, j: int):
+    """One note: brief, draft, review rounds, publication (or a no-show)."""
+    c, t, o = run.c, run.table, run.c.ops
+    planned = int(t.day[j])
+    if not run.delivered[j]:  # the model's delivery draw: this creator never posts it
+        yield _wait_until(env, planned)
+        run.stage[j] = _NO_SHOW
+        run.note(env.now, "no_show", j, planned)
+        return
+    yield _wait_until(env, planned - o.brief_days)
+    run.stage[j] = _DRAFT
+    run.note(env.now, "brief_sent", j, planned)
+    if run.draft[j] > 0:
+        yield env.timeout(run.draft[j])
+    if run.reviewers is not None:
+        for r in range(2 if run.second[j] else 1):
+            if r:
+                run.stage[j] = _REVISE
+                if run.revision[j] > 0:
+                    yield env.timeout(run.revision[j])
+            run.stage[j] = _QUEUED
+            run.note(env.now, "draft_submitted", j, r + 1)
+            asked = env.now
+            run.review_span[0] = min(run.review_span[0], asked)
+            run.queue_change(+1)
+            with run.reviewers.request() as req:
+                yield req
+                run.queue_change(-1)
+                run.waits.append(env.now - asked)
+                run.stage[j] = _REVIEW
+                yield env.timeout(run.review[j, r])
+                run.busy += run.review[j, r]
+            run.review_span[1] = max(run.review_span[1], env.now)
+            run.note(env.now, "review_done", j, r + 1)
+    run.stage[j] = _APPROVED
+    day = max(planned, math.ceil(env.now - 1e-9))
+    yield _wait_until(env, day)
+    if day >= t.horizon:  # approved too late to publish within the horizon: in flight
+        return
+    run.stage[j] = _PUBLISHED
+    run.day[j] = day
+    run.note(env.now, "published", j, day - planned)
+    rest = t.cost[j] * (1 - t.upfront[j])
+    if rest > 0:
+        run.paid[j] += rest
+        run.note(env.now, "payment_delivery", j, rest)
+    env.process(_reads(env, run, j, day))
+    if c.ads.feed_budget > 0:
+        env.process(_boost(env, run, j, day))
+
+
+def _add(run: _Run, j: int, lo: int, per_day: np.ndarray) -> None:
+    """Add a note's expected reads on days lo, lo+1, … (and what they bring) to its segment."""
+    hi = lo + per_day.size
+    run.lam[:, run.table.segment[j], lo:hi] += run.c.weights[:, j, None] * per_day
+
+
+def _reads(env: simpy.Environment, run: _Run, j: int, day: int):
+    """A published note's reads, delivered in batches of days."""
+    H = run.table.horizon
+    R = run.note_reads[j]
+    kernel = run.table.kernel
+    for a, b in zip(BATCH_STARTS, BATCH_STARTS[1:]):
+        if day + a >= H:
+            return
+        if env.now < day + a:
+            yield _wait_until(env, day + a)
+        hi = min(day + b, H)
+        per_day = R * kernel[a:a + hi - day - a]
+        _add(run, j, day + a, per_day)
+        run.note(env.now, "reads", j, per_day.sum())
+
+
+def _boost(env: simpy.Environment, run: _Run, j: int, day: int):
+    """Feed ads: judge a note by its reads so far; boost it if it is among the best yet."""
+    c, t = run.c, run.table
+    ads = c.ads
+    judge = day + ads.boost_after_days
+    if judge >= t.horizon:
+        return
+    yield _wait_until(env, judge)
+    so_far = run.note_reads[j] * t.kernel[:ads.boost_after_days + 1].sum()
+    run.judged.append(so_far)
+    best = sorted(run.judged, reverse=True)[:ads.boost_notes]
+    per_boost = ads.feed_budget / ads.boost_notes
+    if run.boosts >= ads.boost_notes or so_far < best[-1] or so_far <= 0 or run.feed_left < 1e-9:
+        return
+    spend = min(per_boost, run.feed_left)
+    run.feed_left -= spend
+    run.boosts += 1
+    views = spend / ads.feed_cpm * 1000.0
+    run.spend_feed += spend
+    run.views_feed += views
+    _add(run, j, judge, views * c.feed_kernel[:t.horizon - judge])
+    run.note(env.now, "feed_boost", j, spend)
+
+
+def _segment(env: simpy.Environment, run: _Run, s: int):
+    """An audience segment: at the end of each day, that day's draws."""
+    for day in range(run.table.horizon - 1):
+        yield _wait_until(env, day + 1)
+        _audience_day(run, s, day)
+
+
+def _audience_day(run: _Run, s: int, day: int) -> None:
+    """Reads, clicks and intents of one day in segment s; purchase decisions; word of mouth."""
+    c, rng = run.c, run.rng
+    lam = run.lam[:, s, day].tolist()
+    intents = int(rng.poisson(lam[_INTENTS]))
+    reads, clicks, inter = thin_reads(intents, dict(zip(_LAM_KEYS, lam[:4])), rng)
+    comm = lam[_COMMISSION] / lam[_INTENTS] if lam[_INTENTS] > 0 else 0.0
+    if run.search_left >= c.ads.search_cpc and reads > 0:  # search ads capture searchers
+        ads = c.ads
+        searches = rng.poisson(ads.searches_per_read * reads)
+        ad_clicks = min(int(rng.binomial(searches, ads.search_ctr)), int(run.search_left // ads.search_cpc))
+        if ad_clicks:
+            cost = ad_clicks * ads.search_cpc
+            run.search_left -= cost
+            run.spend_search += cost
+            run.clicks_search += ad_clicks
+            clicks += ad_clicks
+            ad_intents = int(rng.binomial(ad_clicks, c.segment_cvr[s]))
+            if intents + ad_intents > 0:
+                comm = comm * intents / (intents + ad_intents)  # search ads pay no commission
+            intents += ad_intents
+            run.note(day + 1, "search_ad_clicks", None, ad_clicks, creator=run.table.segment_names[s])
+    run.out["reads"][s, day] = reads
+    run.out["clicks"][s, day] = clicks
+    run.out["interactions"][s, day] = inter
+    # each intent decides after a consideration delay
+    if c.delay_pmf is None:
+        run.pending[s, day] += intents
+        run.pending_comm[s, day] += comm * intents
+    elif intents:
+        # delays that end within the horizon, and one bin (at the horizon) for the rest
+        split = rng.multinomial(intents, _delay_probs(c.delay_pmf, run.table.horizon - day))
+        run.pending[s, day:day + split.size] += split
+        run.pending_comm[s, day:day + split.size] += comm * split
+    decide = run.pending[s, day]
+    new_c, new_w = run.steps[s](int(decide), rng)
+    if decide:
+        run.commission += (c.table.price or 0.0) * new_c * (run.pending_comm[s, day] / decide)
+    run.out["new_c"][s, day] = new_c
+    run.out["new_w"][s, day] = new_w
+    if new_c or new_w:
+        run.note(day + 1, "conversions", None, new_c, creator=run.table.segment_names[s])
+        if new_w:
+            run.note(day + 1, "word_of_mouth", None, new_w, creator=run.table.segment_names[s])
+
+
+def _delay_probs(pmf: np.ndarray, days_left: int) -> np.ndarray:
+    """Delays 0 .. days_left - 1 within the horizon, and one bin for everything later."""
+    inside = pmf[:days_left]
+    return np.append(inside, max(0.0, 1.0 - inside.sum()))
+
+
+# --------------------------------------------------------------------------- #
+# Many replications
+# --------------------------------------------------------------------------- #
+def _run_chunk(c: _Campaign, seeds: list, log_first: bool) -> list[dict]:
+    out = []
+    for i, seed in enumerate(seeds):
+        log = [] if (log_first and i == 0) else None
+        res = _Run(c, seed, log).run()
+        res["events"] = log
+        out.append(res)
+    return out
+
+
+def simulate_des(scenario: Scenario, *, runs: int | None = None, rng=None, workers: int = 1,
+                 target_half_width: float | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> SimulationResult:
+    """Simulate a scenario with the discrete-event engine.
+
+    Parameters are those of :func:`kolsim.simulate`.  With a stopping rule
+    (``target_half_width``), the run stops at the first multiple of
+    :data:`CHUNK` replications after which the rule holds.
+
+    Returns
+    -------
+    SimulationResult
+        With the model's totals and daily series, the operational totals of
+        :data:`DES_METRICS`, each note's publication day per replication
+        (``note_days``, -1 when unpublished), its stage at the horizon
+        (``note_stages``, indices into :data:`STAGES`) and the event log of
+        the first replication (``events``).
+
+    Examples
+    --------
+    >>> import kolsim
+    >>> s = kolsim.load_scenario("scenarios/micro_seeding.toml")
+    >>> r = kolsim.simulate(s, runs=20, rng=3, engine="des")
+    >>> r.engine, r.runs, sorted(set(r.events["event"]))[:3]
+    ('des', 20, ['brief_sent', 'contract_signed', 'conversions'])
+    """
+    runs = scenario.simulation.runs if runs is None else int(runs)
+    if runs < 2:
+        raise ValueError(f"runs must be at least 2 (got {runs})")
+    if workers < 1:
+        raise ValueError("workers must be at least 1")
+    target = scenario.simulation.target_half_width if target_half_width is None else target_half_width
+    ss = seed_sequence(scenario.simulation.seed if rng is None else rng)
+    c = compile_campaign(scenario)
+    if c.table.n_posts == 0:
+        raise InputError("has no posts to simulate: it only has an [optimize] table; run "
+                         "`kolsim optimize` to choose a plan, or add [[waves]] or a [plan]",
+                         file=scenario.source)
+    base = np.random.SeedSequence(ss.entropy, spawn_key=ss.spawn_key, pool_size=ss.pool_size)
+    seeds = base.spawn(runs)
+    chunks = [list(range(i, min(i + CHUNK, runs))) for i in range(0, runs, CHUNK)]
+    results: list[dict] = []
+    pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
+    try:
+        per_round = workers if target else len(chunks)
+        done = 0
+        stop = len(chunks)
+        while done < stop:
+            batch = chunks[done:done + per_round]
+            args = ([c] * len(batch), [[seeds[i] for i in ch] for ch in batch],
+                    [ch[0] == 0 for ch in batch])
+            outs = map(_run_chunk, *args) if pool is None else pool.map(_run_chunk, *args)
+            for k, res in enumerate(outs):
+                results.extend(res)
+                if target and len(results) >= 2 and _half_width(results) <= target:
+                    stop = done + k + 1
+                    break
+            done += len(batch)
+            if progress is not None:
+                progress(len(results), runs)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    results = results[:stop * CHUNK]
+    n = len(results)
+    totals = {k: np.array([r["totals"][k] for r in results]) for k in results[0]["totals"]}
+    daily = {k: np.stack([r["daily"][k] for r in results]) for k in results[0]["daily"]}
+    entropy = ss.entropy
+    provenance = {
+        "kolsim_version": __version__,
+        "scenario": scenario.source,
+        "scenario_hash": scenario_hash(scenario),
+        "seed": int(entropy) if isinstance(entropy, (int, np.integer)) else str(entropy),
+        "spawn_key": list(ss.spawn_key),
+        "runs": n,
+        "runs_requested": runs,
+        "target_half_width": target,
+        "engine": "des",
+        "operations": "on" if c.ops.enabled else "off (idealised)",
+        "chunk_size": CHUNK,
+        "numpy_version": np.__version__,
+        "simpy_version": simpy.__version__ if hasattr(simpy, "__version__") else "",
+    }
+    import pandas as pd
+
+    events = pd.DataFrame(results[0]["events"], columns=["time", "event", "creator", "note", "value"])
+    return SimulationResult(scenario=scenario, table=c.table, totals=totals, daily=daily, engine="des",
+                            provenance=provenance, note_days=np.stack([r["day"] for r in results]),
+                            note_stages=np.stack([r["stage"] for r in results]), events=events)
+
+
+def _half_width(results: list[dict]) -> float:
+    x = np.array([r["totals"]["conversions"] for r in results], float)
+    m = x.mean()
+    if m <= 0:
+        return math.inf
+    return 1.96 * x.std(ddof=1) / math.sqrt(x.size) / m
