@@ -181,6 +181,18 @@ def test_results_do_not_depend_on_workers():
     assert (c.totals["conversions"] == a.totals["conversions"][:60]).all()
 
 
+def test_stopping_rule_stops_at_a_chunk_boundary():
+    s = shipped("micro_seeding")
+    a = kolsim.simulate(s, runs=1000, rng=5, engine="des", target_half_width=0.08)
+    assert a.runs % des.CHUNK == 0 and a.runs < 1000
+    full = kolsim.simulate(s, runs=a.runs, rng=5, engine="des")
+    assert (a.totals["conversions"] == full.totals["conversions"]).all()
+    x = full.totals["conversions"].astype(float)
+    assert 1.96 * x.std(ddof=1) / math.sqrt(x.size) / x.mean() <= 0.08
+    shorter = x[:a.runs - des.CHUNK]  # and the rule did not already hold one chunk earlier
+    assert 1.96 * shorter.std(ddof=1) / math.sqrt(shorter.size) / shorter.mean() > 0.08
+
+
 def test_cli_outputs_are_byte_identical_across_workers(tmp_path):
     outs = []
     for w in ("1", "2"):
@@ -216,6 +228,9 @@ def test_work_in_flight_at_the_horizon_is_counted():
     # unpublished notes' upfront halves are spend on content never delivered
     upfront = (r.table.cost * r.table.upfront)[None, :]
     assert np.allclose(r.totals["spend_undelivered"], (upfront * ~published).sum(1))
+    # the single reviewer is busy from the first draft to the horizon, never beyond full time
+    assert np.all(r.totals["reviewer_utilisation"] <= 1 + 1e-9)
+    assert r.totals["reviewer_utilisation"].mean() > 0.9
     first = r.events[r.events["event"].str.startswith("in_flight_")]
     assert len(first) == r.totals["notes_in_flight"][0]
     ops = r.operations_frame()

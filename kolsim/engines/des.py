@@ -51,6 +51,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+import pandas as pd
 import simpy
 from scipy import stats
 
@@ -71,9 +72,9 @@ CHUNK = 50
 BATCH_STARTS = (0, 1, 2, 4, 7, 14, 30, 60, 120, 240, 480, 960, 1920, 3840)
 
 #: Stages of a note's workflow; the first eight are "in flight" at the horizon.
-STAGES = ("waiting", "contracting", "briefed", "drafting", "queued", "in_review", "revising",
+STAGES = ("waiting", "contracting", "signed", "drafting", "queued", "in_review", "revising",
           "approved", "published", "no_show")
-_WAIT, _CONTRACT, _BRIEFED, _DRAFT, _QUEUED, _REVIEW, _REVISE, _APPROVED, _PUBLISHED, _NO_SHOW = range(10)
+_WAIT, _CONTRACT, _SIGNED, _DRAFT, _QUEUED, _REVIEW, _REVISE, _APPROVED, _PUBLISHED, _NO_SHOW = range(10)
 
 #: Per-replication operational totals this engine adds to the model's.
 DES_METRICS: tuple[str, ...] = (
@@ -198,6 +199,7 @@ class _Run:
         self.queue_t = None
         self.review_span = [math.inf, -math.inf]
         self.waits: list[float] = []
+        self.reviewing: dict[int, float] = {}                 # note -> start of its review now under way
         self.procs: list = []                                  # every note's process
 
     def note(self, when: float, event: str, j: int | None, value: float, creator: str | None = None) -> None:
@@ -240,11 +242,14 @@ class _Run:
         revenue = price * (conv_c + conv_w)
         margin = t.margin if t.margin is not None else 1.0
         delay = (self.day - t.day)[published]
+        H = t.horizon
+        if self.reviewing or self.queue:  # review work still under way: the period runs to the horizon
+            self.review_span[1] = H
+            self.busy += sum(H - start for start in self.reviewing.values())
+        if self.queue_t is not None:
+            self.queue_change(0)  # close the queue-length integral at the horizon
         span = self.review_span[1] - self.review_span[0]
         has_reviews = self.reviewers is not None and span > 0
-        if self.queue_t is not None:
-            self.queue_change(0)
-        H = t.horizon
         totals = {
             "reads": int(reads_s.sum()),
             "unique_reach": float((t.segment_sizes * -np.expm1(-reads_s / t.segment_sizes)).sum()),
@@ -297,7 +302,7 @@ def _deal(env: simpy.Environment, run: _Run, k: int):
         yield env.timeout(run.contract[k])
     run.note(env.now, "contract_signed", None, len(notes), creator=c.creator_names[k])
     for j in notes:
-        run.stage[j] = _BRIEFED
+        run.stage[j] = _SIGNED
         upfront = t.cost[j] * t.upfront[j]
         if upfront > 0:
             run.paid[j] += upfront
@@ -335,7 +340,9 @@ def _note(env: simpy.Environment, run: _Run, j: int):
                 run.queue_change(-1)
                 run.waits.append(env.now - asked)
                 run.stage[j] = _REVIEW
+                run.reviewing[j] = env.now
                 yield env.timeout(run.review[j, r])
+                del run.reviewing[j]
                 run.busy += run.review[j, r]
             run.review_span[1] = max(run.review_span[1], env.now)
             run.note(env.now, "review_done", j, r + 1)
@@ -557,8 +564,6 @@ def simulate_des(scenario: Scenario, *, runs: int | None = None, rng=None, worke
         "numpy_version": np.__version__,
         "simpy_version": simpy.__version__ if hasattr(simpy, "__version__") else "",
     }
-    import pandas as pd
-
     events = pd.DataFrame(results[0]["events"], columns=["time", "event", "creator", "note", "value"])
     return SimulationResult(scenario=scenario, table=c.table, totals=totals, daily=daily, engine="des",
                             provenance=provenance, note_days=np.stack([r["day"] for r in results]),
