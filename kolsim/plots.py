@@ -95,6 +95,8 @@ def plot_publication(results: Sequence[SimulationResult], labels: Sequence[str])
     ax.invert_yaxis()
     ax.set_xlabel("day since launch")
     ax.set_title("Publication by wave: planned (grey tick) and actual (dot: mean; bar: P10–P90)")
-    ax.legend(fontsize=8, loc="lower right")
+    ax.margins(x=0.15)  # room for the "published" labels
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.3 / len(rows)),
+              ncol=min(3, len(results)), frameon=False)
     ax.grid(alpha=0.3, axis="x")
     return fig
