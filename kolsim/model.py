@@ -84,6 +84,10 @@ class PostTable:
         P(the group delivers).
     fixed_cost : float
         RMB spent whatever happens: gifts, retainers, hiring fees.
+    fixed_share : float array (P,)
+        Each note's share of its creator's gift, retainer or hiring fee (the
+        creator's fixed cost split evenly over its notes; they sum to
+        ``fixed_cost``), for the discrete-event engine's accounting.
     creator, tier, wave : str arrays (P,)
         Labels for reports and the event log.
     segment_names : tuple of str; segment_sizes : float array (S,)
@@ -109,6 +113,7 @@ class PostTable:
     group: np.ndarray
     group_p: np.ndarray
     fixed_cost: float
+    fixed_share: np.ndarray
     creator: np.ndarray
     tier: np.ndarray
     wave: np.ndarray
@@ -178,12 +183,12 @@ def build_post_table(scenario: Scenario) -> PostTable:
     seg_index = {name: i for i, name in enumerate(scenario.segments)}
     cols: dict[str, list] = {k: [] for k in (
         "day", "segment", "reads", "sigma", "interaction_rate", "ctr", "cvr", "commission",
-        "cost", "upfront", "group", "creator", "tier", "wave")}
+        "cost", "upfront", "group", "creator", "tier", "wave", "fixed_share")}
     group_p: list[float] = []
     fixed = 0.0
 
     def add(days, *, seg, reads, tier, ir, ctr, cvr, comm, cost, upfront, per_creator_delivery,
-            p, creator, wave):
+            p, creator, wave, fixed_cost):
         start = len(group_p)
         if per_creator_delivery:
             group_p.append(p)
@@ -197,7 +202,8 @@ def build_post_table(scenario: Scenario) -> PostTable:
         for key, val in (("segment", seg), ("reads", reads), ("sigma", tier.reach_sigma),
                          ("interaction_rate", ir), ("ctr", ctr), ("cvr", cvr),
                          ("commission", comm), ("cost", cost), ("upfront", upfront),
-                         ("creator", creator), ("tier", tier.code), ("wave", wave)):
+                         ("creator", creator), ("tier", tier.code), ("wave", wave),
+                         ("fixed_share", fixed_cost / n)):
             cols[key].extend([val] * n)
 
     for w in scenario.waves:
@@ -223,7 +229,8 @@ def build_post_table(scenario: Scenario) -> PostTable:
                     tier=tier, ir=tier.interaction_rate, ctr=tier.ctr, cvr=tier.cvr,
                     comm=w.commission, cost=cost, upfront=_upfront(w.deal),
                     per_creator_delivery=per_creator, p=p,
-                    creator=f"{w.name}/{code}#{c + 1}", wave=w.name)
+                    creator=f"{w.name}/{code}#{c + 1}", wave=w.name,
+                    fixed_cost=w.gift_value + w.retainer_per_month * months)
                 fixed += w.gift_value + w.retainer_per_month * months
                 c += 1
 
@@ -245,7 +252,7 @@ def build_post_table(scenario: Scenario) -> PostTable:
                 ir=par["interaction_rate"][i], ctr=par["ctr"][i], cvr=par["cvr"][i], comm=0.0,
                 cost=par["cost_per_post"][i], upfront=par["upfront"][i],
                 per_creator_delivery=bool(par["per_creator_delivery"][i]), p=par["p_post"][i],
-                creator=kol, wave="plan")
+                creator=kol, wave="plan", fixed_cost=float(par["hiring_fee"][i]))
             fixed += par["hiring_fee"][i]
 
     f = lambda k, t=float: np.asarray(cols[k], dtype=t)
@@ -254,6 +261,7 @@ def build_post_table(scenario: Scenario) -> PostTable:
         sigma=f("sigma"), interaction_rate=f("interaction_rate"), ctr=f("ctr"), cvr=f("cvr"),
         commission=f("commission"), cost=f("cost"), upfront=f("upfront"),
         group=f("group", np.int64), group_p=np.asarray(group_p, float), fixed_cost=fixed,
+        fixed_share=f("fixed_share"),
         creator=f("creator", object), tier=f("tier", object), wave=f("wave", object),
         segment_names=tuple(scenario.segments),
         segment_sizes=np.asarray(list(scenario.segments.values()), float),

@@ -749,13 +749,13 @@ def _parse_ads(t: _Table) -> Ads:
     d = Ads()
     ads = Ads(
         feed_budget=float(t.number("feed_budget", d.feed_budget, lo=0, hi=MAX_MONEY)),
-        feed_cpm=float(t.number("feed_cpm", d.feed_cpm, lo=0, hi=MAX_MONEY, lo_open=True,
+        feed_cpm=float(t.number("feed_cpm", d.feed_cpm, lo=0.01, hi=MAX_MONEY,
                                 note="RMB per 1,000 ad views")),
         boost_notes=t.number("boost_notes", d.boost_notes, lo=1, hi=1_000_000, integer=True),
         boost_after_days=t.number("boost_after_days", d.boost_after_days, lo=0, hi=MAX_DAYS,
                                   integer=True),
         search_budget=float(t.number("search_budget", d.search_budget, lo=0, hi=MAX_MONEY)),
-        search_cpc=float(t.number("search_cpc", d.search_cpc, lo=0, hi=MAX_MONEY, lo_open=True,
+        search_cpc=float(t.number("search_cpc", d.search_cpc, lo=0.01, hi=MAX_MONEY,
                                   note="RMB per click")),
         searches_per_read=float(t.number("searches_per_read", d.searches_per_read, lo=0, hi=100)),
         search_ctr=float(t.rate("search_ctr", d.search_ctr)),

@@ -102,7 +102,7 @@ OPERATIONS_CASES = [
     Bad("operations_unknown_key.toml", ("[operations] reviewer:", "unknown key 'reviewer' in [operations]",
                                         "Did you mean 'reviewers'?", "Allowed: enabled, outreach_days")),
     Bad("operations_not_table.toml", ("[operations]:", "must be a table (got an integer)")),
-    Bad("ads_cpm_zero.toml", ("[ads] feed_cpm:", "must be a number > 0", "RMB per 1,000 ad views", "(got 0)")),
+    Bad("ads_cpm_zero.toml", ("[ads] feed_cpm:", "must be a number >= 0.01", "RMB per 1,000 ad views", "(got 0)")),
     Bad("ads_budget_negative.toml", ("[ads] search_budget:", "must be a number >= 0", "(got -500)")),
     Bad("ads_boost_zero.toml", ("[ads] boost_notes:", "must be a whole number >= 1", "(got 0)")),
     Bad("ads_ctr_above_one.toml", ("[ads] search_ctr:", "must be a number >= 0 and <= 1", "(got 3)")),

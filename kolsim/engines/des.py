@@ -102,13 +102,22 @@ class _Campaign:
     delay_pmf: np.ndarray | None  # P(consideration delay = d days), d = 0 .. horizon - 1
     feed_kernel: np.ndarray      # share of a boost's views on day tau after it starts
     segment_cvr: np.ndarray      # (S,) mean conversion rate per click of the segment's notes
+    boost_bar: float             # reads so far a note needs to be boosted
 
 
-def _gamma_pmf(mean: float, horizon: int) -> np.ndarray | None:
-    """Whole days of a gamma(2, mean/2) delay: P(floor(D) = d), d < horizon."""
+def _delay_pmf(mean: float, horizon: int) -> np.ndarray | None:
+    """P(an intent decides d whole days after the day it arose), d < horizon.
+
+    The intent arises at a uniform moment U of its day and decides after a
+    gamma(2, mean/2) delay D; it counts on the day U + D falls in, so
+    P(d) = integral over u of [F(d + 1 - u) - F(d - u)] du, and the mean of d is
+    ``mean`` (E floor(x + U) = x).  None for no delay.
+    """
     if mean <= 0:
         return None
-    cdf = stats.gamma.cdf(np.arange(horizon + 1), 2.0, scale=mean / 2.0)
+    u = (np.arange(400) + 0.5) / 400  # midpoints: the integral over u to about 1e-6
+    edges = np.arange(horizon + 1)[:, None] - u[None, :]
+    cdf = stats.gamma.cdf(np.maximum(edges, 0.0), 2.0, scale=mean / 2.0).mean(axis=1)
     return np.diff(cdf)
 
 
@@ -144,8 +153,18 @@ def compile_campaign(scenario: Scenario) -> _Campaign:
         table=table, ops=ops, ads=scenario.ads, weights=weights,
         creator_notes=tuple(tuple(n) for n in notes), creator_names=tuple(names),
         outreach=outreach, start=min(0.0, float(outreach.min(initial=0.0))),
-        delay_pmf=_gamma_pmf(ops.consideration_days, h), feed_kernel=feed / feed.sum(),
-        segment_cvr=seg_cvr)
+        delay_pmf=_delay_pmf(ops.consideration_days, h), feed_kernel=feed / feed.sum(),
+        segment_cvr=seg_cvr, boost_bar=_boost_bar(table, scenario.ads))
+
+
+def _boost_bar(table: PostTable, ads: Ads) -> float:
+    """The bar for a feed boost: the k-th largest expected reads-so-far of the planned notes.
+
+    Known before the campaign, so the boosts go to the notes that beat it
+    (big creators, viral notes), not to whichever are judged first.
+    """
+    so_far = np.sort(table.reads * table.kernel[:ads.boost_after_days + 1].sum())[::-1]
+    return float(so_far[min(ads.boost_notes, so_far.size) - 1]) if so_far.size else math.inf
 
 
 # --------------------------------------------------------------------------- #
@@ -166,7 +185,8 @@ class _Run:
         # operations' durations, drawn in bulk (gamma, shape 2; a zero mean is no delay)
         o = c.ops
         P, K = t.n_posts, len(c.creator_notes)
-        g = lambda mean, size: ops_rng.gamma(2.0, mean / 2.0, size) if mean > 0 else np.zeros(size)
+        # always drawn, whatever the means, so every duration keeps its place in the stream
+        g = lambda mean, size: ops_rng.standard_gamma(2.0, size) * (mean / 2.0)
         self.contract = g(o.contract_days, K)
         self.draft = g(o.draft_days, P)
         self.review = g(o.review_days, (P, 2))
@@ -187,7 +207,6 @@ class _Run:
                                                             "new_c", "new_w")}
         self.commission = 0.0
         self.feed_left, self.search_left = c.ads.feed_budget, c.ads.search_budget
-        self.judged: list[float] = []
         self.boosts = 0
         self.views_feed = self.clicks_search = 0
         self.spend_feed = self.spend_search = 0.0
@@ -200,6 +219,7 @@ class _Run:
         self.review_span = [math.inf, -math.inf]
         self.waits: list[float] = []
         self.reviewing: dict[int, float] = {}                 # note -> start of its review now under way
+        self.queued: dict[int, float] = {}                    # note -> when its draft joined the queue
         self.procs: list = []                                  # every note's process
 
     def note(self, when: float, event: str, j: int | None, value: float, creator: str | None = None) -> None:
@@ -237,7 +257,7 @@ class _Run:
         in_flight = self.stage < _PUBLISHED
         reads_s = o["reads"].sum(axis=1)
         conv_c, conv_w = int(o["new_c"].sum()), int(o["new_w"].sum())
-        spend = t.fixed_cost + self.paid.sum() + self.commission + self.spend_feed + self.spend_search
+        spend = self.paid.sum() + self.commission + self.spend_feed + self.spend_search
         price = t.price or 0.0
         revenue = price * (conv_c + conv_w)
         margin = t.margin if t.margin is not None else 1.0
@@ -250,6 +270,7 @@ class _Run:
             self.queue_change(0)  # close the queue-length integral at the horizon
         span = self.review_span[1] - self.review_span[0]
         has_reviews = self.reviewers is not None and span > 0
+        waits = self.waits + [H - asked for asked in self.queued.values()]
         totals = {
             "reads": int(reads_s.sum()),
             "unique_reach": float((t.segment_sizes * -np.expm1(-reads_s / t.segment_sizes)).sum()),
@@ -264,7 +285,8 @@ class _Run:
             "profit": float(revenue * margin - spend),
             "posts_late": int((delay > 0).sum()),
             "publication_delay_days": float(delay.mean()) if delay.size else 0.0,
-            "review_wait_days": float(np.mean(self.waits)) if self.waits else 0.0,
+            # drafts still waiting at the horizon count with their wait so far
+            "review_wait_days": float(np.mean(waits)) if waits else 0.0,
             "reviewer_utilisation": float(self.busy / (c.ops.reviewers * span)) if has_reviews else 0.0,
             "review_queue_mean": float(self.queue_area / span) if has_reviews else 0.0,
             "review_queue_max": int(self.queue_max),
@@ -301,8 +323,12 @@ def _deal(env: simpy.Environment, run: _Run, k: int):
     if run.contract[k] > 0:
         yield env.timeout(run.contract[k])
     run.note(env.now, "contract_signed", None, len(notes), creator=c.creator_names[k])
+    fixed = float(t.fixed_share[list(notes)].sum())
+    if fixed > 0:  # gift, retainer or hiring fee, on signing
+        run.note(env.now, "payment_fixed", None, fixed, creator=c.creator_names[k])
     for j in notes:
         run.stage[j] = _SIGNED
+        run.paid[j] += t.fixed_share[j]
         upfront = t.cost[j] * t.upfront[j]
         if upfront > 0:
             run.paid[j] += upfront
@@ -334,10 +360,15 @@ def _note(env: simpy.Environment, run: _Run, j: int):
             run.note(env.now, "draft_submitted", j, r + 1)
             asked = env.now
             run.review_span[0] = min(run.review_span[0], asked)
-            run.queue_change(+1)
             with run.reviewers.request() as req:
+                waiting = not req.triggered  # no reviewer free: the draft joins the queue
+                if waiting:
+                    run.queue_change(+1)
+                    run.queued[j] = asked
                 yield req
-                run.queue_change(-1)
+                if waiting:
+                    run.queue_change(-1)
+                    del run.queued[j]
                 run.waits.append(env.now - asked)
                 run.stage[j] = _REVIEW
                 run.reviewing[j] = env.now
@@ -386,7 +417,7 @@ def _reads(env: simpy.Environment, run: _Run, j: int, day: int):
 
 
 def _boost(env: simpy.Environment, run: _Run, j: int, day: int):
-    """Feed ads: judge a note by its reads so far; boost it if it is among the best yet."""
+    """Feed ads: judge a note by its reads so far; boost it if it beats the bar and a boost is left."""
     c, t = run.c, run.table
     ads = c.ads
     judge = day + ads.boost_after_days
@@ -394,10 +425,8 @@ def _boost(env: simpy.Environment, run: _Run, j: int, day: int):
         return
     yield _wait_until(env, judge)
     so_far = run.note_reads[j] * t.kernel[:ads.boost_after_days + 1].sum()
-    run.judged.append(so_far)
-    best = sorted(run.judged, reverse=True)[:ads.boost_notes]
     per_boost = ads.feed_budget / ads.boost_notes
-    if run.boosts >= ads.boost_notes or so_far < best[-1] or so_far <= 0 or run.feed_left < 1e-9:
+    if run.boosts >= ads.boost_notes or so_far < c.boost_bar or so_far <= 0 or run.feed_left < 1e-9:
         return
     spend = min(per_boost, run.feed_left)
     run.feed_left -= spend
@@ -433,6 +462,7 @@ def _audience_day(run: _Run, s: int, day: int) -> None:
             run.spend_search += cost
             run.clicks_search += ad_clicks
             clicks += ad_clicks
+            reads += ad_clicks  # the click opens the brand's note: a read
             ad_intents = int(rng.binomial(ad_clicks, c.segment_cvr[s]))
             if intents + ad_intents > 0:
                 comm = comm * intents / (intents + ad_intents)  # search ads pay no commission
