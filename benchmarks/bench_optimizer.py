@@ -14,6 +14,7 @@ is clean and a stuck solver cannot take the run down):
 
 Run:  .venv/bin/python benchmarks/bench_optimizer.py            (about 20 minutes)
       .venv/bin/python benchmarks/bench_optimizer.py --quick    (N = 100 and 1,000, short limits)
+      .venv/bin/python benchmarks/bench_optimizer.py --seeds 5  (kolsim's targets on seeds 0-4)
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ LEVELS = (0.01, 0.005, 0.001, 0.0001)
 # --------------------------------------------------------------------------- #
 # Single measurements (run in a child process)
 # --------------------------------------------------------------------------- #
-def run_kolsim(n: int, gap: float, limit: float) -> dict:
+def run_kolsim(n: int, gap: float, limit: float, seed: int = 0) -> dict:
     from optimizer_instances import instance
 
     from kolsim.optimize import build_problem
@@ -49,7 +50,7 @@ def run_kolsim(n: int, gap: float, limit: float) -> dict:
     from kolsim.optimize.reduce import gap_times, solve_reduced
     from kolsim.optimize.verify import verify
 
-    scenario, pool = instance(n)
+    scenario, pool = instance(n, seed)
     t0 = time.perf_counter()
     p = build_problem(scenario, pool)
     prep = time.perf_counter() - t0
@@ -216,17 +217,22 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--skip-baselines", action="store_true",
                     help="measure kolsim only (the baselines take most of the run)")
+    ap.add_argument("--seeds", type=int, default=0,
+                    help="kolsim only: each size's target on generated requests of seeds 0 .. SEEDS-1")
     ap.add_argument("--one", nargs="+")
     args = ap.parse_args(argv)
     if args.one:
         kind, n = args.one[0], int(args.one[1])
         if kind == "kolsim":
-            res = run_kolsim(n, float(args.one[2]), float(args.one[3]))
+            res = run_kolsim(n, float(args.one[2]), float(args.one[3]),
+                             int(args.one[4]) if len(args.one) > 4 else 0)
         else:
             res = run_plain(n, kind, float(args.one[2]), float(args.one[3]))
         print(json.dumps(res, default=float))
         return 0
     sizes = [int(s) for s in args.sizes.split(",")]
+    if args.seeds:
+        return across_seeds(sizes, args.seeds)
     limit = args.baseline_limit
     if args.quick:
         sizes, limit = [100, 1000], 30.0
@@ -282,6 +288,30 @@ def main(argv=None) -> int:
               f"{speed} | {fmt(o.get('peak_mb'), '.0f')} |")
     print("\ntargets missed: " + (", ".join(failed) if failed else "none"))
     print("times after 'kolsim to' are after the build; targets count build + solve")
+    return 0
+
+
+def across_seeds(sizes: list[int], seeds: int) -> int:
+    """Each size's target on requests generated with seeds 0 .. seeds-1 (kolsim only)."""
+    print("| N | seed | status | gap at the end | build + solve to the target gap | target |")
+    print("|---|---|---|---|---|---|")
+    for n in sizes:
+        gap, limit = TARGETS[n]
+        for seed in range(seeds):
+            o = child("kolsim", n, gap, limit, seed, timeout=limit * 3 + 300)
+            if "error" in o:
+                print(f"| {n:,} | {seed} | error: {o['error']} | | | |", flush=True)
+                continue
+            hit = o.get("seconds_to", {}).get(f"{gap:g}")
+            total = o["build_seconds"] + hit if hit is not None else None
+            if o["status"] == "infeasible":
+                verdict = "the request is infeasible (reported as such)"
+            elif total is not None and total <= limit:
+                verdict = f"met (gap ≤ {gap:.2%} in ≤ {limit:.0f} s)"
+            else:
+                verdict = f"**missed** (gap ≤ {gap:.2%} in ≤ {limit:.0f} s)"
+            print(f"| {n:,} | {seed} | {o['status']} | {fmt(o.get('gap'), '.3%')} | "
+                  f"{fmt(total, '.1f')} | {verdict} |", flush=True)
     return 0
 
 
