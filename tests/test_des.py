@@ -362,6 +362,24 @@ def test_feed_boosts_go_to_notes_that_beat_the_bar_not_to_the_first_judged():
     assert first_k < 30  # not simply the first notes judged
 
 
+def test_boost_bar_is_reached_by_boost_notes_notes_in_expectation():
+    """The bar: E[#notes whose reads so far reach it] = boost_notes; notes too late to judge do not count."""
+    ads = "\n[ads]\nfeed_budget = 30_000\nboost_notes = 3\n"
+    s = shipped("perfume_launch", ads)
+    c = des.compile_campaign(s)
+    counts = []
+    for i in range(400):  # only the model's draws matter here: delivery and viral factors
+        rng = np.random.default_rng(np.random.SeedSequence(31, spawn_key=(i, 0)))
+        _, reads = draw_notes(c.table, rng, 1)
+        counts.append(int((reads[0] * c.table.kernel[:4].sum() >= c.boost_bar).sum()))
+    counts = np.array(counts, float)
+    assert abs(counts.mean() - 3) <= 4 * counts.std(ddof=1) / math.sqrt(counts.size)
+    # a wave published too late to be judged leaves the bar where it was
+    late = shipped("perfume_launch", ads + '\n[[waves]]\nname = "late"\nstart_day = 88\nend_day = 89\n'
+                   'deal = "paid"\ntiers = { top = 4 }\n')
+    assert des.compile_campaign(late).boost_bar == pytest.approx(c.boost_bar, rel=1e-9)
+
+
 def test_invariants_hold_with_heavy_search_ads():
     ads = "\n[ads]\nsearch_budget = 1e9\nsearches_per_read = 100\nsearch_ctr = 1\nsearch_cpc = 0.01\n"
     t = kolsim.simulate(shipped("micro_seeding", ads), runs=30, rng=2, engine="des").totals
@@ -379,9 +397,9 @@ def test_durations_keep_their_place_in_the_stream_when_a_mean_is_zero():
     assert np.all(rb.draft == 0) and np.all(ra.draft > 0)
 
 
-def test_no_queue_when_reviewers_are_plenty():
-    r = kolsim.simulate(shipped("perfume_launch", "\n[operations]\nreviewers = 10000\n"), runs=20,
-                        rng=1, engine="des")
+@pytest.mark.parametrize("ops", ["reviewers = 10000", "reviewers = 1\nreview_days = 0\ndraft_days = 0"])
+def test_no_queue_when_nobody_waits(ops):
+    r = kolsim.simulate(shipped("perfume_launch", f"\n[operations]\n{ops}\n"), runs=20, rng=1, engine="des")
     assert np.all(r.totals["review_queue_max"] == 0) and np.all(r.totals["review_wait_days"] == 0)
 
 

@@ -7,8 +7,8 @@ published when its workflow lets it, not on its planned day:
 
 - **deal** (one process per creator): outreach starts ``outreach_days``
   before the creator's first planned note; the deal is signed after a
-  contracting lead time, and the upfront share of every note's price is paid
-  (gifts are shipped);
+  contracting lead time, and the creator's fixed costs (gift, retainer or
+  hiring fee) and the upfront share of every note's price are paid;
 - **note** (one process per note): the brief goes out ``brief_days`` before
   the planned day (not before the deal); the creator drafts; the brand
   reviews in one or two rounds, each needing one of ``reviewers`` (a SimPy
@@ -29,7 +29,8 @@ published when its workflow lets it, not on its planned day:
   ads, when budgeted, capture some of the day's searchers;
 - **boost** (one process per published note, when feed ads are budgeted):
   ``boost_after_days`` after publication the note is judged by its reads so
-  far and boosted with paid feed views if it is among the best judged so far.
+  far and boosted with paid feed views if they reach a bar set before the
+  campaign (:func:`_boost_bar`) and a boost is left.
 
 With ``[operations] enabled = false`` and no ``[ads]``, every note is
 published on its planned day and every intent decides on its day: the run
@@ -102,7 +103,7 @@ class _Campaign:
     delay_pmf: np.ndarray | None  # P(consideration delay = d days), d = 0 .. horizon - 1
     feed_kernel: np.ndarray      # share of a boost's views on day tau after it starts
     segment_cvr: np.ndarray      # (S,) mean conversion rate per click of the segment's notes
-    boost_bar: float             # reads so far a note needs to be boosted
+    boost_bar: float             # reads so far a note needs to be boosted (_boost_bar)
 
 
 def _delay_pmf(mean: float, horizon: int) -> np.ndarray | None:
@@ -158,13 +159,39 @@ def compile_campaign(scenario: Scenario) -> _Campaign:
 
 
 def _boost_bar(table: PostTable, ads: Ads) -> float:
-    """The bar for a feed boost: the k-th largest expected reads-so-far of the planned notes.
+    """The bar for a feed boost, set before the campaign.
 
-    Known before the campaign, so the boosts go to the notes that beat it
-    (big creators, viral notes), not to whichever are judged first.
+    A note is judged by its reads so far, R_j s with s = sum of kappa over
+    the first ``boost_after_days`` + 1 days and R_j = D_j E_j L_j.  The bar b
+    is the level that, in expectation, ``boost_notes`` of the planned notes
+    that can be judged within the horizon reach:
+
+        sum_j P(delivered_j) P(E_j L_j s >= b) = boost_notes,
+
+    with L_j lognormal of mean 1 (so P(E L s >= b) = 1 - Phi((ln(b / (E s)) +
+    sigma^2 / 2) / sigma)).  It accounts for the viral factor, so a bar shared
+    by many identical creators is not a tie that the first judged win.
     """
-    so_far = np.sort(table.reads * table.kernel[:ads.boost_after_days + 1].sum())[::-1]
-    return float(so_far[min(ads.boost_notes, so_far.size) - 1]) if so_far.size else math.inf
+    s = float(table.kernel[:ads.boost_after_days + 1].sum())
+    ok = (table.day + ads.boost_after_days < table.horizon) & (table.reads > 0)
+    if not ok.any() or s <= 0:
+        return math.inf
+    mean = table.reads[ok] * s
+    sigma = table.sigma[ok]
+    p = table.group_p[table.group[ok]]
+    k = min(float(ads.boost_notes), float(p.sum()))
+
+    def expected_above(log_b: float) -> float:
+        with np.errstate(divide="ignore"):
+            zed = np.where(sigma > 0, (log_b - np.log(mean) + sigma ** 2 / 2) / np.where(sigma > 0, sigma, 1),
+                           np.where(np.log(mean) >= log_b, -np.inf, np.inf))
+        return float((p * stats.norm.sf(zed)).sum())
+
+    lo, hi = math.log(mean.min()) - 20.0, math.log(mean.max()) + 20.0  # above lo: ~all; above hi: ~none
+    for _ in range(100):  # bisection on log b: expected_above falls as b rises
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if expected_above(mid) > k else (lo, mid)
+    return math.exp(hi)
 
 
 # --------------------------------------------------------------------------- #
@@ -228,12 +255,13 @@ class _Run:
             self.log.append((round(when, 6), event, who or "", -1 if j is None else j, float(value)))
 
     def queue_change(self, delta: int) -> None:
+        """Drafts waiting change by ``delta``; a level counts once it is held for a positive time."""
         now = self.env.now
-        if self.queue_t is not None:
+        if self.queue_t is not None and now > self.queue_t:
             self.queue_area += self.queue * (now - self.queue_t)
+            self.queue_max = max(self.queue_max, self.queue)
         self.queue_t = now
         self.queue += delta
-        self.queue_max = max(self.queue_max, self.queue)
 
     def run(self) -> dict:
         env, c, t = self.env, self.c, self.table
@@ -314,7 +342,7 @@ def _wait_until(env: simpy.Environment, when: float):
 
 
 def _deal(env: simpy.Environment, run: _Run, k: int):
-    """A creator's deal: outreach, contract (upfront payments), then their notes."""
+    """A creator's deal: outreach, contract (fixed costs and upfront payments), then their notes."""
     c, t = run.c, run.table
     notes = c.creator_notes[k]
     yield _wait_until(env, c.outreach[k])
