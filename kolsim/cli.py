@@ -87,14 +87,19 @@ def _fmt(v: float) -> str:
     return f"{v:.4f}"
 
 
+def _aligned(rows: list[tuple[str, ...]]) -> list[str]:
+    """Rows as text columns: the first left-aligned, the rest right-aligned."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+            for r in rows]
+
+
 def _table(summary: pd.DataFrame) -> str:
     rows = [("metric", "mean", "95% interval", "P10", "P50", "P90")]
     for metric, r in summary.iterrows():
         rows.append((metric, _fmt(r["mean"]), f"{_fmt(r['ci_low'])} – {_fmt(r['ci_high'])}",
                      _fmt(r["p10"]), _fmt(r["p50"]), _fmt(r["p90"])))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
-             for r in rows]
+    lines = _aligned(rows)
     lines.insert(1, "-" * len(lines[0]))
     return "\n".join(lines)
 
@@ -177,9 +182,7 @@ def _ops_table(ops: pd.DataFrame) -> str:
         rows.append((str(r["wave"]), str(r["notes"]), pct(r["published_share"]), pct(r["no_show_share"]),
                      pct(r["in_flight_share"]), _fmt(r["planned_day_mean"]), _fmt(r["actual_day_mean"]),
                      _fmt(r["delay_days_mean"]), pct(r["late_share"])))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
-                     for r in rows)
+    return "\n".join(_aligned(rows))
 
 
 @main.command()

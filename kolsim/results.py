@@ -15,9 +15,14 @@ from scipy import stats
 from .model import PostTable
 from .scenario import Scenario
 
-__all__ = ["SimulationResult", "describe", "wilson", "SUMMARY_COLUMNS"]
+__all__ = ["SimulationResult", "describe", "wilson", "SUMMARY_COLUMNS", "STAGES"]
 
 SUMMARY_COLUMNS = ("kind", "n", "mean", "se", "ci_low", "ci_high", "p10", "p50", "p90")
+
+#: Stages of a note's workflow in the discrete-event engine (``note_stages`` holds indices into
+#: it); the first eight are "in flight" at the horizon.
+STAGES = ("waiting", "contracting", "signed", "drafting", "queued", "in_review", "revising",
+          "approved", "published", "no_show")
 
 #: Ratio metrics: name -> (numerator, denominator, meaning).
 RATIOS: dict[str, tuple[str, str, str]] = {
@@ -113,7 +118,7 @@ class SimulationResult:
         published within the horizon).
     note_stages : int array (runs, notes), optional
         Discrete-event engine: each note's stage at the horizon (indices into
-        :data:`kolsim.engines.des.STAGES`).
+        :data:`STAGES`).
     events : DataFrame, optional
         Discrete-event engine: the first replication's event log (time,
         event, creator, note, value).
@@ -211,7 +216,7 @@ class SimulationResult:
             return None
         t = self.table
         rows = []
-        no_show = self.note_stages == _NO_SHOW_STAGE
+        no_show = self.note_stages == STAGES.index("no_show")
         for wave in dict.fromkeys(t.wave):
             cols = np.flatnonzero(t.wave == wave)
             days = self.note_days[:, cols]
@@ -232,6 +237,3 @@ class SimulationResult:
             })
         return pd.DataFrame(rows)
 
-
-#: Index of the "no_show" stage in kolsim.engines.des.STAGES (kept here so results need no engine).
-_NO_SHOW_STAGE = 9

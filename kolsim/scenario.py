@@ -223,10 +223,6 @@ class Ads:
     searches_per_read: float = 0.02
     search_ctr: float = 0.03
 
-    @property
-    def active(self) -> bool:
-        return self.feed_budget > 0 or self.search_budget > 0
-
 
 @dataclass(frozen=True, slots=True)
 class Vetting:

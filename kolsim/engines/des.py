@@ -56,13 +56,10 @@ import pandas as pd
 import simpy
 from scipy import stats
 
-from .. import __version__
-from ..errors import InputError
 from ..model import PostTable, BuyersStep, build_post_table, draw_notes, thin_reads
-from ..results import SimulationResult
+from ..results import STAGES, SimulationResult
 from ..scenario import Ads, Operations, Scenario
-from .._hashing import scenario_hash
-from .montecarlo import seed_sequence
+from ._common import provenance, rel_half_width, require_posts, run_settings, spawn
 
 __all__ = ["simulate_des", "DES_METRICS", "STAGES", "CHUNK", "BATCH_STARTS"]
 
@@ -72,10 +69,7 @@ CHUNK = 50
 #: Days after publication at which a note's next batch of reads starts.
 BATCH_STARTS = (0, 1, 2, 4, 7, 14, 30, 60, 120, 240, 480, 960, 1920, 3840)
 
-#: Stages of a note's workflow; the first eight are "in flight" at the horizon.
-STAGES = ("waiting", "contracting", "signed", "drafting", "queued", "in_review", "revising",
-          "approved", "published", "no_show")
-_WAIT, _CONTRACT, _SIGNED, _DRAFT, _QUEUED, _REVIEW, _REVISE, _APPROVED, _PUBLISHED, _NO_SHOW = range(10)
+_WAIT, _CONTRACT, _SIGNED, _DRAFT, _QUEUED, _REVIEW, _REVISE, _APPROVED, _PUBLISHED, _NO_SHOW = range(len(STAGES))
 
 #: Per-replication operational totals this engine adds to the model's.
 DES_METRICS: tuple[str, ...] = (
@@ -565,20 +559,12 @@ def simulate_des(scenario: Scenario, *, runs: int | None = None, rng=None, worke
     >>> r.engine, r.runs, sorted(set(r.events["event"]))[:3]
     ('des', 20, ['brief_sent', 'contract_signed', 'conversions'])
     """
-    runs = scenario.simulation.runs if runs is None else int(runs)
-    if runs < 2:
-        raise ValueError(f"runs must be at least 2 (got {runs})")
+    runs, target, ss = run_settings(scenario, runs, rng, target_half_width)
     if workers < 1:
         raise ValueError("workers must be at least 1")
-    target = scenario.simulation.target_half_width if target_half_width is None else target_half_width
-    ss = seed_sequence(scenario.simulation.seed if rng is None else rng)
     c = compile_campaign(scenario)
-    if c.table.n_posts == 0:
-        raise InputError("has no posts to simulate: it only has an [optimize] table; run "
-                         "`kolsim optimize` to choose a plan, or add [[waves]] or a [plan]",
-                         file=scenario.source)
-    base = np.random.SeedSequence(ss.entropy, spawn_key=ss.spawn_key, pool_size=ss.pool_size)
-    seeds = base.spawn(runs)
+    require_posts(c.table, scenario)
+    seeds = spawn(ss, runs)
     chunks = [list(range(i, min(i + CHUNK, runs))) for i in range(0, runs, CHUNK)]
     results: list[dict] = []
     pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
@@ -593,7 +579,8 @@ def simulate_des(scenario: Scenario, *, runs: int | None = None, rng=None, worke
             outs = map(_run_chunk, *args) if pool is None else pool.map(_run_chunk, *args)
             for k, res in enumerate(outs):
                 results.extend(res)
-                if target and len(results) >= 2 and _half_width(results) <= target:
+                if target and rel_half_width(
+                        np.array([r["totals"]["conversions"] for r in results], float)) <= target:
                     stop = done + k + 1
                     break
             done += len(batch)
@@ -606,31 +593,12 @@ def simulate_des(scenario: Scenario, *, runs: int | None = None, rng=None, worke
     n = len(results)
     totals = {k: np.array([r["totals"][k] for r in results]) for k in results[0]["totals"]}
     daily = {k: np.stack([r["daily"][k] for r in results]) for k in results[0]["daily"]}
-    entropy = ss.entropy
-    provenance = {
-        "kolsim_version": __version__,
-        "scenario": scenario.source,
-        "scenario_hash": scenario_hash(scenario),
-        "seed": int(entropy) if isinstance(entropy, (int, np.integer)) else str(entropy),
-        "spawn_key": list(ss.spawn_key),
-        "runs": n,
-        "runs_requested": runs,
-        "target_half_width": target,
-        "engine": "des",
-        "operations": "on" if c.ops.enabled else "off (idealised)",
-        "chunk_size": CHUNK,
-        "numpy_version": np.__version__,
-        "simpy_version": simpy.__version__ if hasattr(simpy, "__version__") else "",
-    }
+    prov = provenance(scenario, ss, runs=n, requested=runs, target=target, engine="des",
+                      settings={"operations": "on" if c.ops.enabled else "off (idealised)",
+                                "chunk_size": CHUNK},
+                      versions={"simpy_version": getattr(simpy, "__version__", "")})
     events = pd.DataFrame(results[0]["events"], columns=["time", "event", "creator", "note", "value"])
     return SimulationResult(scenario=scenario, table=c.table, totals=totals, daily=daily, engine="des",
-                            provenance=provenance, note_days=np.stack([r["day"] for r in results]),
+                            provenance=prov, note_days=np.stack([r["day"] for r in results]),
                             note_stages=np.stack([r["stage"] for r in results]), events=events)
 
-
-def _half_width(results: list[dict]) -> float:
-    x = np.array([r["totals"]["conversions"] for r in results], float)
-    m = x.mean()
-    if m <= 0:
-        return math.inf
-    return 1.96 * x.std(ddof=1) / math.sqrt(x.size) / m

@@ -16,12 +16,10 @@ from typing import Callable
 
 import numpy as np
 
-from .. import __version__
-from ..errors import InputError
 from ..model import DAILY_METRICS, TOTAL_METRICS, PostTable, build_post_table, draw_block
 from ..results import SimulationResult
 from ..scenario import Scenario
-from .._hashing import scenario_hash
+from ._common import provenance, rel_half_width, require_posts, run_settings, seed_sequence, spawn
 
 __all__ = ["simulate", "BLOCK", "seed_sequence"]
 
@@ -31,26 +29,8 @@ __all__ = ["simulate", "BLOCK", "seed_sequence"]
 BLOCK = 1024
 
 
-def seed_sequence(rng) -> np.random.SeedSequence:
-    """The seed sequence behind ``rng`` (None, int, SeedSequence or Generator)."""
-    if isinstance(rng, np.random.SeedSequence):
-        return rng
-    if isinstance(rng, np.random.Generator):
-        return rng.bit_generator.seed_seq
-    if rng is None or isinstance(rng, (int, np.integer)):
-        return np.random.SeedSequence(None if rng is None else int(rng))
-    raise TypeError(f"rng must be None, an int, a SeedSequence or a Generator (got {type(rng).__name__})")
-
-
 def _run_blocks(table: PostTable, seeds: list[np.random.SeedSequence]) -> list[dict[str, np.ndarray]]:
     return [draw_block(table, np.random.default_rng(s), BLOCK) for s in seeds]
-
-
-def _rel_half_width(x: np.ndarray) -> float:
-    m = x.mean()
-    if x.size < 2 or m <= 0:
-        return math.inf
-    return 1.96 * x.std(ddof=1) / math.sqrt(x.size) / m
 
 
 def simulate(scenario: Scenario, *, runs: int | None = None, rng=None, workers: int = 1,
@@ -88,20 +68,11 @@ def simulate(scenario: Scenario, *, runs: int | None = None, rng=None, workers: 
     >>> bool((a.totals["conversions"][:100] == b.totals["conversions"]).all())
     True
     """
-    runs = scenario.simulation.runs if runs is None else int(runs)
-    if runs < 2:
-        raise ValueError(f"runs must be at least 2 (got {runs})")
+    runs, target, ss = run_settings(scenario, runs, rng, target_half_width)
     if workers < 1 or blocks_per_task < 1:
         raise ValueError("workers and blocks_per_task must be at least 1")
-    target = scenario.simulation.target_half_width if target_half_width is None else target_half_width
-    if rng is None:
-        rng = scenario.simulation.seed
-    ss = seed_sequence(rng)
     table = build_post_table(scenario)
-    if table.n_posts == 0:
-        raise InputError("has no posts to simulate: it only has an [optimize] table; run "
-                         "`kolsim optimize` to choose a plan, or add [[waves]] or a [plan]",
-                         file=scenario.source)
+    require_posts(table, scenario)
     n_blocks = math.ceil(runs / BLOCK)
 
     # exactly `runs` rows; a block's surplus replications are dropped as it is stored
@@ -120,9 +91,7 @@ def simulate(scenario: Scenario, *, runs: int | None = None, rng=None, workers: 
                 daily[k] = np.empty((runs, table.horizon), dtype=arr.dtype)
             daily[k][lo:hi] = arr[: hi - lo]
 
-    # a fresh copy, so that the same seed sequence always gives the same streams
-    base = np.random.SeedSequence(ss.entropy, spawn_key=ss.spawn_key, pool_size=ss.pool_size)
-    children = base.spawn(n_blocks)
+    children = spawn(ss, n_blocks)
     per_round = workers * blocks_per_task if target else n_blocks
     done = 0
     stop_at = n_blocks
@@ -142,7 +111,7 @@ def simulate(scenario: Scenario, *, runs: int | None = None, rng=None, workers: 
                 # the first block, in order, after which the rule holds
                 for b in batch:
                     n = min((b + 1) * BLOCK, runs)
-                    if _rel_half_width(totals["conversions"][:n]) <= target:
+                    if rel_half_width(totals["conversions"][:n]) <= target:
                         stop_at = b + 1
                         break
             done = batch[-1] + 1
@@ -156,19 +125,7 @@ def simulate(scenario: Scenario, *, runs: int | None = None, rng=None, workers: 
     if n < runs:  # stopped early: keep the replications drawn
         totals = {k: v[:n].copy() for k, v in totals.items()}
         daily = {k: v[:n].copy() for k, v in daily.items()}
-    entropy = ss.entropy
-    provenance = {
-        "kolsim_version": __version__,
-        "scenario": scenario.source,
-        "scenario_hash": scenario_hash(scenario),
-        "seed": int(entropy) if isinstance(entropy, (int, np.integer)) else str(entropy),
-        "spawn_key": list(ss.spawn_key),
-        "runs": n,
-        "runs_requested": runs,
-        "target_half_width": target,
-        "engine": "montecarlo",
-        "block_size": BLOCK,
-        "numpy_version": np.__version__,
-    }
+    prov = provenance(scenario, ss, runs=n, requested=runs, target=target, engine="montecarlo",
+                      settings={"block_size": BLOCK})
     return SimulationResult(scenario=scenario, table=table, totals=totals, daily=daily,
-                            engine="montecarlo", provenance=provenance)
+                            engine="montecarlo", provenance=prov)
