@@ -206,8 +206,9 @@ def compare(scenarios, runs, seed, workers, engine, out):
     for label, r in zip(comp.labels, comp.results):
         click.echo(f"\n== {label}")
         click.echo(_table(r.summary()))
-        if r.operations_frame() is not None:
-            click.echo(_ops_table(r.operations_frame()))
+        ops = r.operations_frame()
+        if ops is not None:
+            click.echo(_ops_table(ops))
     diffs = comp.differences()
     if len(diffs):
         click.echo(f"\n== Paired differences against {comp.labels[0]} (mean, 95% interval)")

@@ -97,6 +97,7 @@ class _Campaign:
     delay_pmf: np.ndarray | None  # P(consideration delay = d days), d = 0 .. horizon - 1
     feed_kernel: np.ndarray      # share of a boost's views on day tau after it starts
     segment_cvr: np.ndarray      # (S,) mean conversion rate per click of the segment's notes
+    judged_share: float          # share of a note's reads by the day it is judged for a boost
     boost_bar: float             # reads so far a note needs to be boosted (_boost_bar)
 
 
@@ -144,21 +145,22 @@ def compile_campaign(scenario: Scenario) -> _Campaign:
         mine = table.segment == s
         w = table.reads[mine] * table.ctr[mine]
         seg_cvr[s] = float((w * table.cvr[mine]).sum() / w.sum()) if w.sum() > 0 else 0.0
+    judged = float(table.kernel[:scenario.ads.boost_after_days + 1].sum())
     return _Campaign(
         table=table, ops=ops, ads=scenario.ads, weights=weights,
         creator_notes=tuple(tuple(n) for n in notes), creator_names=tuple(names),
         outreach=outreach, start=min(0.0, float(outreach.min(initial=0.0))),
         delay_pmf=_delay_pmf(ops.consideration_days, h), feed_kernel=feed / feed.sum(),
-        segment_cvr=seg_cvr, boost_bar=_boost_bar(table, scenario.ads))
+        segment_cvr=seg_cvr, judged_share=judged, boost_bar=_boost_bar(table, scenario.ads, judged))
 
 
-def _boost_bar(table: PostTable, ads: Ads) -> float:
+def _boost_bar(table: PostTable, ads: Ads, s: float) -> float:
     """The bar for a feed boost, set before the campaign.
 
     A note is judged by its reads so far, R_j s with s = sum of kappa over
     the first ``boost_after_days`` + 1 days and R_j = D_j E_j L_j.  The bar b
     is the level that, in expectation, ``boost_notes`` of the planned notes
-    that can be judged within the horizon reach:
+    that can be judged within the horizon reach (``s`` is given):
 
         sum_j P(delivered_j) P(E_j L_j s >= b) = boost_notes,
 
@@ -166,7 +168,6 @@ def _boost_bar(table: PostTable, ads: Ads) -> float:
     sigma^2 / 2) / sigma)).  It accounts for the viral factor, so a bar shared
     by many identical creators is not a tie that the first judged win.
     """
-    s = float(table.kernel[:ads.boost_after_days + 1].sum())
     ok = (table.day + ads.boost_after_days < table.horizon) & (table.reads > 0)
     if not ok.any() or s <= 0:
         return math.inf
@@ -446,7 +447,7 @@ def _boost(env: simpy.Environment, run: _Run, j: int, day: int):
     if judge >= t.horizon:
         return
     yield _wait_until(env, judge)
-    so_far = run.note_reads[j] * t.kernel[:ads.boost_after_days + 1].sum()
+    so_far = run.note_reads[j] * c.judged_share
     per_boost = ads.feed_budget / ads.boost_notes
     if run.boosts >= ads.boost_notes or so_far < c.boost_bar or so_far <= 0 or run.feed_left < 1e-9:
         return
