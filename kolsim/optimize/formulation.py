@@ -215,29 +215,29 @@ def build_milp(p: Problem) -> Milp:
     R.add(Group(f"platform rule: at most {opt.sponsored_share:.0%} of a creator's monthly notes "
                 "sponsored, in any 4 weeks", "cadence", unit="notes"),
           np.concatenate(rows), np.concatenate(cols), np.concatenate(vals), -INF, 0.0, row_id)
-    # 8. saturation: z_s <= a_i + b_i C_s  for each tangent i
-    cuts = []
+    # 8. saturation: z_s - b_i C_s <= a_i  for each tangent i of segment s
+    cuts = ()
     error = 0.0
     if p.saturating:
         seg_x = p.segment[xk]
         c_max = np.bincount(seg_x, weights=v * p.upper[xk, xw], minlength=S)
-        r_all, c_all, v_all, hi_all = [], [], [], []
-        r0 = 0
-        for s in range(S):
-            slopes, intercepts, err = saturation_cuts(p.segment_sizes[s], max(c_max[s], 1e-9),
-                                                      opt.saturation_tolerance)
-            cuts.append((slopes, intercepts))
-            error = max(error, err)
-            cols_s = np.flatnonzero(seg_x == s)
-            for b, a in zip(slopes, intercepts):
-                r_all += [np.full(len(cols_s) + 1, r0)]
-                c_all += [np.concatenate([cols_s, [z0 + s]])]
-                v_all += [np.concatenate([-b * v[cols_s], [1.0]])]
-                hi_all.append(a)
-                r0 += 1
+        slopes, intercepts, counts, errors = saturation_cuts(p.segment_sizes[:S], np.maximum(c_max, 1e-9),
+                                                             opt.saturation_tolerance)
+        error = float(errors.max(initial=0.0))
+        bounds = np.cumsum(counts)[:-1]
+        cuts = tuple(zip(np.split(slopes, bounds), np.split(intercepts, bounds)))
+        # each tangent row holds every x column of its segment (grouped by segment) and z_s
+        r_seg = np.repeat(np.arange(S), counts)
+        by_seg = np.argsort(seg_x, kind="stable")
+        n_seg = np.bincount(seg_x, minlength=S)
+        per_row = n_seg[r_seg]
+        rows_x = np.repeat(np.arange(len(r_seg)), per_row)
+        first = np.repeat((np.cumsum(n_seg) - n_seg)[r_seg] - (np.cumsum(per_row) - per_row), per_row)
+        cols_x = by_seg[first + np.arange(len(rows_x))]
         R.add(Group("saturation of each audience segment", "saturation"),
-              np.concatenate(r_all), np.concatenate(c_all), np.concatenate(v_all), -INF,
-              np.array(hi_all), r0)
+              np.concatenate([rows_x, np.arange(len(r_seg))]), np.concatenate([cols_x, z0 + r_seg]),
+              np.concatenate([-slopes[rows_x] * v[cols_x], np.ones(len(r_seg))]), -INF, intercepts,
+              len(r_seg))
     # symmetry: interchangeable creators are hired in order
     codes = [np.unique(a.astype(str), return_inverse=True)[1] for a in (p.tier, p.category)]
     key = np.column_stack(codes + [p.segment, p.cost_cents, p.fee_cents, p.cap, p.must.astype(np.int64),
@@ -257,4 +257,4 @@ def build_milp(p: Problem) -> Milp:
     return Milp(c=c, lb=lb, ub=ub, integral=integral, A=A,
                 row_lo=np.concatenate(R.lo).astype(float), row_hi=np.concatenate(R.hi).astype(float),
                 row_group=np.concatenate(R.group), groups=tuple(R.groups), xk=xk, xw=xw,
-                n_y=N, n_z=S, approximation_error=error, cuts=tuple(cuts))
+                n_y=N, n_z=S, approximation_error=error, cuts=cuts)

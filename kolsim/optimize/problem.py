@@ -245,66 +245,88 @@ def window_starts(weeks: int) -> range:
     return range(max(1, weeks - 3))
 
 
-def saturation_cuts(size: float, c_max: float, tol: float) -> tuple[np.ndarray, np.ndarray, float]:
-    """Tangent cuts of f(C) = A (1 - exp(-C/A)) on [0, c_max], as (slopes, intercepts, error).
+def saturation_cuts(sizes: np.ndarray, c_max: np.ndarray, tol: float):
+    """Tangent cuts of f_s(C) = A_s (1 - exp(-C/A_s)) on [0, c_max_s], for every segment s.
 
-    The envelope min_i (a_i + b_i C) lies above f (f is concave) and exceeds it
-    by at most ``tol`` x f(C) on (0, c_max].  In u = C/A the curve is the same
-    for every segment, so the tangent points are placed once per tolerance
-    (:func:`_tangent_points`: each next point the farthest for which two
-    neighbouring tangents stay within ``tol`` between them) and a segment takes
-    those up to the first at or beyond its u_max.  Returns the largest
-    relative overestimate, measured on a fine grid.
+    Returns ``(slopes, intercepts, counts, errors)``: the cuts of all segments
+    one after the other (``counts[s]`` of them for segment s, each
+    z <= intercept + slope C) and each segment's exact largest relative
+    overestimate of the envelope over f on (0, c_max_s].
+
+    In u = C/A the curve is the same for every segment, so the tangent points
+    are placed once per tolerance (:func:`_tangent_points`) and a segment takes
+    them in order until one tangent alone stays within ``tol`` up to its
+    u_max (or the first point at or beyond u_max is reached).  The errors are
+    exact, not measured on a grid: between neighbouring tangents the relative
+    overestimate is largest where they cross, and beyond the last tangent it
+    grows with u (docs/optimizer.md, section 6).
 
     Examples
     --------
-    >>> b, a, err = saturation_cuts(1000.0, 3000.0, 0.001)
-    >>> len(b) < 60 and err <= 0.001
-    True
+    >>> b, a, counts, err = saturation_cuts(np.array([1000.0, 1000.0]), np.array([3000.0, 1e-3]), 0.001)
+    >>> counts.tolist(), bool(err.max() <= 0.001)
+    ([31, 1], True)
     """
-    A = float(size)
-    u_max = max(c_max / A, 1e-12)
-    if _covers(0.0, None, u_max, 0.98 * tol):
-        u = np.array([0.0])
-    else:
-        pts = _tangent_points(float(tol))
-        last = int(np.searchsorted(pts, u_max))  # the first point at or beyond u_max
-        u = pts[: last + 1]
+    sizes = np.asarray(sizes, float)
+    pts, worst = _tangent_points(float(tol))
+    u_max = np.maximum(np.asarray(c_max, float) / sizes, 1e-12)
+    # the first tangent that alone stays within tol on (its point, u_max]
+    h = u_max[:, None] - pts[None, :]
+    alone = (h >= 0) & (_overestimate(pts[None, :], np.maximum(h, 0.0)) <= tol)
+    found = alone.any(axis=1)
+    last = np.minimum(np.searchsorted(pts, u_max), len(pts) - 1)  # first point at or beyond u_max
+    j = np.where(found, alone.argmax(axis=1), last)
+    prefix = np.concatenate([[0.0], np.maximum.accumulate(worst)])  # worst error of intervals before point i
+    u_j = pts[j]
+    err_alone = np.maximum(prefix[j], _overestimate(u_j, np.maximum(u_max - u_j, 0.0)))
+    u_prev = pts[np.maximum(j - 1, 0)]
+    err_last = np.maximum(prefix[np.maximum(j - 1, 0)],
+                          np.minimum(worst[np.maximum(j - 1, 0)],
+                                     _overestimate(u_prev, np.maximum(u_max - u_prev, 0.0))))
+    errors = np.where(found, err_alone, err_last)
+    counts = j + 1
+    u = pts[np.concatenate([np.arange(c) for c in counts])] if len(counts) else pts[:0]
     slopes = np.exp(-u)
-    intercepts = A * (-np.expm1(-u) - slopes * u)  # z <= a_i + b_i C
-    grid = np.linspace(0, u_max, 4097)[1:]
-    env = np.min(-np.expm1(-u)[None, :] + slopes[None, :] * (grid[:, None] - u[None, :]), axis=1)
-    f = -np.expm1(-grid)
-    err = float(np.max((env - f) / f))
-    return slopes, intercepts, max(err, 0.0)
+    intercepts = np.repeat(sizes, counts) * (-np.expm1(-u) - slopes * u)
+    return slopes, intercepts, counts, errors
+
+
+def _overestimate(u0, h):
+    """(t(u0 + h) - f(u0 + h)) / f(u0 + h): the tangent at u0 against f = 1 - exp(-u), h >= 0."""
+    u0, h = np.asarray(u0, float), np.asarray(h, float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.exp(-u0) * (np.expm1(-h) + h) / -np.expm1(-(u0 + h))
+    return np.where(h > 0, r, 0.0)
+
+
+def _crossing_gap(u0: float, d: float) -> float:
+    """The largest relative overestimate between the tangents at u0 and u0 + d (d > 0).
+
+    They cross at u0 + 1 - d / (e^d - 1); the tangent at u0 overestimates f more
+    and more up to there and the one at u0 + d less and less after it, so the
+    crossing is the worst point.
+    """
+    h = 1.0 - d / math.expm1(d)
+    return math.exp(-u0) * (math.expm1(-h) + h) / -math.expm1(-(u0 + h))
 
 
 @lru_cache(maxsize=16)
-def _tangent_points(tol: float, u_end: float = 60.0) -> np.ndarray:
-    """Tangent points on f(u) = 1 - exp(-u), 0 ... u_end, neighbours within ``tol``."""
-    aim = 0.98 * tol  # margin for the coarser grid used while placing points
-    points = [0.0]
+def _tangent_points(tol: float, u_end: float = 60.0) -> tuple[np.ndarray, np.ndarray]:
+    """Tangent points 0 = u_0 < u_1 < ... <= u_end on f(u) = 1 - exp(-u), and the exact worst
+    relative overestimate between each pair of neighbours.  Each next point is the farthest
+    (bisection on the closed form of :func:`_crossing_gap`) that keeps that within ``tol``."""
+    points, worst = [0.0], []
     while points[-1] < u_end and len(points) < 5000:
         u0 = points[-1]
-        if _covers(u0, u_end, u_end, aim):
+        if _crossing_gap(u0, u_end - u0) <= tol:
             points.append(u_end)
+            worst.append(_crossing_gap(u0, u_end - u0))
             break
-        lo, hi = u0, u_end
-        for _ in range(48):
+        lo, hi = 0.0, u_end - u0
+        for _ in range(64):
             mid = 0.5 * (lo + hi)
-            lo, hi = (mid, hi) if _covers(u0, mid, mid, aim) else (lo, mid)
-        points.append(max(lo, u0 + 1e-12))
-    return np.array(points)
-
-
-_UNIT = np.linspace(0.0, 1.0, 97)[1:]
-
-
-def _covers(u0: float, u1: float | None, end: float, tol: float) -> bool:
-    """Whether the tangents at u0 (and u1, if given) stay within tol of f on (u0, end]."""
-    grid = u0 + (end - u0) * _UNIT
-    f = -np.expm1(-grid)
-    t = -math.expm1(-u0) + math.exp(-u0) * (grid - u0)
-    if u1 is not None:
-        t = np.minimum(t, -math.expm1(-u1) + math.exp(-u1) * (grid - u1))
-    return bool(np.all(t - f <= tol * f))
+            lo, hi = (mid, hi) if _crossing_gap(u0, mid) <= tol else (lo, mid)
+        lo = max(lo, 1e-12)
+        points.append(u0 + lo)
+        worst.append(_crossing_gap(u0, lo))
+    return np.array(points), np.array(worst)
