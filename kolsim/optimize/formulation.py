@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from .problem import Problem, saturation_cuts, window_starts
@@ -68,7 +69,7 @@ class Milp:
 
 
 class _Rows:
-    """Collects rows as COO triplets, group by group."""
+    """Collects rows group by group, each group's entries sorted by row, into CSR arrays."""
 
     def __init__(self):
         self.r: list[np.ndarray] = []
@@ -76,22 +77,30 @@ class _Rows:
         self.v: list[np.ndarray] = []
         self.lo: list[np.ndarray] = []
         self.hi: list[np.ndarray] = []
-        self.group: list[np.ndarray] = []
+        self.counts: list[int] = []
         self.groups: list[Group] = []
         self.m = 0
 
     def add(self, group: Group, rows, cols, vals, lo, hi, count: int) -> None:
+        """Rows 0 .. count-1 of a new group; ``rows`` need not be sorted."""
         if count == 0:
             return
-        g = len(self.groups)
+        rows = np.asarray(rows, np.int64)
+        order = np.argsort(rows, kind="stable")  # linear on the few sorted runs every group has
         self.groups.append(group)
-        self.r.append(np.asarray(rows, np.int64) + self.m)
-        self.c.append(np.asarray(cols, np.int64))
-        self.v.append(np.asarray(vals, float))
-        self.lo.append(np.broadcast_to(np.asarray(lo, float), (count,)))
-        self.hi.append(np.broadcast_to(np.asarray(hi, float), (count,)))
-        self.group.append(np.full(count, g))
+        self.counts.append(count)
+        self.r.append(rows[order] + self.m)
+        self.c.append(np.asarray(cols, np.int64)[order])
+        self.v.append(np.asarray(vals, float)[order])
+        self.lo.append(np.full(count, lo, float) if np.ndim(lo) == 0 else np.asarray(lo, float))
+        self.hi.append(np.full(count, hi, float) if np.ndim(hi) == 0 else np.asarray(hi, float))
         self.m += count
+
+    def matrix(self, n: int) -> sp.csr_matrix:
+        """The rows as a CSR matrix with n columns (no (row, column) pair is repeated)."""
+        indptr = np.zeros(self.m + 1, np.int64)
+        np.cumsum(np.bincount(np.concatenate(self.r), minlength=self.m), out=indptr[1:])
+        return sp.csr_matrix((np.concatenate(self.v), np.concatenate(self.c), indptr), shape=(self.m, n))
 
 
 def _creators(n: int) -> str:
@@ -153,7 +162,9 @@ def build_milp(p: Problem) -> Milp:
           np.zeros(n_x + N), np.arange(n_x + N), np.concatenate([spend_x, p.fee]), -INF, p.budget, 1)
     # 1b. budgets of week ranges (note prices in those weeks)
     for i, wb in enumerate(opt.budget_by_weeks):
-        sel = np.isin(xw, np.array(wb.weeks) - 1)
+        in_range = np.zeros(W, bool)
+        in_range[np.array(wb.weeks) - 1] = True
+        sel = in_range[xw]
         weeks = ", ".join(map(str, wb.weeks))
         R.add(Group(f"budget of weeks {weeks}", "week_budget", key=str(i), unit="RMB"),
               np.zeros(sel.sum()), np.flatnonzero(sel), spend_x[sel], -INF, wb.max, 1)
@@ -165,7 +176,15 @@ def build_milp(p: Problem) -> Milp:
     # 2. category spend shares: L T <= S_c <= U T
     spend_cols = np.arange(n_x + N)
     spend_vals = np.concatenate([spend_x, p.fee])
-    cat_of = np.concatenate([p.category[xk], p.category])
+    col_creator = np.concatenate([xk, np.arange(N)])  # the creator of each x and y column
+    cat_code, cat_names = pd.factorize(p.category)
+    tier_code, tier_names = pd.factorize(p.tier)
+
+    def of(code, names, value) -> np.ndarray:
+        """1.0 on the x and y columns of creators whose tier or category is ``value``."""
+        hit = np.flatnonzero(names == value)
+        return (code == hit[0]).astype(float)[col_creator] if hit.size else np.zeros(n_x + N)
+
     def share_rows(label: str, kind: str, key: str, mine: np.ndarray, lo: float, hi: float) -> None:
         """lo T <= S <= hi T, written as S - hi T <= 0 and lo T - S <= 0."""
         if hi < 1:
@@ -176,9 +195,8 @@ def build_milp(p: Problem) -> Milp:
                   np.zeros(n_x + N), spend_cols, spend_vals * (lo - mine), -INF, 0.0, 1)
 
     for cat, b in opt.category_share.items():
-        share_rows(f"category {cat}", "category", cat, (cat_of == cat).astype(float), b.min, b.max)
+        share_rows(f"category {cat}", "category", cat, of(cat_code, cat_names, cat), b.min, b.max)
     # 3. tier mix: hired creators and spend shares
-    tier_of = np.concatenate([p.tier[xk], p.tier])
     for t, rule in opt.tiers.items():
         members = np.flatnonzero(p.tier == t)
         if rule.min_creators > 0:
@@ -187,7 +205,7 @@ def build_milp(p: Problem) -> Milp:
         if rule.max_creators is not None:
             R.add(Group(f"tier {t}: at most {_creators(rule.max_creators)}", "tier_max", t, "creators"),
                   np.zeros(len(members)), y0 + members, np.ones(len(members)), -INF, rule.max_creators, 1)
-        share_rows(f"tier {t}", "tier_share", t, (tier_of == t).astype(float), rule.min_share,
+        share_rows(f"tier {t}", "tier_share", t, of(tier_code, tier_names, t), rule.min_share,
                    rule.max_share)
     # 7. minimum notes if hired:  m y_k - sum_w x_kw <= 0
     m = opt.min_posts_if_hired
@@ -224,8 +242,8 @@ def build_milp(p: Problem) -> Milp:
         slopes, intercepts, counts, errors = saturation_cuts(p.segment_sizes[:S], np.maximum(c_max, 1e-9),
                                                              opt.saturation_tolerance)
         error = float(errors.max(initial=0.0))
-        bounds = np.cumsum(counts)[:-1]
-        cuts = tuple(zip(np.split(slopes, bounds), np.split(intercepts, bounds)))
+        ends = np.cumsum(counts).tolist()
+        cuts = tuple((slopes[e - k:e], intercepts[e - k:e]) for e, k in zip(ends, counts.tolist()))
         # each tangent row holds every x column of its segment (grouped by segment) and z_s
         r_seg = np.repeat(np.arange(S), counts)
         by_seg = np.argsort(seg_x, kind="stable")
@@ -239,8 +257,7 @@ def build_milp(p: Problem) -> Milp:
               np.concatenate([-slopes[rows_x] * v[cols_x], np.ones(len(r_seg))]), -INF, intercepts,
               len(r_seg))
     # symmetry: interchangeable creators are hired in order
-    codes = [np.unique(a.astype(str), return_inverse=True)[1] for a in (p.tier, p.category)]
-    key = np.column_stack(codes + [p.segment, p.cost_cents, p.fee_cents, p.cap, p.must.astype(np.int64),
+    key = np.column_stack([tier_code, cat_code, p.segment, p.cost_cents, p.fee_cents, p.cap, p.must.astype(np.int64),
                                    np.round(p.expected_cost * 100).astype(np.int64)]
                           + [p.upper[:, w] for w in range(W)]
                           + [np.round(p.value[:, w] * 1e9).astype(np.int64) for w in range(W)])
@@ -252,9 +269,7 @@ def build_milp(p: Problem) -> Milp:
           np.repeat(np.arange(len(first)), 2), np.stack([y0 + first, y0 + second], 1).ravel(),
           np.tile([1.0, -1.0], len(first)), 0.0, INF, len(first))
 
-    A = sp.csr_matrix((np.concatenate(R.v), (np.concatenate(R.r), np.concatenate(R.c))), shape=(R.m, n))
-    A.sum_duplicates()
-    return Milp(c=c, lb=lb, ub=ub, integral=integral, A=A,
-                row_lo=np.concatenate(R.lo).astype(float), row_hi=np.concatenate(R.hi).astype(float),
-                row_group=np.concatenate(R.group), groups=tuple(R.groups), xk=xk, xw=xw,
+    return Milp(c=c, lb=lb, ub=ub, integral=integral, A=R.matrix(n),
+                row_lo=np.concatenate(R.lo), row_hi=np.concatenate(R.hi),
+                row_group=np.repeat(np.arange(len(R.groups)), R.counts), groups=tuple(R.groups), xk=xk, xw=xw,
                 n_y=N, n_z=S, approximation_error=error, cuts=cuts)
