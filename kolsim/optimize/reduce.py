@@ -52,6 +52,8 @@ WHOLE_LP = 2500
 COUPLING = {"budget", "week_budget", "brand_cadence", "category_max", "category_min", "tier_min",
             "tier_max", "tier_share_max", "tier_share_min", "saturation"}
 MAX_PATTERNS = 50_000
+#: The quick plan's own gap target: it is only a start for the search, which proves the gap.
+QUICK_GAP = 0.01
 
 
 def _sizes(m: Milp, p: Problem) -> dict:
@@ -243,7 +245,7 @@ def _fix_and_solve(m: Milp, x_lp: np.ndarray | None, time_limit: float,
     fix = np.concatenate([settled[m.xk], settled, np.zeros(m.n_z, bool)])
     lb = np.where(fix, np.round(x_lp), m.lb)
     ub = np.where(fix, np.round(x_lp), m.ub)
-    raw = solve_highs(replace(m, lb=lb, ub=ub), time_limit=time_limit, gap=1e-3)
+    raw = solve_highs(replace(m, lb=lb, ub=ub), time_limit=time_limit, gap=QUICK_GAP)
     return raw.x
 
 
