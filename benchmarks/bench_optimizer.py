@@ -12,7 +12,8 @@ is clean and a stuck solver cannot take the run down):
   by CBC and by HiGHS with a 1 % gap target and the same time limit; whatever
   plan they return is checked by kolsim's verifier.
 
-Run:  .venv/bin/python benchmarks/bench_optimizer.py            (about 20 minutes)
+Run:  .venv/bin/python benchmarks/bench_optimizer.py            (about 25 minutes)
+      .venv/bin/python benchmarks/bench_optimizer.py --builds-only (the build comparison alone, 2 minutes)
       .venv/bin/python benchmarks/bench_optimizer.py --quick    (N = 100 and 1,000, short limits)
       .venv/bin/python benchmarks/bench_optimizer.py --seeds 5  (kolsim's targets on seeds 0-4)
 """
@@ -124,6 +125,40 @@ def plain_model(p, m):
     return prob, x, y, z
 
 
+def run_builds(n: int, reps: int) -> dict:
+    """kolsim's formulation and the plain PuLP model built alternately in one process.
+
+    The first build of each is reported on its own (a cold process pays first-call costs);
+    the speed-up is the median of the ratios of builds made back to back after that.
+    """
+    import statistics
+
+    import pulp  # noqa: F401  (imported before timing, as in run_plain)
+    from optimizer_instances import instance
+
+    from kolsim.optimize import build_problem
+    from kolsim.optimize.formulation import build_milp
+
+    p = build_problem(*instance(n))
+    t0 = time.perf_counter()
+    m = build_milp(p)
+    cold_k = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    plain_model(p, m)
+    cold_p = time.perf_counter() - t0
+    ks, ps = [], []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        build_milp(p)
+        ks.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        plain_model(p, m)
+        ps.append(time.perf_counter() - t0)
+    return {"cold_kolsim": cold_k, "cold_plain": cold_p, "kolsim": statistics.median(ks),
+            "plain": statistics.median(ps), "ratio": statistics.median(b / a for a, b in zip(ks, ps)),
+            "reps": reps}
+
+
 def run_plain(n: int, solver: str, limit: float, gap: float) -> dict:
     import numpy as np
     import pulp
@@ -219,6 +254,8 @@ def main(argv=None) -> int:
                     help="measure kolsim only (the baselines take most of the run)")
     ap.add_argument("--seeds", type=int, default=0,
                     help="kolsim only: each size's target on generated requests of seeds 0 .. SEEDS-1")
+    ap.add_argument("--builds-only", action="store_true",
+                    help="only the build comparison (kolsim's formulation against the plain PuLP model)")
     ap.add_argument("--one", nargs="+")
     args = ap.parse_args(argv)
     if args.one:
@@ -226,6 +263,8 @@ def main(argv=None) -> int:
         if kind == "kolsim":
             res = run_kolsim(n, float(args.one[2]), float(args.one[3]),
                              int(args.one[4]) if len(args.one) > 4 else 0)
+        elif kind == "builds":
+            res = run_builds(n, int(args.one[2]))
         else:
             res = run_plain(n, kind, float(args.one[2]), float(args.one[3]))
         print(json.dumps(res, default=float))
@@ -236,6 +275,20 @@ def main(argv=None) -> int:
     limit = args.baseline_limit
     if args.quick:
         sizes, limit = [100, 1000], 30.0
+    builds = {n: child("builds", n, 9 if n <= 10_000 else 3, timeout=900) for n in sizes}
+    print("\nModel build, in one process: kolsim's formulation against the plain PuLP model "
+          "(medians of builds made back to back; the first, cold build of each apart)")
+    print("| N | kolsim cold s | plain cold s | kolsim median s | plain median s | speed-up (median ratio) | "
+          "target ≥ 20× |")
+    print("|---|---|---|---|---|---|---|")
+    for n, b in builds.items():
+        if "error" in b:
+            print(f"| {n:,} | error: {b['error']} | | | | | |")
+            continue
+        print(f"| {n:,} | {b['cold_kolsim']:.4f} | {b['cold_plain']:.4f} | {b['kolsim']:.4f} | {b['plain']:.4f} "
+              f"| {b['ratio']:.1f}× ({b['reps']} pairs) | {'met' if b['ratio'] >= 20 else 'missed'} |", flush=True)
+    if args.builds_only:
+        return 0
     rows = []
     for n in sizes:
         gap, our_limit = TARGETS[n]

@@ -96,6 +96,18 @@ class _Rows:
         self.hi.append(np.full(count, hi, float) if np.ndim(hi) == 0 else np.asarray(hi, float))
         self.m += count
 
+    def add_row(self, group: Group, cols, vals, lo: float, hi: float) -> None:
+        """A group of one row."""
+        cols = np.asarray(cols, np.int64)
+        self.groups.append(group)
+        self.counts.append(1)
+        self.r.append(np.full(len(cols), self.m))
+        self.c.append(cols)
+        self.v.append(np.asarray(vals, float))
+        self.lo.append(np.array([lo], float))
+        self.hi.append(np.array([hi], float))
+        self.m += 1
+
     def matrix(self, n: int) -> sp.csr_matrix:
         """The rows as a CSR matrix with n columns (no (row, column) pair is repeated)."""
         indptr = np.zeros(self.m + 1, np.int64)
@@ -158,55 +170,54 @@ def build_milp(p: Problem) -> Milp:
     R = _Rows()
     spend_x = p.cost[xk]
     # 1. budget: note prices + hiring fees
-    R.add(Group("budget", "budget", unit="RMB"),
-          np.zeros(n_x + N), np.arange(n_x + N), np.concatenate([spend_x, p.fee]), -INF, p.budget, 1)
+    spend_cols = np.arange(n_x + N)
+    spend_vals = np.concatenate([spend_x, p.fee])
+    R.add_row(Group("budget", "budget", unit="RMB"), spend_cols, spend_vals, -INF, p.budget)
     # 1b. budgets of week ranges (note prices in those weeks)
     for i, wb in enumerate(opt.budget_by_weeks):
         in_range = np.zeros(W, bool)
         in_range[np.array(wb.weeks) - 1] = True
         sel = in_range[xw]
         weeks = ", ".join(map(str, wb.weeks))
-        R.add(Group(f"budget of weeks {weeks}", "week_budget", key=str(i), unit="RMB"),
-              np.zeros(sel.sum()), np.flatnonzero(sel), spend_x[sel], -INF, wb.max, 1)
+        R.add_row(Group(f"budget of weeks {weeks}", "week_budget", key=str(i), unit="RMB"),
+                  np.flatnonzero(sel), spend_x[sel], -INF, wb.max)
     # 5. the brand's cadence: sponsored notes a week
     if opt.max_posts_per_week is not None:
         R.add(Group(f"brand cadence: at most {opt.max_posts_per_week} sponsored notes a week",
                     "brand_cadence", unit="notes"),
               xw, np.arange(n_x), np.ones(n_x), -INF, opt.max_posts_per_week, W)
     # 2. category spend shares: L T <= S_c <= U T
-    spend_cols = np.arange(n_x + N)
-    spend_vals = np.concatenate([spend_x, p.fee])
     col_creator = np.concatenate([xk, np.arange(N)])  # the creator of each x and y column
     cat_code, cat_names = pd.factorize(p.category)
     tier_code, tier_names = pd.factorize(p.tier)
+    cat_index = {c: i for i, c in enumerate(cat_names)}
+    tier_index = {t: i for i, t in enumerate(tier_names)}
 
-    def of(code, names, value) -> np.ndarray:
-        """1.0 on the x and y columns of creators whose tier or category is ``value``."""
-        hit = np.flatnonzero(names == value)
-        return (code == hit[0]).astype(float)[col_creator] if hit.size else np.zeros(n_x + N)
-
-    def share_rows(label: str, kind: str, key: str, mine: np.ndarray, lo: float, hi: float) -> None:
+    def share_rows(label: str, kind: str, key: str, members: np.ndarray, lo: float, hi: float) -> None:
         """lo T <= S <= hi T, written as S - hi T <= 0 and lo T - S <= 0."""
+        if hi >= 1 and lo <= 0:
+            return
+        mine = members.astype(float)[col_creator]  # 1 on the columns of the category's (tier's) creators
         if hi < 1:
-            R.add(Group(f"{label}: at most {hi:.0%} of spend", f"{kind}_max", key, "RMB"),
-                  np.zeros(n_x + N), spend_cols, spend_vals * (mine - hi), -INF, 0.0, 1)
+            R.add_row(Group(f"{label}: at most {hi:.0%} of spend", f"{kind}_max", key, "RMB"),
+                      spend_cols, spend_vals * (mine - hi), -INF, 0.0)
         if lo > 0:
-            R.add(Group(f"{label}: at least {lo:.0%} of spend", f"{kind}_min", key, "RMB"),
-                  np.zeros(n_x + N), spend_cols, spend_vals * (lo - mine), -INF, 0.0, 1)
+            R.add_row(Group(f"{label}: at least {lo:.0%} of spend", f"{kind}_min", key, "RMB"),
+                      spend_cols, spend_vals * (lo - mine), -INF, 0.0)
 
     for cat, b in opt.category_share.items():
-        share_rows(f"category {cat}", "category", cat, of(cat_code, cat_names, cat), b.min, b.max)
+        share_rows(f"category {cat}", "category", cat, cat_code == cat_index.get(cat, -1), b.min, b.max)
     # 3. tier mix: hired creators and spend shares
     for t, rule in opt.tiers.items():
-        members = np.flatnonzero(p.tier == t)
+        mine = tier_code == tier_index.get(t, -1)
+        members = np.flatnonzero(mine)
         if rule.min_creators > 0:
-            R.add(Group(f"tier {t}: at least {_creators(rule.min_creators)}", "tier_min", t, "creators"),
-                  np.zeros(len(members)), y0 + members, np.ones(len(members)), rule.min_creators, INF, 1)
+            R.add_row(Group(f"tier {t}: at least {_creators(rule.min_creators)}", "tier_min", t, "creators"),
+                      y0 + members, np.ones(len(members)), rule.min_creators, INF)
         if rule.max_creators is not None:
-            R.add(Group(f"tier {t}: at most {_creators(rule.max_creators)}", "tier_max", t, "creators"),
-                  np.zeros(len(members)), y0 + members, np.ones(len(members)), -INF, rule.max_creators, 1)
-        share_rows(f"tier {t}", "tier_share", t, of(tier_code, tier_names, t), rule.min_share,
-                   rule.max_share)
+            R.add_row(Group(f"tier {t}: at most {_creators(rule.max_creators)}", "tier_max", t, "creators"),
+                      y0 + members, np.ones(len(members)), -INF, rule.max_creators)
+        share_rows(f"tier {t}", "tier_share", t, mine, rule.min_share, rule.max_share)
     # 7. minimum notes if hired:  m y_k - sum_w x_kw <= 0
     m = opt.min_posts_if_hired
     R.add(Group(f"at least {m} note(s) from each hired creator", "min_posts", unit="notes"),

@@ -294,9 +294,7 @@ def saturation_cuts(sizes: np.ndarray, c_max: np.ndarray, tol: float):
 def _overestimate(u0, h):
     """(t(u0 + h) - f(u0 + h)) / f(u0 + h): the tangent at u0 against f = 1 - exp(-u), h >= 0."""
     u0, h = np.asarray(u0, float), np.asarray(h, float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r = np.exp(-u0) * (np.expm1(-h) + h) / -np.expm1(-(u0 + h))
-    return np.where(h > 0, r, 0.0)
+    return np.exp(-u0) * (np.expm1(-h) + h) / np.maximum(-np.expm1(-(u0 + h)), 1e-300)  # 0 where h = 0
 
 
 def _crossing_gap(u0: float, d: float) -> float:
