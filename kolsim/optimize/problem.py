@@ -284,6 +284,8 @@ def saturation_cuts(sizes: np.ndarray, c_max: np.ndarray, tol: float):
                           np.minimum(worst[np.maximum(j - 1, 0)],
                                      _overestimate(u_prev, np.maximum(u_max - u_prev, 0.0))))
     errors = np.where(found, err_alone, err_last)
+    # beyond the last point (u = 60) only its own tangent is left: count its overestimate at u_max too
+    errors = np.maximum(errors, _overestimate(u_j, np.maximum(u_max - u_j, 0.0)))
     counts = j + 1
     u = pts[np.concatenate([np.arange(c) for c in counts])] if len(counts) else pts[:0]
     slopes = np.exp(-u)

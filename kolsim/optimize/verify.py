@@ -57,7 +57,7 @@ def plan_value(p: Problem, posts: np.ndarray, hired: np.ndarray, cuts=None) -> t
         A = p.segment_sizes
         exact = A * -np.expm1(-per_seg / A)
         if cuts:
-            env = np.array([np.min(a + b * c) for (b, a), c in zip(cuts, per_seg)])
+            env = np.minimum(A, [np.min(a + b * c) for (b, a), c in zip(cuts, per_seg)])  # z <= A_s too
         else:
             env = exact
     else:
