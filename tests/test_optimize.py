@@ -510,3 +510,65 @@ def test_bad_optimize_requests_exit_2_with_one_line(tmp_path):
                                "--solver", "NO_SUCH_SOLVER", "--simulate", "0"])
     assert res.exit_code == 2 and "is not a solver PuLP knows" in res.stderr
     assert not (tmp_path / "o").exists()
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(tol=st.sampled_from([0.1, 0.01, 1e-3, 1e-4, 1e-6]),
+       u_max=st.floats(1e-10, 200.0), size=st.floats(1.0, 1e7))
+def test_saturation_error_is_exact_and_within_the_tolerance(tol, u_max, size):
+    """The stated error is the envelope's largest relative overestimate on (0, C_max]: never less
+    than a dense grid (plus the crossings) finds, at most tol, and not loose."""
+    from kolsim.optimize.problem import saturation_cuts
+
+    b, a, counts, err = saturation_cuts(np.array([size]), np.array([u_max * size]), tol)
+    assert counts[0] == len(b) >= 1 and np.all(np.diff(b) < 0)  # tangents in order, steeper first
+    u = -np.log(b)
+    cross = u[:-1] + 1 - np.diff(u) / np.expm1(np.diff(u))  # where neighbouring tangents meet
+    grid = np.concatenate([np.linspace(0, u_max, 20_001)[1:], cross[(cross > 0) & (cross <= u_max)]])
+    c = grid * size
+    env = np.min(a[None, :] + b[None, :] * c[:, None], axis=1)
+    f = size * -np.expm1(-grid)
+    worst = float(np.max((env - f) / f))
+    assert worst <= err[0] * (1 + 1e-6) + 1e-12
+    assert err[0] <= tol * (1 + 1e-9)
+    assert err[0] <= worst * (1 + 1e-4) + 1e-9  # exact, not a loose bound
+
+
+def test_saturation_error_counts_the_last_tangent_far_beyond_its_point():
+    from kolsim.optimize.problem import saturation_cuts
+
+    b, a, counts, err = saturation_cuts(np.array([1.0]), np.array([1e24]), 1e-3)
+    env_at_end = min(a + b * 1e24)  # the envelope at C_max, where the last tangent is highest
+    assert err[0] >= env_at_end / -np.expm1(-1e24) - 1 - 1e-12 > 1e-3
+
+
+def test_matrix_rows_are_whole_and_never_repeat_an_entry():
+    """build_milp writes CSR directly: every (row, column) once, rows in group order, bounds aligned."""
+    rows = [creator(i, cost=1000 + 100 * i, tier=TIERS[i % 4], category=("beauty", "food")[i % 2])
+            for i in range(12)]
+    scenario, pool = make(rows, budget=8000, weeks=6, optimize_extra={
+        "max_posts_per_week": 3, "category_share": {"beauty": {"min": 0.1, "max": 0.9}},
+        "tiers": {"mid": {"min_creators": 1, "max_share": 0.7}, "celebrity": {"max_creators": 1,
+                                                                              "min_share": 0.0}},
+        "budget_by_weeks": [{"weeks": [1, 2], "max": 5000}]})
+    p = build_problem(scenario, pool)
+    m = build_milp(p)
+    A = m.A.copy()
+    A.sum_duplicates()
+    assert A.nnz == m.A.nnz  # nothing was written twice
+    assert len(m.row_lo) == len(m.row_hi) == len(m.row_group) == m.A.shape[0]
+    assert np.all(np.diff(m.row_group) >= 0)  # each group's rows together, in order
+    present = set(p.tier)
+    for g, group in enumerate(m.groups):
+        rows_g = np.flatnonzero(m.row_group == g)
+        empty = m.A[rows_g].getnnz(axis=1) == 0
+        # only a count row of a tier the pool lacks has no columns (0 <= 1 holds for anyone)
+        assert not empty.any() or (group.kind == "tier_max" and group.key not in present), group.name
+    assert "tier celebrity: at most 1 creator" in [grp.name for grp in m.groups]
+    # spend shares: the beauty rows carry (share - 1) on beauty spend and share on the rest
+    cat = np.concatenate([p.category[m.xk], p.category])
+    spend = np.concatenate([p.cost[m.xk], p.fee])
+    row = np.flatnonzero(m.row_group == [grp.name for grp in m.groups].index(
+        "category beauty: at most 90% of spend"))[0]
+    expected = spend * ((cat == "beauty") - 0.9)
+    assert np.allclose(m.A[row].toarray().ravel()[:m.n_x + m.n_y], expected)
