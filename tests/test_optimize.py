@@ -572,3 +572,37 @@ def test_matrix_rows_are_whole_and_never_repeat_an_entry():
         "category beauty: at most 90% of spend"))[0]
     expected = spend * ((cat == "beauty") - 0.9)
     assert np.allclose(m.A[row].toarray().ravel()[:m.n_x + m.n_y], expected)
+
+
+def test_a_start_plan_is_used_and_the_search_never_returns_worse():
+    """Warm start: the plan of an earlier solve seeds the next one (both backends)."""
+    rows = [creator(i, cost=1000 + 150 * i, tier=TIERS[i % 4]) for i in range(10)]
+    scenario, pool = make(rows, budget=9000, weeks=4, optimize_extra={"max_posts_per_week": 3})
+    first = optimize(scenario, pool, marginal=False)
+    assert first.status == "optimal" and first.model_size.get("start") is None
+    for backend, reduce in (("highs", True), ("highs", False), ("pulp", False)):
+        again = optimize(scenario, pool, marginal=False, start=first.plan, backend=backend, reduce=reduce,
+                         time_limit=2)
+        assert again.model_size["start"] == "used", backend
+        assert again.objective >= first.objective - 1e-9 * abs(first.objective), backend
+    # the ¥1,000 re-solve starts from the plan found, so more budget never reads as a loss
+    # (beyond the saturation approximation, which the exact values see)
+    r = optimize(scenario, pool)
+    assert r.marginal_budget is not None
+    assert r.marginal_budget["gain"] >= -r.approximation_error * r.objective - 1e-9
+
+
+def test_a_start_that_does_not_fit_is_reported_and_not_used():
+    rows = [creator(i, cost=1000 + 150 * i) for i in range(6)]
+    scenario, pool = make(rows, budget=9000, weeks=4)
+    plan = optimize(scenario, pool, marginal=False).plan
+    late = plan.assign(week=9)
+    r = optimize(scenario, pool, marginal=False, start=late)
+    assert r.model_size["start"] == f"not used: {late.kol_id.iloc[0]} may not post in week 9"
+    assert r.status == "optimal"
+    poorer, _ = make(rows, budget=1500, weeks=4)
+    r = optimize(poorer, pool, marginal=False, start=plan)
+    assert r.model_size["start"] == "not used: it breaks budget"
+    stranger = plan.assign(kol_id="nobody")
+    r = optimize(scenario, pool, marginal=False, start=stranger)
+    assert r.model_size["start"] == "not used: nobody is not a candidate of this request"

@@ -23,7 +23,7 @@ from ..pool import Pool
 from ..scenario import Plan, PlanItem, Scenario
 from .backends import BACKENDS, RawSolution, solve_highs, solve_pulp
 from .diagnose import Conflict, diagnose
-from .formulation import Milp, build_milp, settle_saturation
+from .formulation import Milp, build_milp, plan_vector, settle_saturation
 from .problem import Problem, build_problem
 from .reduce import solve_reduced
 from .verify import VerificationError, VerifiedPlan, verify
@@ -173,7 +173,8 @@ def _binding(p: Problem, vp: VerifiedPlan) -> tuple[str, ...]:
 def optimize(scenario: Scenario, pool: Pool, *, objective: str | None = None, backend: str = "highs",
              solver: str | None = None, time_limit: float | None = None, gap: float | None = None,
              export: str | None = None, simulate_runs: int = 0, rng=None,
-             marginal: bool = True, reduce: bool = True) -> OptimizationResult:
+             marginal: bool = True, reduce: bool = True,
+             start: pd.DataFrame | None = None) -> OptimizationResult:
     """Choose the creators and weekly notes that maximise the expected outcome.
 
     Parameters
@@ -197,6 +198,12 @@ def optimize(scenario: Scenario, pool: Pool, *, objective: str | None = None, ba
     reduce : bool
         With HiGHS, solve large pools through the core-and-bound reduction
         (``docs/optimizer.md``); False solves the whole model at once.
+    start : DataFrame, optional
+        A plan to start the search from (columns kol_id, week, posts), such as
+        ``result.plan`` of an earlier request. It is used only if it meets every
+        rule of this request; ``summary()["model_size"]["start"]`` says whether it
+        was, and if not, the rule it breaks. The ¥1,000 re-solve starts from the
+        plan just found.
 
     Examples
     --------
@@ -230,7 +237,7 @@ def optimize(scenario: Scenario, pool: Pool, *, objective: str | None = None, ba
         raise InputError("no candidate can be hired: every creator in the pool was excluded "
                          f"({len(p.excluded)} excluded; see `kolsim pool vet`)", file=pool.source)
 
-    raw, m, formulate_seconds, sizes = _solve(p, backend, solver, time_limit, gap, export, reduce)
+    raw, m, formulate_seconds, sizes = _solve(p, backend, solver, time_limit, gap, export, reduce, start)
     build_seconds = prepare_seconds + formulate_seconds
 
     def no_plan(status: str, explanation: str, conflict: Conflict | None = None,
@@ -279,19 +286,22 @@ def optimize(scenario: Scenario, pool: Pool, *, objective: str | None = None, ba
     return result
 
 
-def _solve(p: Problem, backend, solver, time_limit, gap, export, reduce):
+def _solve(p: Problem, backend, solver, time_limit, gap, export, reduce, start=None):
     t0 = time.perf_counter()
     if backend == "highs" and reduce and not export:
-        return solve_reduced(p, time_limit=time_limit, gap=gap)
+        return solve_reduced(p, time_limit=time_limit, gap=gap, start=start)
     m = build_milp(p)
     build_s = time.perf_counter() - t0
     sizes = {"columns": m.n_cols, "rows": int(m.A.shape[0]), "nonzeros": int(m.A.nnz), "candidates": p.n}
+    x0 = None
+    if start is not None:
+        x0, sizes["start"] = plan_vector(p, m, start)
     if backend == "highs":
         if export:
             _export(m, export)
-        raw = solve_highs(m, time_limit=time_limit, gap=gap)
+        raw = solve_highs(m, time_limit=time_limit, gap=gap, start=x0)
     else:
-        raw = solve_pulp(m, time_limit=time_limit, gap=gap, solver=solver, export=export)
+        raw = solve_pulp(m, time_limit=time_limit, gap=gap, solver=solver, export=export, start=x0)
     return raw, m, build_s, sizes
 
 
@@ -334,7 +344,7 @@ def _marginal(scenario, pool, p, result, backend, solver, time_limit, gap, reduc
     step = 1000.0
     more = replace(scenario, campaign=replace(scenario.campaign, budget=scenario.campaign.budget + step))
     q = build_problem(more, pool, objective=p.objective)
-    raw, m, _, _ = _solve(q, backend, solver, min(time_limit, 30.0), gap, None, reduce)
+    raw, m, _, _ = _solve(q, backend, solver, min(time_limit, 30.0), gap, None, reduce, start=result.plan)
     if raw.x is None:
         return None
     try:

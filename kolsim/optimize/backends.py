@@ -176,8 +176,11 @@ def to_pulp(m: Milp, name: str = "kolsim"):
 
 
 def solve_pulp(m: Milp, *, time_limit: float, gap: float, solver: str | None = None,
-               export: str | None = None) -> RawSolution:
+               export: str | None = None, start: np.ndarray | None = None) -> RawSolution:
     """Solve with PuLP's solver ``solver`` (CBC by default).
+
+    ``start``: a plan to start from, passed as PuLP's initial values with
+    ``warmStart`` for the solvers that take one (CBC does).
 
     PuLP's ``status`` alone is not trusted: with a time limit CBC may report
     Optimal for a feasible point, and PuLP fills values when no solution was
@@ -186,13 +189,20 @@ def solve_pulp(m: Milp, *, time_limit: float, gap: float, solver: str | None = N
     import pulp
 
     prob, var = to_pulp(m)
+    if start is not None:
+        for v, value in zip(var, start):
+            v.setInitialValue(float(value))
     if export:
         (prob.writeMPS if export.lower().endswith(".mps") else prob.writeLP)(export)
     name = solver or "PULP_CBC_CMD"
     try:
         with warnings.catch_warnings():  # PuLP 3.3 announces the bundled CBC's retirement in 4.0
             warnings.simplefilter("ignore", DeprecationWarning)
-            s = pulp.getSolver(name, msg=False, timeLimit=time_limit, gapRel=gap)
+            options = {"msg": False, "timeLimit": time_limit, "gapRel": gap}
+            try:
+                s = pulp.getSolver(name, **options, **({"warmStart": True} if start is not None else {}))
+            except TypeError:  # a solver without warm starts
+                s = pulp.getSolver(name, **options)
     except Exception as e:  # pulp raises PulpSolverError (or KeyError) for unknown names
         raise InputError(f"--solver {name!r} is not a solver PuLP knows here ({e}); "
                          f"available: {', '.join(pulp.listSolvers(onlyAvailable=True))}") from None

@@ -37,10 +37,11 @@ from dataclasses import replace
 from functools import lru_cache
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from .backends import RawSolution, solve_highs
-from .formulation import Milp, build_milp
+from .formulation import Milp, build_milp, plan_vector
 from .problem import Problem, window_starts
 
 __all__ = ["solve_reduced", "SMALL_POOL"]
@@ -60,8 +61,13 @@ def _sizes(m: Milp, p: Problem) -> dict:
     return {"columns": m.n_cols, "rows": int(m.A.shape[0]), "nonzeros": int(m.A.nnz), "candidates": p.n}
 
 
-def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12):
+def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12,
+                  start: pd.DataFrame | None = None):
     """Solve a request, through a core problem when the pool is large.
+
+    ``start``: a plan (kol_id, week, posts) to start from, such as the plan of
+    a request solved before; used when it fits this request
+    (``sizes["start"]`` says whether it was, and why not).
 
     Returns ``(raw, milp, build_seconds, sizes)`` with ``raw.x`` in the
     columns of the whole pool's model ``milp``.
@@ -70,9 +76,12 @@ def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12
     full = build_milp(p)
     build = time.perf_counter() - t0
     sizes = _sizes(full, p)
+    x0 = None
+    if start is not None:
+        x0, sizes["start"] = plan_vector(p, full, start)
     deadline = t0 + time_limit
     if p.n <= SMALL_POOL:
-        return _solve_whole(full, deadline, gap, t0 + build), full, build, sizes
+        return _solve_whole(full, deadline, gap, t0 + build, x0), full, build, sizes
     sizes["method"] = "core and bound"
 
     def left() -> float:
@@ -87,6 +96,8 @@ def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12
 
     pricer = _Pricer(p, full, coupling)
     core, ratio = _initial_core(p, pricer)
+    hired0 = x0[full.n_x:full.n_x + full.n_y] > 0.5 if x0 is not None else np.zeros(p.n, bool)
+    core |= hired0  # a start's creators are searched
 
     # 1. column generation on the core's LP relaxation, priced over the whole pool
     #    (a mid-size pool's whole LP is cheap: its duals are the answer at once)
@@ -126,9 +137,11 @@ def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12
         support[rivals] = True
     else:
         support = core.copy()
+    support |= hired0
     sub, cols = restrict(support)
     quick = _fix_and_solve(sub.milp, x_lp[cols] if x_lp is not None else None,
                            min(3.0, max(0.5, 0.15 * left())))
+    quick = _better(sub.milp, quick, x0[cols] if x0 is not None else None)
     first_seen = time.perf_counter() - t0 - build if quick is not None else None
 
     # 3. a better plan from the support, briefly, so that fixing bites
@@ -190,13 +203,23 @@ def _whole_pool_path(raw: RawSolution, offset: float, ub: float, forced, searche
     return [(offset + t, zz, min(ub, max(bb, outside))) for t, zz, bb in raw.trajectory]
 
 
-def _solve_whole(m: Milp, deadline: float, gap: float, started: float) -> RawSolution:
-    """A small pool, whole: the LP bound and a quick plan first, then the search from it."""
+def _better(m: Milp, a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
+    """The better of two plans of ``m`` (either may be None)."""
+    if a is None or b is None:
+        return a if b is None else b
+    return a if float(m.c @ a) >= float(m.c @ b) else b
+
+
+def _solve_whole(m: Milp, deadline: float, gap: float, started: float,
+                 x0: np.ndarray | None = None) -> RawSolution:
+    """A small pool, whole: the LP bound and a quick plan first (or the start given, if
+    better), then the search from it."""
     lp = solve_highs(m, time_limit=max(0.5, deadline - time.perf_counter()), gap=gap, relax=True)
     if lp.x is None:  # no LP solution: let the search say why
-        return solve_highs(m, time_limit=max(0.5, deadline - time.perf_counter()), gap=gap)
+        return solve_highs(m, time_limit=max(0.5, deadline - time.perf_counter()), gap=gap, start=x0)
     quick = _fix_and_solve(m, lp.x, min(0.5, max(0.1, 0.1 * (deadline - time.perf_counter()))),
                            open_unhired=False)
+    quick = _better(m, quick, x0)
     lp_bound = lp.bound if lp.bound is not None else math.inf  # set only when the LP finished
     path = []
     if quick is not None:
