@@ -18,9 +18,11 @@ import numpy as np
 from ..errors import InputError
 from .formulation import Milp
 
-__all__ = ["RawSolution", "solve_highs", "solve_pulp", "to_pulp", "BACKENDS"]
+__all__ = ["RawSolution", "solve_highs", "solve_pulp", "to_pulp", "BACKENDS", "PULP_WARM_START"]
 
 BACKENDS = ("highs", "pulp")
+#: PuLP solvers known to use initial values with ``warmStart`` (others ignore or refuse it).
+PULP_WARM_START = ("PULP_CBC_CMD", "COIN_CMD", "HiGHS_CMD")
 
 
 @dataclass
@@ -180,7 +182,7 @@ def solve_pulp(m: Milp, *, time_limit: float, gap: float, solver: str | None = N
     """Solve with PuLP's solver ``solver`` (CBC by default).
 
     ``start``: a plan to start from, passed as PuLP's initial values with
-    ``warmStart`` for the solvers that take one (CBC does).
+    ``warmStart``; only for the solvers in :data:`PULP_WARM_START`.
 
     PuLP's ``status`` alone is not trusted: with a time limit CBC may report
     Optimal for a feasible point, and PuLP fills values when no solution was
@@ -198,11 +200,8 @@ def solve_pulp(m: Milp, *, time_limit: float, gap: float, solver: str | None = N
     try:
         with warnings.catch_warnings():  # PuLP 3.3 announces the bundled CBC's retirement in 4.0
             warnings.simplefilter("ignore", DeprecationWarning)
-            options = {"msg": False, "timeLimit": time_limit, "gapRel": gap}
-            try:
-                s = pulp.getSolver(name, **options, **({"warmStart": True} if start is not None else {}))
-            except TypeError:  # a solver without warm starts
-                s = pulp.getSolver(name, **options)
+            warm = {"warmStart": True} if start is not None and name in PULP_WARM_START else {}
+            s = pulp.getSolver(name, msg=False, timeLimit=time_limit, gapRel=gap, **warm)
     except Exception as e:  # pulp raises PulpSolverError (or KeyError) for unknown names
         raise InputError(f"--solver {name!r} is not a solver PuLP knows here ({e}); "
                          f"available: {', '.join(pulp.listSolvers(onlyAvailable=True))}") from None

@@ -17,7 +17,7 @@ import scipy.sparse as sp
 
 from .problem import Problem, saturation_cuts, window_starts
 
-__all__ = ["Milp", "Group", "build_milp", "plan_vector"]
+__all__ = ["Milp", "Group", "build_milp"]
 
 INF = float("inf")
 
@@ -132,37 +132,6 @@ def settle_saturation(m: Milp, p: Problem, x: np.ndarray) -> np.ndarray:
     z = [min(float(p.segment_sizes[s]), float(np.min(a + b * pressure[s]))) for s, (b, a) in enumerate(m.cuts)]
     x[m.n_x + m.n_y:] = z
     return x
-
-
-def plan_vector(p: Problem, m: Milp, plan: pd.DataFrame) -> tuple[np.ndarray | None, str]:
-    """A plan (kol_id, week, posts) as a column vector of ``m``, to start a solver from.
-
-    Returns ``(vector, "used")`` when the plan satisfies every row and bound of ``m``, else
-    ``(None, why)``: a plan made for another request (another budget, policy or pool) is a
-    start only if it still fits this one.
-    """
-    where = {str(k): i for i, k in enumerate(p.ids)}
-    col = {(int(k), int(w)): j for j, (k, w) in enumerate(zip(m.xk, m.xw))}
-    x = np.zeros(m.n_cols)
-    for kol, week, posts in plan[["kol_id", "week", "posts"]].itertuples(index=False):
-        k = where.get(str(kol))
-        if k is None:
-            return None, f"not used: {kol} is not a candidate of this request"
-        j = col.get((k, int(week) - 1))
-        if j is None:
-            return None, f"not used: {kol} may not post in week {week}"
-        x[j] += float(posts)
-        x[m.n_x + k] = 1.0
-    x = settle_saturation(m, p, x)
-    if np.any(x < m.lb - 1e-9) or np.any(x > m.ub + 1e-9):
-        return None, "not used: it leaves out a must-include creator or exceeds a weekly limit"
-    act = m.A @ x
-    size = np.where(np.isfinite(m.row_hi), np.abs(m.row_hi), 0.0) + np.where(np.isfinite(m.row_lo), np.abs(m.row_lo), 0.0)
-    slack = 1e-7 * (1.0 + size)
-    bad = np.flatnonzero((act > m.row_hi + slack) | (act < m.row_lo - slack))
-    if bad.size:
-        return None, f"not used: it breaks {m.groups[m.row_group[bad[0]]].name}"
-    return x, "used"
 
 
 def build_milp(p: Problem) -> Milp:

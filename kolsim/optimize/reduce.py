@@ -41,8 +41,9 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .backends import RawSolution, solve_highs
-from .formulation import Milp, build_milp, plan_vector
+from .formulation import Milp, build_milp
 from .problem import Problem, window_starts
+from .verify import plan_vector
 
 __all__ = ["solve_reduced", "SMALL_POOL"]
 
@@ -168,11 +169,11 @@ def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12
         keep = support | (forced >= z1 - 1e-7 * max(1.0, abs(z1)))
         sizes["kept_after_fixing"] = int(keep.sum())
         search = keep if keep.sum() <= max(2 * support.sum(), 800) else support
-        start = np.zeros(full.n_cols)
-        start[best_cols] = best_x
+        incumbent = np.zeros(full.n_cols)
+        incumbent[best_cols] = best_x
         sub2, cols2 = restrict(search)
         spent = time.perf_counter() - t0 - build
-        raw2 = solve_highs(sub2.milp, time_limit=max(0.5, left()), gap=gap, start=start[cols2])
+        raw2 = solve_highs(sub2.milp, time_limit=max(0.5, left()), gap=gap, start=incumbent[cols2])
         path += _whole_pool_path(raw2, spent, ub, forced, search)
         if raw2.x is not None and float(sub2.milp.c @ raw2.x) >= z1 - 1e-9 * max(1.0, abs(z1)):
             raw, best_x, best_cols = raw2, raw2.x, cols2
@@ -233,7 +234,9 @@ def _solve_whole(m: Milp, deadline: float, gap: float, started: float,
         raw.first_solution_seconds = path[0][0]
     if raw.bound is not None:
         raw.bound = min(raw.bound, lp_bound)
-    raw.gap_seconds = gap_times(path, (0.01, 0.001))
+    final = (raw.bound - raw.objective) / max(abs(raw.objective), 1e-9) \
+        if raw.bound is not None and raw.objective is not None else None
+    raw.gap_seconds = gap_times(path, (0.01, 0.001), final_gap=final, end=raw.solve_seconds)
     return raw
 
 

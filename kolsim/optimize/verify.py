@@ -16,9 +16,9 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..errors import KolsimError
+from ..errors import InputError, KolsimError
 from ..review import max_in_window
-from .formulation import Milp
+from .formulation import Milp, settle_saturation
 from .problem import Problem, note_days
 
 __all__ = ["VerifiedPlan", "VerificationError", "verify", "plan_value"]
@@ -168,3 +168,89 @@ def verify(p: Problem, m: Milp, x: np.ndarray, claimed_objective: float | None =
     if bad:
         raise VerificationError(bad)
     return VerifiedPlan(posts=posts, hired=hired, spend_cents=spend, value=exact, model_value=envelope)
+
+
+def plan_vector(p: Problem, m: Milp, plan) -> tuple[np.ndarray | None, str]:
+    """A plan (kol_id, week, posts) as a column vector of ``m``, to start a solver from.
+
+    Returns ``(vector, "used")`` when the plan meets every rule of this request (checked by
+    :func:`verify`, in cents), else ``(None, "not used: " + why)``: a plan made for another
+    request (another budget, policy or pool) is a start only if it still fits this one.
+    Interchangeable creators (same tier, category, prices, limits and values) may be renamed
+    into the order the model hires them in; nothing else about the plan is changed.
+
+    Raises
+    ------
+    InputError
+        When the plan itself is malformed: a column missing, a week or a number of notes that
+        is not a whole number, or a creator listed twice for one week.
+    """
+    missing = [c for c in ("kol_id", "week", "posts") if c not in getattr(plan, "columns", ())]
+    if missing:
+        raise InputError(f"the start plan needs columns kol_id, week, posts (missing {', '.join(missing)})")
+    where = {str(k): i for i, k in enumerate(p.ids)}
+    col = {(int(k), int(w)): j for j, (k, w) in enumerate(zip(m.xk, m.xw))}
+    x = np.zeros(m.n_cols)
+    seen = set()
+    for row, (kol, week, posts) in enumerate(plan[["kol_id", "week", "posts"]].itertuples(index=False), 1):
+        for name, value, low in (("week", week, 1), ("posts", posts, 0)):
+            v = float(value) if isinstance(value, (int, float, np.integer, np.floating)) else math.nan
+            if not (math.isfinite(v) and v == int(v) and v >= low):
+                raise InputError(f"the start plan's row {row}: {name} {value!r} is not a whole number "
+                                 f"of at least {low}")
+        if (str(kol), int(week)) in seen:
+            raise InputError(f"the start plan's row {row}: {kol} is listed twice for week {int(week)}")
+        seen.add((str(kol), int(week)))
+        if int(posts) == 0:
+            continue
+        k = where.get(str(kol))
+        if k is None:
+            left_out = p.excluded.loc[p.excluded["kol_id"].astype(str) == str(kol), "reason"]
+            why = f" ({left_out.iloc[0]})" if len(left_out) else ""
+            return None, f"not used: {kol} is not a candidate of this request{why}"
+        j = col.get((k, int(week) - 1))
+        if j is None:
+            return None, f"not used: {kol} may not post in week {int(week)}"
+        x[j] = float(posts)
+        x[m.n_x + k] = 1.0
+    x = _in_hiring_order(m, x)
+    x = settle_saturation(m, p, x)
+    try:
+        verify(p, m, x)
+    except VerificationError as e:
+        return None, f"not used: {e.problems[0]}"
+    act = m.A @ x  # the model's own rows too (so the solver takes it), with a margin in cents
+    bad = np.flatnonzero((act > m.row_hi + 1e-6) | (act < m.row_lo - 1e-6))
+    if bad.size:
+        return None, f"not used: it breaks {m.groups[m.row_group[bad[0]]].name}"
+    return x, "used"
+
+
+def _in_hiring_order(m: Milp, x: np.ndarray) -> np.ndarray:
+    """The same plan with interchangeable creators renamed into the model's hiring order.
+
+    The model breaks symmetry with y_a >= y_b along chains of identical creators; a plan
+    hiring b but not a is the same plan as one hiring a, and only that one is a start.
+    """
+    sym = [g for g, grp in enumerate(m.groups) if grp.kind == "symmetry"]
+    rows = np.flatnonzero(np.isin(m.row_group, sym))
+    if rows.size == 0:
+        return x
+    A = m.A[rows].tocoo()
+    after = {}  # y_a >= y_b: b follows a
+    for r in range(len(rows)):
+        sel = A.row == r
+        cols, vals = A.col[sel], A.data[sel]
+        after[int(cols[vals > 0][0] - m.n_x)] = int(cols[vals < 0][0] - m.n_x)
+    heads = set(after) - set(after.values())
+    x = x.copy()
+    for head in heads:
+        chain = [head]
+        while chain[-1] in after:
+            chain.append(after[chain[-1]])
+        blocks = [np.flatnonzero(m.xk == k) for k in chain]  # identical creators: the same weeks
+        plans = [x[b].copy() for b, k in zip(blocks, chain) if x[m.n_x + k] > 0.5]
+        for i, (b, k) in enumerate(zip(blocks, chain)):
+            x[b] = plans[i] if i < len(plans) else 0.0
+            x[m.n_x + k] = 1.0 if i < len(plans) else 0.0
+    return x
