@@ -253,9 +253,12 @@ def compare(scenarios, runs, seed, workers, engine, out):
               help="Also write the model as .lp or .mps.")
 @click.option("--simulate", "sim_runs", type=click.IntRange(min=0), default=2000, show_default=True,
               help="Monte Carlo replications to check the plan's expected value (0: skip; else >= 2).")
+@click.option("--start", "start", type=click.Path(), default=None,
+              help="A plan to start the search from (kol_id, week, posts; e.g. an earlier plan.csv); "
+                   "used only if it meets every rule of this request.")
 @click.option("--out", type=click.Path(), default=None,
               help="Directory for plan.csv, summary.json and excluded.csv (created if needed).")
-def optimize(scenario, candidates, objective, time_limit, gap, backend, solver, export, sim_runs, out):
+def optimize(scenario, candidates, objective, time_limit, gap, backend, solver, export, sim_runs, start, out):
     """Choose creators and their weekly notes from a candidate pool by integer programming."""
     sc = kolsim.load_scenario(scenario)
     _notices(sc)
@@ -267,10 +270,11 @@ def optimize(scenario, candidates, objective, time_limit, gap, backend, solver, 
         raise InputError("must end in .lp or .mps", where="--export")
     if export:
         _check_out_file(export)
+    start_plan = io.load_start_plan(start) if start else None
     if out:
         io.check_output_dir(out)
     r = kolsim.optimize(sc, pool, objective=objective, time_limit=time_limit, gap=gap, backend=backend,
-                        solver=solver, export=export, simulate_runs=sim_runs)
+                        solver=solver, export=export, simulate_runs=sim_runs, start=start_plan)
     summary = r.summary()
     for n in r.problem.notices:
         click.echo(f"note: {n}", err=True)
@@ -303,6 +307,8 @@ def _optimize_report(sc, r) -> str:
     lines.append(f"objective: {_fmt(r.objective)} {unit}; bound {_fmt(r.bound) if r.bound else '–'}; "
                  f"gap {r.gap:.4%}" if r.gap is not None else f"objective: {_fmt(r.objective)} {unit}")
     lines.append(f"saturation approximation error: at most {r.approximation_error:.3%}")
+    if "start" in r.model_size:
+        lines.append(f"start plan: {r.model_size['start']}")
     lines.append(f"spend: ¥{r.spend:,.0f} of ¥{p.budget:,.0f}; build {r.build_seconds:.3f} s, "
                  f"solve {r.solve_seconds:.2f} s")
     plan = r.plan

@@ -26,7 +26,8 @@ from .errors import InputError, PoolError, ScenarioError
 from .pool import Pool
 from .scenario import Scenario, _printable, _show, parse_scenario
 
-__all__ = ["load_scenario", "load_pool", "load_schedule", "write_outputs", "check_output_dir"]
+__all__ = ["load_scenario", "load_pool", "load_schedule", "load_start_plan", "write_outputs",
+           "check_output_dir"]
 
 MAX_SCENARIO_BYTES = 1_000_000
 MAX_POOL_BYTES = 200_000_000
@@ -125,19 +126,23 @@ def _csv_error(e: Exception, path: str, error=InputError) -> InputError:
     return error(f"not a valid CSV table: {text}", file=path)
 
 
-def load_schedule(path: str | os.PathLike) -> list[dict[str, Any]]:
-    """Read a plan schedule CSV (kol_id, week, posts; other columns ignored)."""
-    path = str(path)
-    text = _decode(_read_bytes(path, "plan schedule", MAX_POOL_BYTES, ScenarioError), path,
-                   "plan schedule", ScenarioError)
+def _read_plan_table(path: str, what: str, error) -> pd.DataFrame:
+    """A CSV with at least kol_id, week and posts, all cells as text."""
+    text = _decode(_read_bytes(path, what, MAX_POOL_BYTES, error), path, what, error)
     try:
         df = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
-        raise _csv_error(e, path, ScenarioError) from None
+        raise _csv_error(e, path, error) from None
     missing = [c for c in ("kol_id", "week", "posts") if c not in df.columns]
     if missing:
-        raise ScenarioError(f"missing column(s) {', '.join(missing)}; a schedule needs kol_id, week, posts",
-                            file=path)
+        raise error(f"missing column(s) {', '.join(missing)}; a {what} needs kol_id, week, posts", file=path)
+    return df
+
+
+def load_schedule(path: str | os.PathLike) -> list[dict[str, Any]]:
+    """Read a plan schedule CSV (kol_id, week, posts; other columns ignored)."""
+    path = str(path)
+    df = _read_plan_table(path, "plan schedule", ScenarioError)
 
     def num(v: str):
         try:
@@ -146,6 +151,25 @@ def load_schedule(path: str | os.PathLike) -> list[dict[str, Any]]:
             return v  # the parser reports it with its row
     return [{"kol_id": r["kol_id"], "week": num(r["week"]), "posts": num(r["posts"])}
             for r in df.to_dict("records")]
+
+
+def load_start_plan(path: str | os.PathLike) -> pd.DataFrame:
+    """Read a plan to start ``kolsim optimize`` from: kol_id, week, posts (a plan.csv of an
+    earlier run will do; its other columns are ignored)."""
+    path = str(path)
+    df = _read_plan_table(path, "start plan", InputError)
+    seen = set()
+    for line, r in enumerate(df.to_dict("records"), 2):
+        for name, low in (("week", 1), ("posts", 0)):
+            text = r[name].strip()
+            if not (text.isdigit() and int(text) >= low):
+                raise InputError(f"{name} {r[name]!r} is not a whole number of at least {low}",
+                                 file=path, where=f"line {line}")
+        key = (r["kol_id"], int(r["week"]))
+        if key in seen:
+            raise InputError(f"{r['kol_id']} is listed twice for week {key[1]}", file=path, where=f"line {line}")
+        seen.add(key)
+    return pd.DataFrame({"kol_id": df["kol_id"], "week": df["week"].astype(int), "posts": df["posts"].astype(int)})
 
 
 def load_scenario(path: str | os.PathLike) -> Scenario:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import math
 from dataclasses import replace
 
@@ -654,3 +655,24 @@ def test_a_start_hiring_the_second_of_two_identical_creators_is_used():
     start = pd.DataFrame([{"kol_id": "c02", "week": 1, "posts": 1}, {"kol_id": "c02", "week": 2, "posts": 1}])
     r = optimize(scenario, pool, marginal=False, start=start)
     assert r.model_size["start"] == "used"
+
+
+def test_cli_starts_from_an_earlier_plan_csv(tmp_path):
+    runner = CliRunner()
+    args = ["optimize", "scenarios/optimize_skincare.toml", "--candidates", "scenarios/pools/synthetic_300.csv",
+            "--simulate", "0", "--time-limit", "5"]
+    res = runner.invoke(main, args + ["--out", str(tmp_path / "first")])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(main, args + ["--start", str(tmp_path / "first" / "plan.csv"), "--out", str(tmp_path / "b")])
+    assert res.exit_code == 0, res.output
+    assert "start plan: used" in res.output
+    summary = json.loads((tmp_path / "b" / "summary.json").read_text())
+    assert summary["model_size"]["start"] == "used"
+    for text, message in (("kol_id,week,posts\nxhs_0001,x,1\n", "line 2: week 'x' is not a whole number"),
+                          ("kol_id,week,posts\nxhs_0001,1,1\nxhs_0001,1,2\n", "line 3: xhs_0001 is listed twice"),
+                          ("kol_id,posts\nxhs_0001,1\n", "missing column(s) week")):
+        bad = tmp_path / "bad.csv"
+        bad.write_text(text, encoding="utf-8")
+        res = runner.invoke(main, args + ["--start", str(bad), "--out", str(tmp_path / "never")])
+        assert res.exit_code == 2 and message in res.stderr, res.output
+        assert len(res.stderr.strip().splitlines()) == 1 and not (tmp_path / "never").exists()
