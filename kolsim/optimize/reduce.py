@@ -140,16 +140,24 @@ def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12
         support = core.copy()
     support |= hired0
     sub, cols = restrict(support)
-    quick = _fix_and_solve(sub.milp, x_lp[cols] if x_lp is not None else None,
-                           min(3.0, max(0.5, 0.15 * left())))
-    quick = _better(sub.milp, quick, x0[cols] if x0 is not None else None)
-    first_seen = time.perf_counter() - t0 - build if quick is not None else None
+    path = []  # (seconds, incumbent, bound for the whole pool)
+
+    def found(x: np.ndarray | None) -> np.ndarray | None:
+        if x is not None:
+            path.append((time.perf_counter() - t0 - build, float(sub.milp.c @ x), ub))
+        return x
+
+    #    first only the LP's fractional creators are decided (fast); if that is not within
+    #    QUICK_GAP of the bound, the LP's nearest rivals join in
+    x_sub = x_lp[cols] if x_lp is not None else None
+    quick = found(_fix_and_solve(sub.milp, x_sub, min(1.0, max(0.2, 0.05 * left())), open_unhired=False))
+    if quick is None or ub - float(sub.milp.c @ quick) > QUICK_GAP * abs(float(sub.milp.c @ quick)):
+        quick = _better(sub.milp, quick, found(_fix_and_solve(sub.milp, x_sub, min(3.0, max(0.5, 0.15 * left())))))
+    quick = _better(sub.milp, quick, found(x0[cols] if x0 is not None else None))
+    first_seen = path[0][0] if path else None
 
     # 3. a better plan from the support, briefly, so that fixing bites
     spent = time.perf_counter() - t0 - build
-    path = []  # (seconds, incumbent, bound for the whole pool)
-    if quick is not None:
-        path.append((spent, float(sub.milp.c @ quick), ub))
     raw = solve_highs(sub.milp, time_limit=max(0.5, 0.3 * left()), gap=gap, start=quick)
     forced = np.where(p.must, ub, ub - np.maximum(g, 0) + g) if g is not None else None
     path += _whole_pool_path(raw, spent, ub, forced, support)
