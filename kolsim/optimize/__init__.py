@@ -21,7 +21,7 @@ from .._hashing import scenario_hash
 from ..errors import InputError, KolsimError
 from ..pool import Pool
 from ..scenario import Plan, PlanItem, Scenario
-from .backends import BACKENDS, PULP_WARM_START, RawSolution, solve_highs, solve_pulp
+from .backends import BACKENDS, RawSolution, pulp_takes_start, solve_highs, solve_pulp
 from .diagnose import Conflict, diagnose
 from .formulation import Milp, build_milp, settle_saturation
 from .problem import Problem, build_problem
@@ -296,9 +296,8 @@ def _solve(p: Problem, backend, solver, time_limit, gap, export, reduce, start=N
     x0 = None
     if start is not None:
         x0, sizes["start"] = plan_vector(p, m, start)
-        name = solver or "PULP_CBC_CMD"
-        if x0 is not None and backend == "pulp" and name not in PULP_WARM_START:
-            x0, sizes["start"] = None, f"not used: PuLP's {name} takes no warm start here"
+        if x0 is not None and backend == "pulp" and not pulp_takes_start(solver):
+            x0, sizes["start"] = None, f"not used: PuLP's {solver} takes no warm start here"
     if backend == "highs":
         if export:
             _export(m, export)

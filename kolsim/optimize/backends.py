@@ -18,11 +18,17 @@ import numpy as np
 from ..errors import InputError
 from .formulation import Milp
 
-__all__ = ["RawSolution", "solve_highs", "solve_pulp", "to_pulp", "BACKENDS", "PULP_WARM_START"]
+__all__ = ["RawSolution", "solve_highs", "solve_pulp", "to_pulp", "BACKENDS", "PULP_WARM_START",
+           "pulp_takes_start"]
 
 BACKENDS = ("highs", "pulp")
 #: PuLP solvers known to use initial values with ``warmStart`` (others ignore or refuse it).
 PULP_WARM_START = ("PULP_CBC_CMD", "COIN_CMD", "HiGHS_CMD")
+
+
+def pulp_takes_start(solver: str | None) -> bool:
+    """Whether PuLP's ``solver`` (CBC when None) starts from given values."""
+    return (solver or "PULP_CBC_CMD") in PULP_WARM_START
 
 
 @dataclass
@@ -200,7 +206,7 @@ def solve_pulp(m: Milp, *, time_limit: float, gap: float, solver: str | None = N
     try:
         with warnings.catch_warnings():  # PuLP 3.3 announces the bundled CBC's retirement in 4.0
             warnings.simplefilter("ignore", DeprecationWarning)
-            warm = {"warmStart": True} if start is not None and name in PULP_WARM_START else {}
+            warm = {"warmStart": True} if start is not None and pulp_takes_start(name) else {}
             s = pulp.getSolver(name, msg=False, timeLimit=time_limit, gapRel=gap, **warm)
     except Exception as e:  # pulp raises PulpSolverError (or KeyError) for unknown names
         raise InputError(f"--solver {name!r} is not a solver PuLP knows here ({e}); "

@@ -278,14 +278,14 @@ def saturation_cuts(sizes: np.ndarray, c_max: np.ndarray, tol: float):
     j = np.where(found, alone.argmax(axis=1), last)
     prefix = np.concatenate([[0.0], np.maximum.accumulate(worst)])  # worst error of intervals before point i
     u_j = pts[j]
-    err_alone = np.maximum(prefix[j], _overestimate(u_j, np.maximum(u_max - u_j, 0.0)))
+    # the last tangent's own overestimate at u_max (0 when u_max is not beyond its point); beyond
+    # the last point (u = 60) it is all that is left, so it counts in both cases
+    tail = _overestimate(u_j, np.maximum(u_max - u_j, 0.0))
     u_prev = pts[np.maximum(j - 1, 0)]
     err_last = np.maximum(prefix[np.maximum(j - 1, 0)],
                           np.minimum(worst[np.maximum(j - 1, 0)],
                                      _overestimate(u_prev, np.maximum(u_max - u_prev, 0.0))))
-    errors = np.where(found, err_alone, err_last)
-    # beyond the last point (u = 60) only its own tangent is left: count its overestimate at u_max too
-    errors = np.maximum(errors, _overestimate(u_j, np.maximum(u_max - u_j, 0.0)))
+    errors = np.maximum(np.where(found, prefix[j], err_last), tail)
     counts = j + 1
     u = pts[np.concatenate([np.arange(c) for c in counts])] if len(counts) else pts[:0]
     slopes = np.exp(-u)
@@ -300,7 +300,8 @@ def _overestimate(u0, h):
 
 
 def _crossing_gap(u0: float, d: float) -> float:
-    """The largest relative overestimate between the tangents at u0 and u0 + d (d > 0).
+    """The largest relative overestimate between the tangents at u0 and u0 + d (d > 0):
+    :func:`_overestimate` at their crossing, in scalar math for the bisection's inner loop.
 
     They cross at u0 + 1 - d / (e^d - 1); the tangent at u0 overestimates f more
     and more up to there and the one at u0 + d less and less after it, so the

@@ -151,7 +151,7 @@ def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12
     #    QUICK_GAP of the bound, the LP's nearest rivals join in
     x_sub = x_lp[cols] if x_lp is not None else None
     quick = found(_fix_and_solve(sub.milp, x_sub, min(1.0, max(0.2, 0.05 * left())), open_unhired=False))
-    if quick is None or ub - float(sub.milp.c @ quick) > QUICK_GAP * abs(float(sub.milp.c @ quick)):
+    if quick is None or ub - path[-1][1] > QUICK_GAP * abs(path[-1][1]):
         quick = _better(sub.milp, quick, found(_fix_and_solve(sub.milp, x_sub, min(3.0, max(0.5, 0.15 * left())))))
     quick = _better(sub.milp, quick, found(x0[cols] if x0 is not None else None))
     first_seen = path[0][0] if path else None

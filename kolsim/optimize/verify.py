@@ -236,21 +236,23 @@ def _in_hiring_order(m: Milp, x: np.ndarray) -> np.ndarray:
     rows = np.flatnonzero(np.isin(m.row_group, sym))
     if rows.size == 0:
         return x
-    A = m.A[rows].tocoo()
-    after = {}  # y_a >= y_b: b follows a
-    for r in range(len(rows)):
-        sel = A.row == r
-        cols, vals = A.col[sel], A.data[sel]
-        after[int(cols[vals > 0][0] - m.n_x)] = int(cols[vals < 0][0] - m.n_x)
-    heads = set(after) - set(after.values())
+    pairs = m.A[rows]  # each row is y_a - y_b >= 0: two entries
+    cols = pairs.indices.reshape(-1, 2) - m.n_x
+    a_first = pairs.data.reshape(-1, 2)[:, 0] > 0
+    after = dict(zip(np.where(a_first, cols[:, 0], cols[:, 1]).tolist(),
+                     np.where(a_first, cols[:, 1], cols[:, 0]).tolist()))  # b follows a
+    first = np.searchsorted(m.xk, np.arange(m.n_y))  # x columns are grouped by creator
+    last = np.searchsorted(m.xk, np.arange(m.n_y), side="right")
     x = x.copy()
-    for head in heads:
+    for head in set(after) - set(after.values()):
         chain = [head]
         while chain[-1] in after:
             chain.append(after[chain[-1]])
-        blocks = [np.flatnonzero(m.xk == k) for k in chain]  # identical creators: the same weeks
-        plans = [x[b].copy() for b, k in zip(blocks, chain) if x[m.n_x + k] > 0.5]
-        for i, (b, k) in enumerate(zip(blocks, chain)):
-            x[b] = plans[i] if i < len(plans) else 0.0
+        hired = [k for k in chain if x[m.n_x + k] > 0.5]
+        if not hired:
+            continue
+        plans = [x[first[k]:last[k]].copy() for k in hired]  # identical creators: the same weeks
+        for i, k in enumerate(chain):
+            x[first[k]:last[k]] = plans[i] if i < len(plans) else 0.0
             x[m.n_x + k] = 1.0 if i < len(plans) else 0.0
     return x
