@@ -56,8 +56,12 @@ def _gap(obj: float | None, bound: float | None) -> float | None:
 
 def solve_highs(m: Milp, *, time_limit: float, gap: float, start: np.ndarray | None = None,
                 threads: int | None = None, relax: bool = False, duals: bool = False,
-                gap_levels=(0.01, 0.001)) -> RawSolution:
-    """Solve with HiGHS through highspy, passing the arrays as they are."""
+                gap_levels=(0.01, 0.001), sub_mips: bool = True) -> RawSolution:
+    """Solve with HiGHS through highspy, passing the arrays as they are.
+
+    ``sub_mips=False`` switches off HiGHS's sub-MIP heuristics (RINS, RENS): for a
+    search that starts from a good plan, the time goes to the proof instead.
+    """
     import highspy
 
     h = highspy.Highs()
@@ -67,6 +71,9 @@ def solve_highs(m: Milp, *, time_limit: float, gap: float, start: np.ndarray | N
     h.setOptionValue("random_seed", 0)
     if threads:
         h.setOptionValue("threads", int(threads))
+    if not sub_mips:
+        h.setOptionValue("mip_heuristic_run_rins", False)
+        h.setOptionValue("mip_heuristic_run_rens", False)
     lp = highspy.HighsLp()
     n, nrow = m.n_cols, m.A.shape[0]
     lp.num_col_, lp.num_row_ = n, nrow

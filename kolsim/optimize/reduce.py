@@ -158,7 +158,8 @@ def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12
 
     # 3. a better plan from the support, briefly, so that fixing bites
     spent = time.perf_counter() - t0 - build
-    raw = solve_highs(sub.milp, time_limit=max(0.5, 0.3 * left()), gap=gap, start=quick)
+    raw = solve_highs(sub.milp, time_limit=max(0.5, 0.3 * left()), gap=gap, start=quick,
+                      sub_mips=quick is None)
     forced = np.where(p.must, ub, ub - np.maximum(g, 0) + g) if g is not None else None
     path += _whole_pool_path(raw, spent, ub, forced, support)
     if raw.x is None and quick is None:
@@ -181,7 +182,8 @@ def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12
         incumbent[best_cols] = best_x
         sub2, cols2 = restrict(search)
         spent = time.perf_counter() - t0 - build
-        raw2 = solve_highs(sub2.milp, time_limit=max(0.5, left()), gap=gap, start=incumbent[cols2])
+        raw2 = solve_highs(sub2.milp, time_limit=max(0.5, left()), gap=gap, start=incumbent[cols2],
+                           sub_mips=search is support)
         path += _whole_pool_path(raw2, spent, ub, forced, search)
         if raw2.x is not None and float(sub2.milp.c @ raw2.x) >= z1 - 1e-9 * max(1.0, abs(z1)):
             raw, best_x, best_cols = raw2, raw2.x, cols2
@@ -234,7 +236,8 @@ def _solve_whole(m: Milp, deadline: float, gap: float, started: float,
     if quick is not None:
         path.append((time.perf_counter() - started, float(m.c @ quick), lp_bound))
     offset = time.perf_counter() - started
-    raw = solve_highs(m, time_limit=max(0.5, deadline - time.perf_counter()), gap=gap, start=quick)
+    raw = solve_highs(m, time_limit=max(0.5, deadline - time.perf_counter()), gap=gap, start=quick,
+                      sub_mips=quick is None)
     path += [(offset + t, z, min(b, lp_bound)) for t, z, b in raw.trajectory]
     raw.trajectory = path
     raw.solve_seconds = time.perf_counter() - started
