@@ -484,6 +484,24 @@ def test_symmetry_breaking_respects_expected_cost():
     assert values[0] == pytest.approx(values[1])
 
 
+def test_creators_the_policy_cannot_tell_apart_are_hired_in_order():
+    """Two creators differing only in a category no rule names are interchangeable: one symmetry
+    row links them. Once a rule names that category they are not, and the row goes."""
+    rows = [creator(1, category="food", segment="beauty"), creator(2, category="travel", segment="beauty")]
+    for extra, linked in (({}, True), ({"category_share": {"food": {"max": 0.5}}}, False)):
+        scenario, pool = make(rows, budget=20_000, optimize_extra=extra,
+                              segments={"beauty": 50_000.0})
+        p = build_problem(scenario, pool)
+        m = build_milp(p)
+        sym = [i for i, g in enumerate(m.groups) if g.kind == "symmetry"]
+        rows_sym = m.A[np.isin(m.row_group, sym)]
+        assert rows_sym.shape[0] == (1 if linked else 0)
+        if linked:
+            assert sorted(rows_sym.toarray().ravel()[m.n_x:m.n_x + m.n_y]) == [-1.0, 1.0]
+        r = optimize(scenario, pool, marginal=False, gap=1e-9)
+        assert r.status == "optimal"
+
+
 def test_diagnosis_sees_limits_decided_before_solving():
     """The brand's weekly cap is folded into each creator's weekly limit before solving; the
     diagnosis must still name it."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 
 from .problem import Problem, saturation_cuts, window_starts
@@ -140,8 +139,8 @@ def build_milp(p: Problem) -> Milp:
     Reductions built in: x only where a week is allowed; x bounded by the
     weekly limit (cadence cap and brand cap); the cadence windows double as the
     linking rows x <= cap y (so no separate big-M rows); z only per segment; and
-    ordering rows y_k >= y_k' among interchangeable creators (same tier,
-    category, segment, price, fee, cap, weeks and value) to break symmetry.
+    ordering rows y_k >= y_k' among interchangeable creators (same named tier
+    and category, segment, price, fee, cap, weeks and value) to break symmetry.
     """
     opt = p.settings
     N, W = p.n, p.weeks
@@ -188,28 +187,30 @@ def build_milp(p: Problem) -> Milp:
               xw, np.arange(n_x), np.ones(n_x), -INF, opt.max_posts_per_week, W)
     # 2. category spend shares: L T <= S_c <= U T
     col_creator = np.concatenate([xk, np.arange(N)])  # the creator of each x and y column
-    cat_code, cat_names = pd.factorize(p.category)
-    tier_code, tier_names = pd.factorize(p.tier)
-    cat_index = {c: i for i, c in enumerate(cat_names)}
-    tier_index = {t: i for i, t in enumerate(tier_names)}
+    # the model tells creators apart by the categories and tiers the policy names, nothing else
+    named_cat = np.zeros(N, np.int64)  # 1 + index of the creator's category among the named, or 0
+    named_tier = np.zeros(N, np.int64)
 
-    def share_rows(label: str, kind: str, key: str, members: np.ndarray, lo: float, hi: float) -> None:
+    def share_rows(label: str, kind: str, key: str, mine: np.ndarray, lo: float, hi: float) -> None:
         """lo T <= S <= hi T, written as S - hi T <= 0 and lo T - S <= 0."""
         if hi >= 1 and lo <= 0:
             return
-        mine = members.astype(float)[col_creator]  # 1 on the columns of the category's (tier's) creators
+        on = mine.astype(float)[col_creator]  # 1 on the columns of the category's (tier's) creators
         if hi < 1:
             R.add_row(Group(f"{label}: at most {hi:.0%} of spend", f"{kind}_max", key, "RMB"),
-                      spend_cols, spend_vals * (mine - hi), -INF, 0.0)
+                      spend_cols, spend_vals * (on - hi), -INF, 0.0)
         if lo > 0:
             R.add_row(Group(f"{label}: at least {lo:.0%} of spend", f"{kind}_min", key, "RMB"),
-                      spend_cols, spend_vals * (lo - mine), -INF, 0.0)
+                      spend_cols, spend_vals * (lo - on), -INF, 0.0)
 
-    for cat, b in opt.category_share.items():
-        share_rows(f"category {cat}", "category", cat, cat_code == cat_index.get(cat, -1), b.min, b.max)
+    for i, (cat, b) in enumerate(opt.category_share.items()):
+        mine = p.category == cat
+        named_cat[mine] = i + 1
+        share_rows(f"category {cat}", "category", cat, mine, b.min, b.max)
     # 3. tier mix: hired creators and spend shares
-    for t, rule in opt.tiers.items():
-        mine = tier_code == tier_index.get(t, -1)
+    for i, (t, rule) in enumerate(opt.tiers.items()):
+        mine = p.tier == t
+        named_tier[mine] = i + 1
         members = np.flatnonzero(mine)
         if rule.min_creators > 0:
             R.add_row(Group(f"tier {t}: at least {_creators(rule.min_creators)}", "tier_min", t, "creators"),
@@ -223,27 +224,23 @@ def build_milp(p: Problem) -> Milp:
     R.add(Group(f"at least {m} note(s) from each hired creator", "min_posts", unit="notes"),
           np.concatenate([xk, np.arange(N)]), np.concatenate([np.arange(n_x), y0 + np.arange(N)]),
           np.concatenate([-np.ones(n_x), np.full(N, float(m))]), -INF, 0.0, N)
-    # 4. the platform's cadence rule, in rolling 4-week windows; also links x to y
-    starts = list(window_starts(W))
-    rows, cols, vals = [], [], []
-    row_id = 0
-    win_rows = np.full((N, len(starts)), -1)
-    for j, s0 in enumerate(starts):
-        inside = (xw >= s0) & (xw < s0 + 4)
-        has = np.zeros(N, bool)
-        has[xk[inside]] = True
-        ids = np.flatnonzero(has)
-        win_rows[ids, j] = row_id + np.arange(len(ids))
-        rows.append(win_rows[xk[inside], j])
-        cols.append(np.flatnonzero(inside))
-        vals.append(np.ones(inside.sum()))
-        rows.append(win_rows[ids, j])
-        cols.append(y0 + ids)
-        vals.append(-p.cap[ids].astype(float))
-        row_id += len(ids)
+    # 4. the platform's cadence rule, in rolling 4-week windows; also links x to y.
+    #    Window j covers weeks j .. j+3; one row per window and creator with a week in it,
+    #    numbered window by window.
+    n_win = len(window_starts(W))
+    allowed = np.concatenate([np.zeros((N, 1), np.int64), np.cumsum(p.upper > 0, axis=1)], axis=1)
+    ends = np.minimum(np.arange(n_win) + 4, W)
+    has = (allowed[:, ends] - allowed[:, :n_win]) > 0  # (N, windows)
+    win_rows = np.cumsum(has.T.ravel()).reshape(n_win, N).T - 1  # row of (creator, window)
+    first_win = np.maximum(xw - 3, 0)  # x[k, w] is in windows max(0, w-3) .. min(w, n_win-1)
+    per_x = np.minimum(xw, n_win - 1) - first_win + 1
+    x_at = np.repeat(np.arange(n_x), per_x)
+    x_win = first_win[x_at] + np.arange(len(x_at)) - np.repeat(np.cumsum(per_x) - per_x, per_x)
+    yk, yj = np.nonzero(has)
     R.add(Group(f"platform rule: at most {opt.sponsored_share:.0%} of a creator's monthly notes "
                 "sponsored, in any 4 weeks", "cadence", unit="notes"),
-          np.concatenate(rows), np.concatenate(cols), np.concatenate(vals), -INF, 0.0, row_id)
+          np.concatenate([win_rows[xk[x_at], x_win], win_rows[yk, yj]]), np.concatenate([x_at, y0 + yk]),
+          np.concatenate([np.ones(len(x_at)), -p.cap[yk].astype(float)]), -INF, 0.0, int(has.sum()))
     # 8. saturation: z_s - b_i C_s <= a_i  for each tangent i of segment s
     cuts = ()
     error = 0.0
@@ -268,10 +265,9 @@ def build_milp(p: Problem) -> Milp:
               np.concatenate([-slopes[rows_x] * v[cols_x], np.ones(len(r_seg))]), -INF, intercepts,
               len(r_seg))
     # symmetry: interchangeable creators are hired in order
-    key = np.column_stack([tier_code, cat_code, p.segment, p.cost_cents, p.fee_cents, p.cap, p.must.astype(np.int64),
-                                   np.round(p.expected_cost * 100).astype(np.int64)]
-                          + [p.upper[:, w] for w in range(W)]
-                          + [np.round(p.value[:, w] * 1e9).astype(np.int64) for w in range(W)])
+    key = np.column_stack([named_tier, named_cat, p.segment, p.cost_cents, p.fee_cents, p.cap,
+                           p.must.astype(np.int64), np.round(p.expected_cost * 100).astype(np.int64),
+                           p.upper, np.round(p.value * 1e9).astype(np.int64)])
     order = np.lexsort(key.T[::-1])
     ranked = key[order]
     same = np.all(ranked[1:] == ranked[:-1], axis=1)

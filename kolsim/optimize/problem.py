@@ -270,6 +270,7 @@ def saturation_cuts(sizes: np.ndarray, c_max: np.ndarray, tol: float):
     sizes = np.asarray(sizes, float)
     pts, worst = _tangent_points(float(tol))
     u_max = np.maximum(np.asarray(c_max, float) / sizes, 1e-12)
+    pts = pts[:np.searchsorted(pts, u_max.max(), side="right") + 1]  # no later point is ever taken
     # the first tangent that alone stays within tol on (its point, u_max]
     h = u_max[:, None] - pts[None, :]
     alone = (h >= 0) & (_overestimate(pts[None, :], np.maximum(h, 0.0)) <= tol)
@@ -287,7 +288,7 @@ def saturation_cuts(sizes: np.ndarray, c_max: np.ndarray, tol: float):
                                      _overestimate(u_prev, np.maximum(u_max - u_prev, 0.0))))
     errors = np.maximum(np.where(found, prefix[j], err_last), tail)
     counts = j + 1
-    u = pts[np.concatenate([np.arange(c) for c in counts])] if len(counts) else pts[:0]
+    u = pts[np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)]  # 0 .. count-1 each
     slopes = np.exp(-u)
     intercepts = np.repeat(sizes, counts) * (-np.expm1(-u) - slopes * u)
     return slopes, intercepts, counts, errors
