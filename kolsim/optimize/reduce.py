@@ -182,6 +182,8 @@ def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12
         incumbent[best_cols] = best_x
         sub2, cols2 = restrict(search)
         spent = time.perf_counter() - t0 - build
+        # on every creator that could still matter the search can prove the gap, so its time goes
+        # to the proof; on the support alone only a better plan helps, so it keeps the sub-MIPs
         raw2 = solve_highs(sub2.milp, time_limit=max(0.5, left()), gap=gap, start=incumbent[cols2],
                            sub_mips=search is support)
         path += _whole_pool_path(raw2, spent, ub, forced, search)
