@@ -21,7 +21,7 @@ from .._hashing import scenario_hash
 from ..errors import InputError, KolsimError
 from ..pool import Pool
 from ..scenario import Plan, PlanItem, Scenario
-from .backends import BACKENDS, RawSolution, pulp_takes_start, solve_highs, solve_pulp
+from .backends import BACKENDS, RawSolution, pulp_takes_start, relative_gap, solve_highs, solve_pulp
 from .diagnose import Conflict, diagnose
 from .formulation import Milp, build_milp, settle_saturation
 from .problem import Problem, build_problem
@@ -265,9 +265,7 @@ def optimize(scenario: Scenario, pool: Pool, *, objective: str | None = None, ba
     except VerificationError as e:  # a solver's wrong answer is reported, never returned as a plan
         return no_plan("no_solution", f"no verified plan: {e}")
     bound = raw.bound
-    gap_now = None
-    if bound is not None:
-        gap_now = max(0.0, bound - vp.model_value) / max(abs(vp.model_value), 1e-9)
+    gap_now = relative_gap(vp.model_value, bound)
     status = raw.status
     if status == "optimal" and (gap_now is None or gap_now > gap + 1e-7):
         status = "feasible"

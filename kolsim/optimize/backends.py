@@ -19,7 +19,7 @@ from ..errors import InputError
 from .formulation import Milp
 
 __all__ = ["RawSolution", "solve_highs", "solve_pulp", "to_pulp", "BACKENDS", "PULP_WARM_START",
-           "pulp_takes_start"]
+           "pulp_takes_start", "relative_gap"]
 
 BACKENDS = ("highs", "pulp")
 #: PuLP solvers known to use initial values with ``warmStart`` (others ignore or refuse it).
@@ -48,7 +48,9 @@ class RawSolution:
     trajectory: list = field(default_factory=list)  # (seconds, incumbent, bound) as the search went
 
 
-def _gap(obj: float | None, bound: float | None) -> float | None:
+def relative_gap(obj: float | None, bound: float | None) -> float | None:
+    """The proven gap (bound - objective) / |objective| of a maximisation, never below 0;
+    None without a plan or a finite bound."""
     if obj is None or bound is None or not math.isfinite(bound):
         return None
     return max(0.0, bound - obj) / max(abs(obj), 1e-9)
@@ -137,7 +139,7 @@ def solve_highs(m: Milp, *, time_limit: float, gap: float, start: np.ndarray | N
         bound = obj
     if ms == S.kOptimal:
         status = "optimal"
-        if not relax and (bound is None or _gap(obj, bound) > gap + 1e-9):
+        if not relax and (bound is None or relative_gap(obj, bound) > gap + 1e-9):
             status = "feasible"
     elif ms == S.kInfeasible:
         status, x, obj = "infeasible", None, None

@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .backends import RawSolution, solve_highs
+from .backends import RawSolution, relative_gap, solve_highs
 from .formulation import Milp, build_milp
 from .problem import Problem, window_starts
 from .verify import plan_vector
@@ -200,8 +200,8 @@ def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12
     lifted.first_solution_seconds = first_seen
     lifted.solve_seconds = time.perf_counter() - t0 - build
     z = lifted.objective
-    g_now = max(0.0, bound - z) / max(abs(z), 1e-9)
-    lifted.status = "optimal" if g_now <= gap + 1e-9 else "feasible"
+    g_now = relative_gap(z, bound)
+    lifted.status = "optimal" if g_now is not None and g_now <= gap + 1e-9 else "feasible"
     lifted.gap_seconds = gap_times(path, (0.01, 0.001), final_gap=g_now, end=lifted.solve_seconds)
     lifted.trajectory = path
     sizes["final_candidates"] = int(searched.sum())
@@ -247,9 +247,8 @@ def _solve_whole(m: Milp, deadline: float, gap: float, started: float,
         raw.first_solution_seconds = path[0][0]
     if raw.bound is not None:
         raw.bound = min(raw.bound, lp_bound)
-    final = (raw.bound - raw.objective) / max(abs(raw.objective), 1e-9) \
-        if raw.bound is not None and raw.objective is not None else None
-    raw.gap_seconds = gap_times(path, (0.01, 0.001), final_gap=final, end=raw.solve_seconds)
+    raw.gap_seconds = gap_times(path, (0.01, 0.001), final_gap=relative_gap(raw.objective, raw.bound),
+                                end=raw.solve_seconds)
     return raw
 
 
