@@ -282,10 +282,9 @@ def saturation_cuts(sizes: np.ndarray, c_max: np.ndarray, tol: float):
     # the last tangent's own overestimate at u_max (0 when u_max is not beyond its point); beyond
     # the last point (u = 60) it is all that is left, so it counts in both cases
     tail = _overestimate(u_j, np.maximum(u_max - u_j, 0.0))
-    u_prev = pts[np.maximum(j - 1, 0)]
-    err_last = np.maximum(prefix[np.maximum(j - 1, 0)],
-                          np.minimum(worst[np.maximum(j - 1, 0)],
-                                     _overestimate(u_prev, np.maximum(u_max - u_prev, 0.0))))
+    prev = np.maximum(j - 1, 0)
+    err_last = np.maximum(prefix[prev],
+                          np.minimum(worst[prev], _overestimate(pts[prev], np.maximum(u_max - pts[prev], 0.0))))
     errors = np.maximum(np.where(found, prefix[j], err_last), tail)
     counts = j + 1
     u = pts[np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)]  # 0 .. count-1 each

@@ -176,7 +176,7 @@ def plan_vector(p: Problem, m: Milp, plan) -> tuple[np.ndarray | None, str]:
     Returns ``(vector, "used")`` when the plan meets every rule of this request (checked by
     :func:`verify`, in cents), else ``(None, "not used: " + why)``: a plan made for another
     request (another budget, policy or pool) is a start only if it still fits this one.
-    Interchangeable creators (same tier, category, prices, limits and values) may be renamed
+    Interchangeable creators (same named tier and category, prices, limits and values) may be renamed
     into the order the model hires them in; nothing else about the plan is changed.
 
     Raises
