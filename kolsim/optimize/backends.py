@@ -63,6 +63,10 @@ def solve_highs(m: Milp, *, time_limit: float, gap: float, start: np.ndarray | N
 
     ``sub_mips=False`` switches off HiGHS's sub-MIP heuristics (RINS, RENS): for a
     search that starts from a good plan, the time goes to the proof instead.
+
+    An LP relaxation (``relax=True``) is solved without HiGHS's presolve: on these
+    models it costs more than it saves (the same optimum in half the time or less,
+    from 100 creators to the cores of 50,000; benchmarks/RESULTS.md).
     """
     import highspy
 
@@ -73,6 +77,8 @@ def solve_highs(m: Milp, *, time_limit: float, gap: float, start: np.ndarray | N
     h.setOptionValue("random_seed", 0)
     if threads:
         h.setOptionValue("threads", int(threads))
+    if relax:
+        h.setOptionValue("presolve", "off")
     if not sub_mips:
         h.setOptionValue("mip_heuristic_run_rins", False)
         h.setOptionValue("mip_heuristic_run_rens", False)
