@@ -58,11 +58,15 @@ def relative_gap(obj: float | None, bound: float | None) -> float | None:
 
 def solve_highs(m: Milp, *, time_limit: float, gap: float, start: np.ndarray | None = None,
                 threads: int | None = None, relax: bool = False, duals: bool = False,
-                gap_levels=(0.01, 0.001), sub_mips: bool = True) -> RawSolution:
+                gap_levels=(0.01, 0.001), sub_mips: bool = True,
+                root_heuristics: bool = True) -> RawSolution:
     """Solve with HiGHS through highspy, passing the arrays as they are.
 
     ``sub_mips=False`` switches off HiGHS's sub-MIP heuristics (RINS, RENS): for a
     search that starts from a good plan, the time goes to the proof instead.
+    ``root_heuristics=False`` switches off the feasibility jump and the root
+    reduced-cost heuristic: for the quick program, most of whose columns the LP
+    has fixed, they cost more than they find.
 
     An LP relaxation (``relax=True``) is solved without HiGHS's presolve: on these
     models it costs more than it saves (the same optimum in half the time or less,
@@ -79,29 +83,20 @@ def solve_highs(m: Milp, *, time_limit: float, gap: float, start: np.ndarray | N
         h.setOptionValue("threads", int(threads))
     if relax:
         h.setOptionValue("presolve", "off")
+    if not root_heuristics:
+        h.setOptionValue("mip_heuristic_run_feasibility_jump", False)
+        h.setOptionValue("mip_heuristic_run_root_reduced_cost", False)
     if not sub_mips:
         h.setOptionValue("mip_heuristic_run_rins", False)
         h.setOptionValue("mip_heuristic_run_rens", False)
-    lp = highspy.HighsLp()
-    n, nrow = m.n_cols, m.A.shape[0]
-    lp.num_col_, lp.num_row_ = n, nrow
-    lp.sense_ = highspy.ObjSense.kMaximize
-    lp.col_cost_ = m.c
     inf = highspy.kHighsInf
-    lp.col_lower_ = m.lb
-    lp.col_upper_ = np.where(np.isinf(m.ub), inf, m.ub)
-    lp.row_lower_ = np.where(np.isinf(m.row_lo), -inf, m.row_lo)
-    lp.row_upper_ = np.where(np.isinf(m.row_hi), inf, m.row_hi)
     A = m.A.tocsc()
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, nrow
-    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = A.indices.astype(np.int32)
-    lp.a_matrix_.value_ = A.data
-    if not relax:
-        lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
-                           for i in m.integral]
-    h.passModel(lp)
+    # the arrays go to HiGHS as they are (not through a HighsLp's list-converting fields)
+    h.passModel(m.n_cols, m.A.shape[0], A.nnz, int(highspy.MatrixFormat.kColwise),
+                int(highspy.ObjSense.kMaximize), 0.0, m.c, m.lb, np.where(np.isinf(m.ub), inf, m.ub),
+                np.where(np.isinf(m.row_lo), -inf, m.row_lo), np.where(np.isinf(m.row_hi), inf, m.row_hi),
+                A.indptr.astype(np.int32), A.indices.astype(np.int32), A.data,
+                np.zeros(m.n_cols, np.int32) if relax else m.integral.astype(np.int32))
 
     t0 = time.perf_counter()
     events = {"first": None, "gaps": {}, "path": []}
