@@ -315,10 +315,7 @@ def _crossing_gap(u0: float, d: float) -> float:
 def _tangent_points(tol: float, u_end: float = 60.0) -> tuple[np.ndarray, np.ndarray]:
     """Tangent points 0 = u_0 < u_1 < ... <= u_end on f(u) = 1 - exp(-u), and the exact worst
     relative overestimate between each pair of neighbours.  Each next point is the farthest
-    that keeps that within ``tol``: the root of the closed form of :func:`_crossing_gap`
-    (which grows with the spacing) by Brent's method, stepped back until it is within."""
-    from scipy.optimize import brentq
-
+    (bisection on the closed form of :func:`_crossing_gap`) that keeps that within ``tol``."""
     points, worst = [0.0], []
     while points[-1] < u_end and len(points) < 5000:
         u0 = points[-1]
@@ -326,9 +323,11 @@ def _tangent_points(tol: float, u_end: float = 60.0) -> tuple[np.ndarray, np.nda
             points.append(u_end)
             worst.append(_crossing_gap(u0, u_end - u0))
             break
-        d = brentq(lambda d: _crossing_gap(u0, d) - tol, 1e-12, u_end - u0, xtol=1e-12, rtol=1e-10)
-        while d > 1e-12 and _crossing_gap(u0, d) > tol:
-            d = max(d * (1 - 1e-13), 1e-12)
-        points.append(u0 + d)
-        worst.append(_crossing_gap(u0, d))
+        lo, hi = 0.0, u_end - u0
+        for _ in range(64):
+            mid = 0.5 * (lo + hi)
+            lo, hi = (mid, hi) if _crossing_gap(u0, mid) <= tol else (lo, mid)
+        lo = max(lo, 1e-12)
+        points.append(u0 + lo)
+        worst.append(_crossing_gap(u0, lo))
     return np.array(points), np.array(worst)
