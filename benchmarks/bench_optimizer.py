@@ -72,7 +72,7 @@ def run_kolsim(n: int, gap: float, limit: float, seed: int = 0) -> dict:
     return out
 
 
-def plain_model(p, m):
+def plain_model(p):
     """The request as a planner writes it in PuLP: dictionaries of variables and lpSum."""
     import pulp
 
@@ -120,7 +120,7 @@ def plain_model(p, m):
             win = [w for w in by_k[k] if s0 <= w < s0 + 4]
             if win:
                 prob += pulp.lpSum(x[k, w] for w in win) <= int(p.cap[k]), f"cad_{k}_{s0}"
-    for s, (slopes, intercepts) in zip(S, m.cuts):
+    for s, (slopes, intercepts) in zip(S, p.cuts):  # the request's tangents, as kolsim's model uses
         for i, (b, a) in enumerate(zip(slopes, intercepts)):
             prob += z[s] <= float(a) + float(b) * pressure[s], f"sat_{s}_{i}"
     return prob, x, y, z
@@ -147,7 +147,7 @@ def run_builds(n: int, reps: int) -> dict:
     m = build_milp(p)
     cold_k = time.perf_counter() - t0
     t0 = time.perf_counter()
-    plain_model(p, m)
+    plain_model(p)
     cold_p = time.perf_counter() - t0
     ks, ps = [], []
 
@@ -160,9 +160,9 @@ def run_builds(n: int, reps: int) -> dict:
     for i in range(reps):  # alternately, each side first in turn
         if i % 2 == 0:
             ks.append(timed(lambda: build_milp(p)))
-            ps.append(timed(lambda: plain_model(p, m)))
+            ps.append(timed(lambda: plain_model(p)))
         else:
-            ps.append(timed(lambda: plain_model(p, m)))
+            ps.append(timed(lambda: plain_model(p)))
             ks.append(timed(lambda: build_milp(p)))
     return {"cold_kolsim": cold_k, "cold_plain": cold_p, "kolsim": statistics.median(ks),
             "plain": statistics.median(ps), "ratio": statistics.median(b / a for a, b in zip(ks, ps)),
@@ -180,9 +180,9 @@ def run_plain(n: int, solver: str, limit: float, gap: float) -> dict:
 
     scenario, pool = instance(n)
     p = build_problem(scenario, pool)
-    m = build_milp(p)  # only for the saturation cuts and to check the answer
+    m = build_milp(p)  # only to check the answer
     t0 = time.perf_counter()
-    prob, x, y, z = plain_model(p, m)
+    prob, x, y, z = plain_model(p)
     build = time.perf_counter() - t0
     out = {"build_seconds": build}
     if solver == "none":

@@ -10,19 +10,19 @@ formulation.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
 
-from .problem import Problem, saturation_cuts, window_starts
+from .problem import Problem, window_starts
 
 __all__ = ["Milp", "Group", "build_milp"]
 
 INF = float("inf")
 
 
-@dataclass(frozen=True)
-class Group:
+class Group(NamedTuple):
     """A named family of rows: one policy line of the planner's."""
 
     name: str
@@ -68,50 +68,73 @@ class Milp:
 
 
 class _Rows:
-    """Collects rows group by group, each group's entries sorted by row, into CSR arrays."""
+    """Collects rows group by group, each group's entries already in row order (CSR order);
+    the groups are stacked into one CSR matrix at the end."""
 
     def __init__(self):
-        self.r: list[np.ndarray] = []
-        self.c: list[np.ndarray] = []
-        self.v: list[np.ndarray] = []
-        self.lo: list[np.ndarray] = []
-        self.hi: list[np.ndarray] = []
+        self.lengths: list = []  # per group: the number of entries of each row
+        self.cols: list[np.ndarray] = []
+        self.vals: list[np.ndarray] = []
+        self.lo: list = []  # per group: a float, or an array with one bound per row
+        self.hi: list = []
         self.counts: list[int] = []
         self.groups: list[Group] = []
-        self.m = 0
 
-    def add(self, group: Group, rows, cols, vals, lo, hi, count: int) -> None:
-        """Rows 0 .. count-1 of a new group; ``rows`` need not be sorted."""
-        if count == 0:
-            return
-        rows = np.asarray(rows, np.int64)
-        order = np.argsort(rows, kind="stable")  # linear on the few sorted runs every group has
-        self.groups.append(group)
-        self.counts.append(count)
-        self.r.append(rows[order] + self.m)
-        self.c.append(np.asarray(cols, np.int64)[order])
-        self.v.append(np.asarray(vals, float)[order])
-        self.lo.append(np.full(count, lo, float) if np.ndim(lo) == 0 else np.asarray(lo, float))
-        self.hi.append(np.full(count, hi, float) if np.ndim(hi) == 0 else np.asarray(hi, float))
-        self.m += count
+    def add(self, group: Group, lengths, cols, vals, lo, hi) -> None:
+        """A group of rows: row r holds the next ``lengths[r]`` entries of ``cols`` and ``vals``."""
+        if len(lengths) > 0:
+            self.groups.append(group)
+            self.counts.append(len(lengths))
+            self.lengths.append(lengths)
+            self.cols.append(cols)
+            self.vals.append(vals)
+            self.lo.append(lo)
+            self.hi.append(hi)
 
     def add_row(self, group: Group, cols, vals, lo: float, hi: float) -> None:
         """A group of one row."""
-        cols = np.asarray(cols, np.int64)
-        self.groups.append(group)
-        self.counts.append(1)
-        self.r.append(np.full(len(cols), self.m))
-        self.c.append(cols)
-        self.v.append(np.asarray(vals, float))
-        self.lo.append(np.array([lo], float))
-        self.hi.append(np.array([hi], float))
-        self.m += 1
+        self.add(group, [len(cols)], cols, vals, lo, hi)
 
     def matrix(self, n: int) -> sp.csr_matrix:
         """The rows as a CSR matrix with n columns (no (row, column) pair is repeated)."""
-        indptr = np.zeros(self.m + 1, np.int64)
-        np.cumsum(np.bincount(np.concatenate(self.r), minlength=self.m), out=indptr[1:])
-        return sp.csr_matrix((np.concatenate(self.v), np.concatenate(self.c), indptr), shape=(self.m, n))
+        indptr = np.zeros(sum(self.counts) + 1, np.int32)
+        np.concatenate(self.lengths).cumsum(out=indptr[1:])
+        return sp.csr_matrix((np.concatenate(self.vals).astype(float, copy=False),
+                              np.concatenate(self.cols).astype(np.int32), indptr),
+                             shape=(len(indptr) - 1, n))
+
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each row's lower and upper bound."""
+        return _per_row(self.lo, self.counts), _per_row(self.hi, self.counts)
+
+
+def _ranges(first: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """first[0], first[0] + 1, ..., first[0] + length[0] - 1, first[1], ...: the runs, one after another."""
+    return (first - (length.cumsum() - length)).repeat(length) + np.arange(int(length.sum()))
+
+
+def _run_then_one(run: np.ndarray, length: np.ndarray, extra: np.ndarray):
+    """Rows each holding a run of columns (the next ``length[r]`` of ``run``) and then one more
+    column, ``extra[r]``: (entries per row, columns, True at the run entries)."""
+    per_row = length + 1
+    last = per_row.cumsum() - 1
+    in_run = np.ones(int(per_row.sum()), bool)
+    in_run[last] = False
+    cols = np.empty(len(in_run), np.int64)
+    cols[in_run] = run
+    cols[last] = extra
+    return per_row, cols, in_run
+
+
+def _per_row(values: list, counts: list[int]) -> np.ndarray:
+    """Group values (floats, or arrays of one value per row) spread over the groups' rows."""
+    out = np.repeat([0.0 if isinstance(v, np.ndarray) else v for v in values], counts)
+    at = 0
+    for v, k in zip(values, counts):
+        if isinstance(v, np.ndarray):
+            out[at:at + k] = v
+        at += k
+    return out
 
 
 def _creators(n: int) -> str:
@@ -144,7 +167,7 @@ def build_milp(p: Problem) -> Milp:
     """
     opt = p.settings
     N, W = p.n, p.weeks
-    xk, xw = np.nonzero(p.upper > 0)
+    xk, xw = (p.upper > 0).nonzero()
     n_x = len(xk)
     S = len(p.segment_names) if p.saturating else 0
     n = n_x + N + S
@@ -179,12 +202,13 @@ def build_milp(p: Problem) -> Milp:
         sel = in_range[xw]
         weeks = ", ".join(map(str, wb.weeks))
         R.add_row(Group(f"budget of weeks {weeks}", "week_budget", key=str(i), unit="RMB"),
-                  np.flatnonzero(sel), spend_x[sel], -INF, wb.max)
+                  sel.nonzero()[0], spend_x[sel], -INF, wb.max)
     # 5. the brand's cadence: sponsored notes a week
     if opt.max_posts_per_week is not None:
         R.add(Group(f"brand cadence: at most {opt.max_posts_per_week} sponsored notes a week",
                     "brand_cadence", unit="notes"),
-              xw, np.arange(n_x), np.ones(n_x), -INF, opt.max_posts_per_week, W)
+              np.bincount(xw, minlength=W), xw.argsort(kind="stable"), np.ones(n_x), -INF,
+              opt.max_posts_per_week)
     # 2. category spend shares: L T <= S_c <= U T
     col_creator = np.concatenate([xk, np.arange(N)])  # the creator of each x and y column
     # the model tells creators apart by the categories and tiers the policy names, nothing else
@@ -211,7 +235,7 @@ def build_milp(p: Problem) -> Milp:
     for i, (t, rule) in enumerate(opt.tiers.items()):
         mine = p.tier == t
         named_tier[mine] = i + 1
-        members = np.flatnonzero(mine)
+        members = mine.nonzero()[0]
         if rule.min_creators > 0:
             R.add_row(Group(f"tier {t}: at least {_creators(rule.min_creators)}", "tier_min", t, "creators"),
                       y0 + members, np.ones(len(members)), rule.min_creators, INF)
@@ -219,64 +243,57 @@ def build_milp(p: Problem) -> Milp:
             R.add_row(Group(f"tier {t}: at most {_creators(rule.max_creators)}", "tier_max", t, "creators"),
                       y0 + members, np.ones(len(members)), -INF, rule.max_creators)
         share_rows(f"tier {t}", "tier_share", t, mine, rule.min_share, rule.max_share)
-    # 7. minimum notes if hired:  m y_k - sum_w x_kw <= 0
+    # 7. minimum notes if hired:  m y_k - sum_w x_kw <= 0   (row k: k's x columns, then y_k)
     m = opt.min_posts_if_hired
+    x_of = np.bincount(xk, minlength=N)  # x columns of each creator (they are numbered creator by creator)
+    lengths, cols, in_run = _run_then_one(np.arange(n_x), x_of, y0 + np.arange(N))
     R.add(Group(f"at least {m} note(s) from each hired creator", "min_posts", unit="notes"),
-          np.concatenate([xk, np.arange(N)]), np.concatenate([np.arange(n_x), y0 + np.arange(N)]),
-          np.concatenate([-np.ones(n_x), np.full(N, float(m))]), -INF, 0.0, N)
+          lengths, cols, np.where(in_run, -1.0, float(m)), -INF, 0.0)
     # 4. the platform's cadence rule, in rolling 4-week windows; also links x to y.
     #    Window j covers weeks j .. j+3; one row per window and creator with a week in it,
-    #    numbered window by window.
+    #    numbered window by window: k's x columns in those weeks, then -cap_k y_k.
     n_win = len(window_starts(W))
-    allowed = np.concatenate([np.zeros((N, 1), np.int64), np.cumsum(p.upper > 0, axis=1)], axis=1)
+    allowed = np.concatenate([np.zeros((N, 1), np.int64), (p.upper > 0).cumsum(axis=1)], axis=1)
     ends = np.minimum(np.arange(n_win) + 4, W)
-    has = (allowed[:, ends] - allowed[:, :n_win]) > 0  # (N, windows)
-    win_rows = np.cumsum(has.T.ravel()).reshape(n_win, N).T - 1  # row of (creator, window)
-    first_win = np.maximum(xw - 3, 0)  # x[k, w] is in windows max(0, w-3) .. min(w, n_win-1)
-    per_x = np.minimum(xw, n_win - 1) - first_win + 1
-    x_at = np.repeat(np.arange(n_x), per_x)
-    x_win = first_win[x_at] + np.arange(len(x_at)) - np.repeat(np.cumsum(per_x) - per_x, per_x)
-    yk, yj = np.nonzero(has)
+    in_win = allowed[:, ends] - allowed[:, :n_win]  # (N, windows): x columns of k in window j
+    wj, wk = (in_win.T > 0).nonzero()
+    first_x = x_of.cumsum() - x_of
+    lengths, cols, in_run = _run_then_one(_ranges(first_x[wk] + allowed[wk, wj], in_win[wk, wj]),
+                                          in_win[wk, wj], y0 + wk)
+    vals = np.ones(len(cols))
+    vals[~in_run] = -p.cap[wk]
     R.add(Group(f"platform rule: at most {opt.sponsored_share:.0%} of a creator's monthly notes "
-                "sponsored, in any 4 weeks", "cadence", unit="notes"),
-          np.concatenate([win_rows[xk[x_at], x_win], win_rows[yk, yj]]), np.concatenate([x_at, y0 + yk]),
-          np.concatenate([np.ones(len(x_at)), -p.cap[yk].astype(float)]), -INF, 0.0, int(has.sum()))
-    # 8. saturation: z_s - b_i C_s <= a_i  for each tangent i of segment s
-    cuts = ()
-    error = 0.0
+                "sponsored, in any 4 weeks", "cadence", unit="notes"), lengths, cols, vals, -INF, 0.0)
+    # 8. saturation: z_s - b_i C_s <= a_i  for each tangent i of segment s (the request's cuts);
+    #    each tangent row holds every x column of its segment, then z_s
     if p.saturating:
         seg_x = p.segment[xk]
-        c_max = np.bincount(seg_x, weights=v * p.upper[xk, xw], minlength=S)
-        slopes, intercepts, counts, errors = saturation_cuts(p.segment_sizes[:S], np.maximum(c_max, 1e-9),
-                                                             opt.saturation_tolerance)
-        error = float(errors.max(initial=0.0))
-        ends = np.cumsum(counts).tolist()
-        cuts = tuple((slopes[e - k:e], intercepts[e - k:e]) for e, k in zip(ends, counts.tolist()))
-        # each tangent row holds every x column of its segment (grouped by segment) and z_s
-        r_seg = np.repeat(np.arange(S), counts)
-        by_seg = np.argsort(seg_x, kind="stable")
+        slopes = np.concatenate([b for b, _ in p.cuts])
+        intercepts = np.concatenate([a for _, a in p.cuts])
+        r_seg = np.repeat(np.arange(S), [len(b) for b, _ in p.cuts])
+        by_seg = seg_x.argsort(kind="stable")
         n_seg = np.bincount(seg_x, minlength=S)
-        per_row = n_seg[r_seg]
-        rows_x = np.repeat(np.arange(len(r_seg)), per_row)
-        first = np.repeat((np.cumsum(n_seg) - n_seg)[r_seg] - (np.cumsum(per_row) - per_row), per_row)
-        cols_x = by_seg[first + np.arange(len(rows_x))]
-        R.add(Group("saturation of each audience segment", "saturation"),
-              np.concatenate([rows_x, np.arange(len(r_seg))]), np.concatenate([cols_x, z0 + r_seg]),
-              np.concatenate([-slopes[rows_x] * v[cols_x], np.ones(len(r_seg))]), -INF, intercepts,
-              len(r_seg))
+        run = by_seg[_ranges((n_seg.cumsum() - n_seg)[r_seg], n_seg[r_seg])]
+        lengths, cols, in_run = _run_then_one(run, n_seg[r_seg], z0 + r_seg)
+        vals = np.ones(len(cols))
+        vals[in_run] = -slopes.repeat(n_seg[r_seg]) * v[run]
+        R.add(Group("saturation of each audience segment", "saturation"), lengths, cols, vals, -INF, intercepts)
     # symmetry: interchangeable creators are hired in order
     key = np.column_stack([named_tier, named_cat, p.segment, p.cost_cents, p.fee_cents, p.cap,
-                           p.must.astype(np.int64), np.round(p.expected_cost * 100).astype(np.int64),
-                           p.upper, np.round(p.value * 1e9).astype(np.int64)])
+                           p.must.astype(np.int64), (p.expected_cost * 100).round().astype(np.int64),
+                           p.upper, (p.value * 1e9).round().astype(np.int64)])
     order = np.lexsort(key.T[::-1])
     ranked = key[order]
-    same = np.all(ranked[1:] == ranked[:-1], axis=1)
+    same = (ranked[1:] == ranked[:-1]).all(axis=1)
     first, second = order[:-1][same], order[1:][same]
+    pairs = np.empty((len(first), 2), np.int64)  # row: y_first - y_second >= 0
+    pairs[:, 0], pairs[:, 1] = y0 + first, y0 + second
+    signs = np.empty((len(first), 2))
+    signs[:, 0], signs[:, 1] = 1.0, -1.0
     R.add(Group("interchangeable creators hired in order", "symmetry"),
-          np.repeat(np.arange(len(first)), 2), np.stack([y0 + first, y0 + second], 1).ravel(),
-          np.tile([1.0, -1.0], len(first)), 0.0, INF, len(first))
+          np.full(len(first), 2), pairs.ravel(), signs.ravel(), 0.0, INF)
 
-    return Milp(c=c, lb=lb, ub=ub, integral=integral, A=R.matrix(n),
-                row_lo=np.concatenate(R.lo), row_hi=np.concatenate(R.hi),
+    row_lo, row_hi = R.bounds()
+    return Milp(c=c, lb=lb, ub=ub, integral=integral, A=R.matrix(n), row_lo=row_lo, row_hi=row_hi,
                 row_group=np.repeat(np.arange(len(R.groups)), R.counts), groups=tuple(R.groups), xk=xk, xw=xw,
-                n_y=N, n_z=S, approximation_error=error, cuts=cuts)
+                n_y=N, n_z=S, approximation_error=p.approximation_error, cuts=p.cuts)

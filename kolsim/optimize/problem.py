@@ -46,6 +46,13 @@ class Problem:
     objective : str
     saturating : bool
         Whether per-segment value saturates as A (1 - exp(-C/A)).
+    cuts : tuple of (slopes, intercepts), one per segment when saturating
+        The tangents z <= intercept + slope C that approximate the curve up to
+        the most pressure the segment can take (:func:`saturation_cuts`); part
+        of the request, so every model of it (and any baseline) uses the same.
+    approximation_error : float
+        The largest relative overestimate of those tangents' envelope (0 when
+        nothing saturates).
     unit_value : float
         RMB per saturated unit (price x margin) for profit; 1 otherwise.
     budget, budget_cents
@@ -78,6 +85,8 @@ class Problem:
     must: np.ndarray
     settings: Optimize
     horizon: int
+    cuts: tuple = field(default=(), repr=False)
+    approximation_error: float = 0.0
     excluded: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["kol_id", "reason"]))
     notices: tuple[str, ...] = ()
     blocked: dict = field(default_factory=dict)  # must-include creators a hard rule blocks, and why
@@ -227,14 +236,18 @@ def build_problem(scenario: Scenario, pool: Pool, *, objective: str | None = Non
     blocked = {ids_all[i]: "; ".join(reasons[i]) for i in hard}
     keep = keep | must_mask
     idx = np.flatnonzero(keep)
+    segment = np.array([seg_index[s] for s in segs[idx]], dtype=np.int64)
+    segment_sizes = np.array([sizes[s] for s in seg_names], float)
+    cuts, error = _cuts(segment, segment_sizes, value[idx], upper[idx], opt.saturation_tolerance) \
+        if saturating and seg_names else ((), 0.0)
     return Problem(
         ids=frame["kol_id"].to_numpy(object)[idx], tier=tier[idx],
         category=frame["category"].to_numpy(object)[idx],
-        segment=np.array([seg_index[s] for s in segs[idx]], dtype=np.int64),
-        segment_names=seg_names, segment_sizes=np.array([sizes[s] for s in seg_names], float),
+        segment=segment, segment_names=seg_names, segment_sizes=segment_sizes,
         cost=cost[idx], fee=fee[idx], cost_cents=_cents(cost[idx]), fee_cents=_cents(fee[idx]),
         expected_cost=expected_cost[idx], cap=cap[idx], upper=upper[idx], value=value[idx],
-        objective=objective, saturating=saturating, unit_value=float(unit_value),
+        objective=objective, saturating=saturating, cuts=cuts, approximation_error=error,
+        unit_value=float(unit_value),
         budget=int(round(camp.budget * 100)) / 100, budget_cents=int(round(camp.budget * 100)),
         must=must_mask[idx], settings=opt, horizon=h, excluded=excluded, notices=tuple(notices),
         blocked=blocked)
@@ -243,6 +256,17 @@ def build_problem(scenario: Scenario, pool: Pool, *, objective: str | None = Non
 def window_starts(weeks: int) -> range:
     """First weeks (0-based) of the rolling 4-week windows of the cadence rule."""
     return range(max(1, weeks - 3))
+
+
+def _cuts(segment, sizes, value, upper, tol) -> tuple[tuple, float]:
+    """Each segment's (slopes, intercepts) up to its largest pressure (every note allowed, at
+    its week's value), and the largest approximation error of any segment."""
+    k, w = np.nonzero(upper > 0)
+    c_max = np.bincount(segment[k], weights=value[k, w] * upper[k, w], minlength=len(sizes))
+    slopes, intercepts, counts, errors = saturation_cuts(sizes, np.maximum(c_max, 1e-9), tol)
+    ends = np.cumsum(counts).tolist()
+    cuts = tuple((slopes[e - c:e], intercepts[e - c:e]) for e, c in zip(ends, counts.tolist()))
+    return cuts, float(errors.max(initial=0.0))
 
 
 def saturation_cuts(sizes: np.ndarray, c_max: np.ndarray, tol: float):
