@@ -156,6 +156,23 @@ def settle_saturation(m: Milp, p: Problem, x: np.ndarray) -> np.ndarray:
     return x
 
 
+def _interchangeable(p: Problem, named_tier: np.ndarray, named_cat: np.ndarray):
+    """Creators the model cannot tell apart, as pairs (first, second) of neighbours in chains
+    sorted by their key: the same named tier and category, segment, price, fee, cap, must-include
+    flag, expected cost, weekly limits and note values (to 9 decimals)."""
+    values = (p.value * 1e9).round().astype(np.int64)
+    sums = np.sort(values.sum(axis=1))
+    if not (sums[1:] == sums[:-1]).any():  # no two creators' note values agree
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    key = np.column_stack([named_tier, named_cat, p.segment, p.cost_cents, p.fee_cents, p.cap,
+                           p.must.astype(np.int64), (p.expected_cost * 100).round().astype(np.int64),
+                           p.upper, values])
+    order = np.lexsort(key.T[::-1])
+    ranked = key[order]
+    same = (ranked[1:] == ranked[:-1]).all(axis=1)
+    return order[:-1][same], order[1:][same]
+
+
 def build_milp(p: Problem) -> Milp:
     """Compile a :class:`Problem` into a :class:`Milp`.
 
@@ -185,9 +202,9 @@ def build_milp(p: Problem) -> Milp:
         c[:n_x] -= p.expected_cost[xk]
         c[y0:z0] -= p.fee
     lb = np.zeros(n)
-    ub = np.concatenate([p.upper[xk, xw].astype(float), np.ones(N), p.segment_sizes[:S]])
-    lb[y0:z0] = p.must.astype(float)
-    integral = np.concatenate([np.ones(n_x + N, bool), np.zeros(S, bool)])
+    ub = np.concatenate([p.upper[xk, xw], np.ones(N), p.segment_sizes[:S]])
+    lb[y0:z0] = p.must
+    integral = np.arange(n) < z0  # x and y; z is continuous
 
     R = _Rows()
     spend_x = p.cost[xk]
@@ -219,7 +236,7 @@ def build_milp(p: Problem) -> Milp:
         """lo T <= S <= hi T, written as S - hi T <= 0 and lo T - S <= 0."""
         if hi >= 1 and lo <= 0:
             return
-        on = mine.astype(float)[col_creator]  # 1 on the columns of the category's (tier's) creators
+        on = mine[col_creator]  # on the columns of the category's (tier's) creators
         if hi < 1:
             R.add_row(Group(f"{label}: at most {hi:.0%} of spend", f"{kind}_max", key, "RMB"),
                       spend_cols, spend_vals * (on - hi), -INF, 0.0)
@@ -279,21 +296,16 @@ def build_milp(p: Problem) -> Milp:
         vals[in_run] = -slopes.repeat(n_seg[r_seg]) * v[run]
         R.add(Group("saturation of each audience segment", "saturation"), lengths, cols, vals, -INF, intercepts)
     # symmetry: interchangeable creators are hired in order
-    key = np.column_stack([named_tier, named_cat, p.segment, p.cost_cents, p.fee_cents, p.cap,
-                           p.must.astype(np.int64), (p.expected_cost * 100).round().astype(np.int64),
-                           p.upper, (p.value * 1e9).round().astype(np.int64)])
-    order = np.lexsort(key.T[::-1])
-    ranked = key[order]
-    same = (ranked[1:] == ranked[:-1]).all(axis=1)
-    first, second = order[:-1][same], order[1:][same]
-    pairs = np.empty((len(first), 2), np.int64)  # row: y_first - y_second >= 0
-    pairs[:, 0], pairs[:, 1] = y0 + first, y0 + second
-    signs = np.empty((len(first), 2))
-    signs[:, 0], signs[:, 1] = 1.0, -1.0
-    R.add(Group("interchangeable creators hired in order", "symmetry"),
-          np.full(len(first), 2), pairs.ravel(), signs.ravel(), 0.0, INF)
+    first, second = _interchangeable(p, named_tier, named_cat)
+    if len(first):
+        pairs = np.empty((len(first), 2), np.int64)  # row: y_first - y_second >= 0
+        pairs[:, 0], pairs[:, 1] = y0 + first, y0 + second
+        signs = np.empty((len(first), 2))
+        signs[:, 0], signs[:, 1] = 1.0, -1.0
+        R.add(Group("interchangeable creators hired in order", "symmetry"),
+              np.full(len(first), 2), pairs.ravel(), signs.ravel(), 0.0, INF)
 
     row_lo, row_hi = R.bounds()
     return Milp(c=c, lb=lb, ub=ub, integral=integral, A=R.matrix(n), row_lo=row_lo, row_hi=row_hi,
-                row_group=np.repeat(np.arange(len(R.groups)), R.counts), groups=tuple(R.groups), xk=xk, xw=xw,
+                row_group=np.arange(len(R.groups)).repeat(R.counts), groups=tuple(R.groups), xk=xk, xw=xw,
                 n_y=N, n_z=S, approximation_error=p.approximation_error, cuts=p.cuts)
