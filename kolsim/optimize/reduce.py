@@ -175,7 +175,9 @@ def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12
     # 4. the creators that could still beat it, searched with the time left
     if g is not None and left() > 0.5:
         z1 = float(sub.milp.c @ best_x)
-        keep = support | (forced >= z1 - 1e-7 * max(1.0, abs(z1)))
+        # a creator who cannot beat the plan by more than the gap asked for is left out: the
+        # bound of the plans that hire it stays within the gap, so the proof stands
+        keep = support | (forced > z1 + gap * abs(z1))
         sizes["kept_after_fixing"] = int(keep.sum())
         search = keep if keep.sum() <= max(2 * support.sum(), 800) else support
         incumbent = np.zeros(full.n_cols)
