@@ -158,8 +158,8 @@ def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12
 
     # 3. a better plan from the support, briefly, so that fixing bites
     spent = time.perf_counter() - t0 - build
-    raw = solve_highs(sub.milp, time_limit=max(0.5, 0.3 * left()), gap=gap, start=quick,
-                      sub_mips=quick is None)
+    #    (a better plan is what this search is for, so HiGHS's sub-MIP heuristics run)
+    raw = solve_highs(sub.milp, time_limit=max(0.5, 0.3 * left()), gap=gap, start=quick)
     forced = np.where(p.must, ub, ub - np.maximum(g, 0) + g) if g is not None else None
     path += _whole_pool_path(raw, spent, ub, forced, support)
     if raw.x is None and quick is None:
