@@ -484,6 +484,51 @@ def test_symmetry_breaking_respects_expected_cost():
     assert values[0] == pytest.approx(values[1])
 
 
+def test_rows_hold_what_the_rules_say():
+    """The rows written for all creators at once, checked one by one against their definitions:
+    minimum notes (x of k, then y_k), the cadence windows (x of k in weeks j..j+3, then -cap_k y_k),
+    the brand's weekly cap and the saturation tangents (x of the segment, then z_s)."""
+    rows = [creator(i, tier=TIERS[i % 4], category=("beauty", "food")[i % 2], monthly=5 + 3 * i,
+                    segment=("beauty", "food")[i % 3 % 2], followers=20_000 + 7_000 * i) for i in range(9)]
+    scenario, pool = make(rows, budget=1e6, weeks=7, optimize_extra={
+        "max_posts_per_week": 4, "min_posts_if_hired": 2,
+        "tiers": {"koc": {"weeks": [3, 4, 5, 6, 7]}, "top": {"weeks": [1, 2]}, "mid": {"weeks": [2, 6]}}})
+    p = build_problem(scenario, pool)
+    m = build_milp(p)
+    A = m.A.toarray()
+    col = {(int(k), int(w)): j for j, (k, w) in enumerate(zip(m.xk, m.xw))}
+    kinds = np.array([m.groups[g].kind for g in m.row_group])
+
+    def expect(kind, want):
+        got = A[kinds == kind]
+        assert got.shape == (len(want), m.n_cols)
+        for r, entries in enumerate(want):
+            row = np.zeros(m.n_cols)
+            for j, v in entries:
+                row[j] = v
+            np.testing.assert_array_equal(got[r], row)
+        assert np.count_nonzero(got) == sum(len(e) for e in want)
+
+    m_min = p.settings.min_posts_if_hired
+    expect("min_posts", [[(col[k, w], -1.0) for w in range(p.weeks) if (k, w) in col] + [(m.n_x + k, m_min)]
+                         for k in range(p.n)])
+    windows = []
+    for j in range(p.weeks - 3):  # numbered window by window, creators in order
+        for k in range(p.n):
+            xs = [(col[k, w], 1.0) for w in range(j, j + 4) if (k, w) in col]
+            if xs:
+                windows.append(xs + [(m.n_x + k, -float(p.cap[k]))])
+    expect("cadence", windows)
+    expect("brand_cadence", [[(col[k, w], 1.0) for k in range(p.n) if (k, w) in col] for w in range(p.weeks)])
+    sat = []
+    for s, (slopes, _) in enumerate(m.cuts):
+        for b in slopes:
+            sat.append([(col[k, w], -b * p.value[k, w]) for k in range(p.n) for w in range(p.weeks)
+                        if (k, w) in col and p.segment[k] == s] + [(m.n_x + m.n_y + s, 1.0)])
+    expect("saturation", sat)
+    assert len({int(n) for n in (p.upper > 0).sum(axis=1)}) > 1  # creators differ in their weeks
+
+
 def test_creators_the_policy_cannot_tell_apart_are_hired_in_order():
     """Two creators differing only in a category no rule names are interchangeable: one symmetry
     row links them. Once a rule names that category they are not, and the row goes."""
