@@ -651,6 +651,29 @@ def _generated_request(n: int, seed: int = 0):
     return kolsim.parse_scenario(data), pool
 
 
+def test_a_search_stops_when_asked_and_keeps_its_plan():
+    """solve_highs(stop=...) is asked as the search goes, once it has a plan; when it says stop,
+    the search ends there with that plan (which the verifier accepts) and an honest status."""
+    from kolsim.optimize.backends import relative_gap, solve_highs
+    from kolsim.optimize.formulation import settle_saturation
+
+    p = build_problem(*_generated_request(200))
+    m = build_milp(p)
+    asked = []
+
+    def stop(seconds, z, bound):
+        asked.append(z)
+        return True
+
+    r = solve_highs(m, time_limit=20, gap=1e-6, stop=stop)
+    assert len(asked) == 1 and math.isfinite(asked[0])  # asked once, with a plan in hand, and obeyed
+    assert r.status == "feasible" and relative_gap(r.objective, r.bound) > 1e-6
+    assert r.objective >= asked[0] - 1e-9
+    verify(p, m, settle_saturation(m, p, r.x), r.objective)
+    never = solve_highs(m, time_limit=2, gap=1e-6, stop=lambda *a: False)
+    assert never.objective >= r.objective - 1e-9 and never.bound <= r.bound + 1e-9
+
+
 @pytest.mark.parametrize("n", [200, 900])  # solved whole, and through the core and bound
 def test_a_start_plan_seeds_the_search(n):
     """Warm start: from a good plan, a search too short to find one cold returns at least it."""

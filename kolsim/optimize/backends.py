@@ -59,7 +59,7 @@ def relative_gap(obj: float | None, bound: float | None) -> float | None:
 def solve_highs(m: Milp, *, time_limit: float, gap: float, start: np.ndarray | None = None,
                 threads: int | None = None, relax: bool = False, duals: bool = False,
                 gap_levels=(0.01, 0.001), sub_mips: bool = True,
-                root_heuristics: bool = True) -> RawSolution:
+                root_heuristics: bool = True, stop=None) -> RawSolution:
     """Solve with HiGHS through highspy, passing the arrays as they are.
 
     ``sub_mips=False`` switches off HiGHS's sub-MIP heuristics (RINS, RENS): for a
@@ -67,6 +67,9 @@ def solve_highs(m: Milp, *, time_limit: float, gap: float, start: np.ndarray | N
     ``root_heuristics=False`` switches off the feasibility jump and the root
     reduced-cost heuristic: for the quick program, most of whose columns the LP
     has fixed, they cost more than they find.
+    ``stop(seconds, incumbent, bound)``, if given, is asked as the search goes
+    (with a plan in hand); when it says True the search stops there, with its
+    plan (status "feasible" unless the gap is met).
 
     An LP relaxation (``relax=True``) is solved without HiGHS's presolve: on these
     models it costs more than it saves (the same optimum in half the time or less,
@@ -115,6 +118,8 @@ def solve_highs(m: Milp, *, time_limit: float, gap: float, start: np.ndarray | N
         for level in gap_levels:
             if level not in events["gaps"] and math.isfinite(g) and g <= level:
                 events["gaps"][level] = now
+        if stop is not None and not improving and math.isfinite(primal) and stop(now, primal, out.mip_dual_bound):
+            inp.user_interrupt = True
 
     if not relax:
         h.setCallback(on_event, None)

@@ -156,11 +156,23 @@ def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12
     quick = _better(sub.milp, quick, found(x0[cols] if x0 is not None else None))
     first_seen = path[0][0] if path else None
 
-    # 3. a better plan from the support, briefly, so that fixing bites
+    # 3. a better plan from the support, so that fixing bites: for 30 % of the time left, and on
+    #    until its plan leaves few enough creators to search (without that, the last search would
+    #    be this one again); a better plan is what it is for, so HiGHS's sub-MIP heuristics run
     spent = time.perf_counter() - t0 - build
-    #    (a better plan is what this search is for, so HiGHS's sub-MIP heuristics run)
-    raw = solve_highs(sub.milp, time_limit=max(0.5, 0.3 * left()), gap=gap, start=quick)
     forced = np.where(p.must, ub, ub - np.maximum(g, 0) + g) if g is not None else None
+    at_least = max(0.5, 0.3 * left())
+    if forced is None:
+        raw = solve_highs(sub.milp, time_limit=at_least, gap=gap, start=quick)
+    else:
+        others = np.sort(forced[~support])
+        room = max(2 * int(support.sum()), 800) - int(support.sum())
+
+        def fixing_bites(seconds: float, z: float, _bound: float) -> bool:
+            kept = len(others) - np.searchsorted(others, z + gap * abs(z), side="right")
+            return seconds >= at_least and kept <= room
+
+        raw = solve_highs(sub.milp, time_limit=max(0.5, left()), gap=gap, start=quick, stop=fixing_bites)
     path += _whole_pool_path(raw, spent, ub, forced, support)
     if raw.x is None and quick is None:
         sizes["method"] = "whole model (the core had no plan)"
