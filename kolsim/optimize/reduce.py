@@ -162,15 +162,15 @@ def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12
     spent = time.perf_counter() - t0 - build
     forced = np.where(p.must, ub, ub - np.maximum(g, 0) + g) if g is not None else None
     at_least = max(0.5, 0.3 * left())
+    searchable = max(2 * int(support.sum()), 800)  # the most creators the last search takes on
     if forced is None:
         raw = solve_highs(sub.milp, time_limit=at_least, gap=gap, start=quick)
     else:
         others = np.sort(forced[~support])
-        room = max(2 * int(support.sum()), 800) - int(support.sum())
 
         def fixing_bites(seconds: float, z: float, _bound: float) -> bool:
             kept = len(others) - np.searchsorted(others, z + gap * abs(z), side="right")
-            return seconds >= at_least and kept <= room
+            return seconds >= at_least and support.sum() + kept <= searchable
 
         raw = solve_highs(sub.milp, time_limit=max(0.5, left()), gap=gap, start=quick, stop=fixing_bites)
     path += _whole_pool_path(raw, spent, ub, forced, support)
@@ -191,7 +191,7 @@ def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12
         # bound of the plans that hire it stays within the gap, so the proof stands
         keep = support | (forced > z1 + gap * abs(z1))
         sizes["kept_after_fixing"] = int(keep.sum())
-        search = keep if keep.sum() <= max(2 * support.sum(), 800) else support
+        search = keep if keep.sum() <= searchable else support
         incumbent = np.zeros(full.n_cols)
         incumbent[best_cols] = best_x
         sub2, cols2 = restrict(search)
