@@ -256,7 +256,7 @@ def solved():
         x[m.n_x + k] = 1
     if m.n_z:
         x[m.n_x + m.n_y:] = [min(a + b * c for b, a in zip(*cut)) for cut, c in zip(
-            m.cuts, np.bincount(p.segment[m.xk], weights=p.value[m.xk, m.xw] * x[:m.n_x],
+            p.cuts, np.bincount(p.segment[m.xk], weights=p.value[m.xk, m.xw] * x[:m.n_x],
                                 minlength=m.n_z))]
     return p, m, x, r
 
@@ -521,7 +521,7 @@ def test_rows_hold_what_the_rules_say():
     expect("cadence", windows)
     expect("brand_cadence", [[(col[k, w], 1.0) for k in range(p.n) if (k, w) in col] for w in range(p.weeks)])
     sat = []
-    for s, (slopes, _) in enumerate(m.cuts):
+    for s, (slopes, _) in enumerate(p.cuts):
         for b in slopes:
             sat.append([(col[k, w], -b * p.value[k, w]) for k in range(p.n) for w in range(p.weeks)
                         if (k, w) in col and p.segment[k] == s] + [(m.n_x + m.n_y + s, 1.0)])

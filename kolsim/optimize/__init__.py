@@ -246,7 +246,7 @@ def optimize(scenario: Scenario, pool: Pool, *, objective: str | None = None, ba
             status=status, objective=None, bound=bound, gap=None,
             plan=pd.DataFrame(columns=list(PLAN_COLUMNS)), spend=0.0, backend=backend, solver=raw.solver,
             build_seconds=build_seconds, solve_seconds=raw.solve_seconds, first_solution_seconds=None,
-            gap_seconds={}, problem=p, approximation_error=m.approximation_error, explanation=explanation,
+            gap_seconds={}, problem=p, approximation_error=p.approximation_error, explanation=explanation,
             conflict=conflict, candidates=p.n, model_size=sizes, provenance=provenance)
 
     if raw.x is None:
@@ -273,7 +273,7 @@ def optimize(scenario: Scenario, pool: Pool, *, objective: str | None = None, ba
         status=status, objective=vp.value, bound=bound, gap=gap_now, plan=_plan_frame(p, vp),
         spend=vp.spend_cents / 100, backend=backend, solver=raw.solver, build_seconds=build_seconds,
         solve_seconds=raw.solve_seconds, first_solution_seconds=raw.first_solution_seconds,
-        gap_seconds=raw.gap_seconds, problem=p, approximation_error=m.approximation_error,
+        gap_seconds=raw.gap_seconds, problem=p, approximation_error=p.approximation_error,
         binding=_binding(p, vp), candidates=p.n, model_size=sizes, provenance=provenance,
         model_objective=vp.model_value)
     if marginal:

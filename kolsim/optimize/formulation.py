@@ -9,7 +9,7 @@ formulation.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -49,8 +49,6 @@ class Milp:
     xw: np.ndarray  # week (0-based) of each x column
     n_y: int
     n_z: int
-    approximation_error: float = 0.0
-    cuts: tuple = field(default=(), repr=False)  # per segment (slopes, intercepts)
 
     @property
     def n_x(self) -> int:
@@ -151,7 +149,7 @@ def settle_saturation(m: Milp, p: Problem, x: np.ndarray) -> np.ndarray:
         return x
     x = np.array(x, float)
     pressure = np.bincount(p.segment[m.xk], weights=p.value[m.xk, m.xw] * x[:m.n_x], minlength=m.n_z)
-    z = [min(float(p.segment_sizes[s]), float(np.min(a + b * pressure[s]))) for s, (b, a) in enumerate(m.cuts)]
+    z = [min(float(p.segment_sizes[s]), float(np.min(a + b * pressure[s]))) for s, (b, a) in enumerate(p.cuts)]
     x[m.n_x + m.n_y:] = z
     return x
 
@@ -308,4 +306,4 @@ def build_milp(p: Problem) -> Milp:
     row_lo, row_hi = R.bounds()
     return Milp(c=c, lb=lb, ub=ub, integral=integral, A=R.matrix(n), row_lo=row_lo, row_hi=row_hi,
                 row_group=np.arange(len(R.groups)).repeat(R.counts), groups=tuple(R.groups), xk=xk, xw=xw,
-                n_y=N, n_z=S, approximation_error=p.approximation_error, cuts=p.cuts)
+                n_y=N, n_z=S)

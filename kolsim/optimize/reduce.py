@@ -339,8 +339,7 @@ def _restrict(full: Milp, p: Problem, keep: np.ndarray, coupling: np.ndarray, pa
     m = Milp(c=full.c[cols], lb=full.lb[cols], ub=full.ub[cols], integral=full.integral[cols],
              A=sp.csr_matrix(A), row_lo=full.row_lo[rows], row_hi=full.row_hi[rows],
              row_group=full.row_group[rows], groups=full.groups, xk=kmap[full.xk[xsel]],
-             xw=full.xw[xsel], n_y=int(keep.sum()), n_z=full.n_z,
-             approximation_error=full.approximation_error, cuts=full.cuts)
+             xw=full.xw[xsel], n_y=int(keep.sum()), n_z=full.n_z)
     return _Sub(m, rows), cols
 
 

@@ -49,15 +49,15 @@ def _frac(x: float) -> Fraction:
     return Fraction(repr(float(x)))  # the decimal the user wrote, not the binary double
 
 
-def plan_value(p: Problem, posts: np.ndarray, hired: np.ndarray, cuts=None) -> tuple[float, float]:
-    """(exact model value, tangent-envelope value) of a plan."""
+def plan_value(p: Problem, posts: np.ndarray, hired: np.ndarray) -> tuple[float, float]:
+    """(exact model value, value under the request's tangent envelope) of a plan."""
     pressure = (p.value * posts).sum(axis=1)
     per_seg = np.bincount(p.segment, weights=pressure, minlength=len(p.segment_names))
     if p.saturating:
         A = p.segment_sizes
         exact = A * -np.expm1(-per_seg / A)
-        if cuts:
-            env = np.minimum(A, [np.min(a + b * c) for (b, a), c in zip(cuts, per_seg)])  # z <= A_s too
+        if p.cuts:
+            env = np.minimum(A, [np.min(a + b * c) for (b, a), c in zip(p.cuts, per_seg)])  # z <= A_s too
         else:
             env = exact
     else:
@@ -157,7 +157,7 @@ def verify(p: Problem, m: Milp, x: np.ndarray, claimed_objective: float | None =
             bad.append(f"platform rule: {p.ids[k]} publishes {most} sponsored notes within 28 days "
                        f"(at most {p.cap[k]})")
 
-    exact, envelope = plan_value(p, posts, hired, m.cuts)
+    exact, envelope = plan_value(p, posts, hired)
     if claimed_objective is not None and math.isfinite(claimed_objective):
         # a solver may undervalue its own plan (an unsettled z at a time limit);
         # claiming more than the plan is worth is an error
