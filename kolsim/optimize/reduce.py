@@ -161,16 +161,23 @@ def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12
     #    be this one again); a better plan is what it is for, so HiGHS's sub-MIP heuristics run
     spent = time.perf_counter() - t0 - build
     forced = np.where(p.must, ub, ub - np.maximum(g, 0) + g) if g is not None else None
+
+    def worth_keeping(z: float) -> float:
+        """The bound above which a creator could beat a plan worth z by more than the gap asked
+        for; a creator at or below it is left out, and the proof stands."""
+        return z + gap * abs(z)
+
     at_least = max(0.5, 0.3 * left())
-    searchable = max(2 * int(support.sum()), 800)  # the most creators the last search takes on
+    n_support = int(support.sum())
+    searchable = max(2 * n_support, 800)  # the most creators the last search takes on
     if forced is None:
         raw = solve_highs(sub.milp, time_limit=at_least, gap=gap, start=quick)
     else:
         others = np.sort(forced[~support])
 
         def fixing_bites(seconds: float, z: float, _bound: float) -> bool:
-            kept = len(others) - np.searchsorted(others, z + gap * abs(z), side="right")
-            return seconds >= at_least and support.sum() + kept <= searchable
+            kept = len(others) - np.searchsorted(others, worth_keeping(z), side="right")
+            return seconds >= at_least and n_support + kept <= searchable
 
         raw = solve_highs(sub.milp, time_limit=max(0.5, left()), gap=gap, start=quick, stop=fixing_bites)
     path += _whole_pool_path(raw, spent, ub, forced, support)
@@ -187,9 +194,7 @@ def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12
     # 4. the creators that could still beat it, searched with the time left
     if g is not None and left() > 0.5:
         z1 = float(sub.milp.c @ best_x)
-        # a creator who cannot beat the plan by more than the gap asked for is left out: the
-        # bound of the plans that hire it stays within the gap, so the proof stands
-        keep = support | (forced > z1 + gap * abs(z1))
+        keep = support | (forced > worth_keeping(z1))
         sizes["kept_after_fixing"] = int(keep.sum())
         search = keep if keep.sum() <= searchable else support
         incumbent = np.zeros(full.n_cols)
