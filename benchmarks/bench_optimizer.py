@@ -273,7 +273,7 @@ def to_one_percent(n: int, our_limit: float, limit: float, reps: int) -> dict:
     for _ in range(reps):
         o = child("kolsim", n, 0.01, our_limit, timeout=our_limit * 3 + 120)
         t = o.get("seconds_to", {}).get("0.01")
-        ours.append(o["formulation_seconds"] + t if t is not None else math.inf)
+        ours.append(o["formulation_seconds"] + t if t is not None else math.inf)  # a failed run never got there
         c = child("cbc", n, limit, 0.01, timeout=limit * 2 + 300)
         t = c.get("seconds_to_1pct")
         cbc.append(c["build_seconds"] + t if t is not None else math.inf)
@@ -327,7 +327,7 @@ def main(argv=None) -> int:
     if args.quick:
         sizes, limit = [100, 1000], 30.0
     builds = {} if args.skip_baselines else \
-        {n: builds_in_processes(n, 9, 5) if n <= REPEATED_UP_TO else child("builds", n, 9 if n <= 10_000 else 3,
+        {n: builds_in_processes(n, 9, REPEATS) if n <= REPEATED_UP_TO else child("builds", n, 9 if n <= 10_000 else 3,
                                                                               timeout=900) for n in sizes}
     if builds:
         print_builds(builds)
@@ -397,7 +397,7 @@ def main(argv=None) -> int:
 def print_builds(builds: dict) -> None:
     print("\nModel build: kolsim's formulation against the plain PuLP model, built alternately in one "
           "process (medians of builds made back to back; the first, cold build of each apart; up to "
-          f"N = {REPEATED_UP_TO:,} the pairs of 5 processes pooled)")
+          f"N = {REPEATED_UP_TO:,} the pairs of {REPEATS} processes pooled)")
     print("| N | kolsim cold s | plain cold s | kolsim median s | plain median s | speed-up (median ratio) | "
           "target ≥ 20× |")
     print("|---|---|---|---|---|---|---|")
