@@ -205,6 +205,29 @@ def test_time_limited_hard_instance_is_feasible_with_gap_or_no_solution():
         assert r.gap is not None and r.gap > 0 and r.spend <= s.campaign.budget
 
 
+def test_optimal_without_a_feasible_plan_is_not_believed(monkeypatch):
+    """A solver that says "optimal" but holds no feasible solution (HiGHS 1.7 did, on an
+    infeasible program) is a fault: the status says no plan, and nothing crashes."""
+    import highspy
+
+    from kolsim.optimize.backends import solve_highs
+
+    m = build_milp(build_problem(*make([creator(i) for i in range(3)], budget=20_000)))
+    real = highspy.Highs.getInfo
+
+    class Faulty:
+        def __init__(self, info):
+            self._info = info
+
+        def __getattr__(self, name):
+            return 1 if name == "primal_solution_status" else getattr(self._info, name)  # 1: infeasible
+
+    monkeypatch.setattr(highspy.Highs, "getInfo", lambda h: Faulty(real(h)))
+    for relax in (False, True):
+        r = solve_highs(m, time_limit=5, gap=1e-4, relax=relax, duals=relax)
+        assert r.status == "no_solution" and r.x is None and r.objective is None and r.duals is None
+
+
 def test_empty_pool_is_a_clean_error():
     scenario, pool = make([creator(0, cost=5000, engagement_rate=0.001)], budget=1000)
     with pytest.raises(kolsim.InputError, match="no candidate can be hired"):

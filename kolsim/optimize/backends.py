@@ -143,7 +143,11 @@ def solve_highs(m: Milp, *, time_limit: float, gap: float, start: np.ndarray | N
         bound = float(info.mip_dual_bound) if math.isfinite(info.mip_dual_bound) else None
     elif ms == S.kOptimal:
         bound = obj
-    if ms == S.kOptimal:
+    if ms == S.kOptimal and not has_x:
+        # "optimal" without a feasible solution: a solver fault (HiGHS 1.7 says so on some
+        # infeasible programs), so no claim is passed on
+        status = "no_solution"
+    elif ms == S.kOptimal:
         status = "optimal"
         if not relax and (bound is None or relative_gap(obj, bound) > gap + 1e-9):
             status = "feasible"
@@ -161,7 +165,7 @@ def solve_highs(m: Milp, *, time_limit: float, gap: float, start: np.ndarray | N
     if first is None and x is not None:
         first = seconds
     row_duals = None
-    if relax and duals and ms == S.kOptimal:
+    if relax and duals and status == "optimal":
         row_duals = np.array(h.getSolution().row_dual)
     return RawSolution(status=status, x=x, objective=obj, bound=bound, solver=f"HiGHS {h.version()}",
                        solve_seconds=seconds, first_solution_seconds=first, gap_seconds=gaps,
