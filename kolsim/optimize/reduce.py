@@ -191,11 +191,13 @@ def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12
     if first_seen is None:
         first_seen = raw.first_solution_seconds
 
-    # 4. the creators that could still beat it, searched with the time left
-    if g is not None and left() > 0.5:
+    # 4. the creators that could still beat it (counted whether or not time is left), searched
+    #    with the time left
+    if g is not None:
         z1 = float(sub.milp.c @ best_x)
         keep = support | (forced > worth_keeping(z1))
         sizes["kept_after_fixing"] = int(keep.sum())
+    if g is not None and left() > 0.5:
         search = keep if keep.sum() <= searchable else support
         incumbent = np.zeros(full.n_cols)
         incumbent[best_cols] = best_x
