@@ -15,8 +15,8 @@ is clean and a stuck solver cannot take the run down):
 Up to N = 1,000 the comparison to 1 % against CBC is repeated (5 runs of each side, both asked
 for a 1 % gap) and the ratio of the medians reported.
 
-Run:  .venv/bin/python benchmarks/bench_optimizer.py            (about 27 minutes)
-      .venv/bin/python benchmarks/bench_optimizer.py --builds-only (the build comparison alone, 2 minutes)
+Run:  .venv/bin/python benchmarks/bench_optimizer.py            (about 26 minutes)
+      .venv/bin/python benchmarks/bench_optimizer.py --builds-only (the build comparison alone, 5 minutes)
       .venv/bin/python benchmarks/bench_optimizer.py --quick    (N = 100 and 1,000, short limits)
       .venv/bin/python benchmarks/bench_optimizer.py --seeds 5  (kolsim's targets on seeds 0-4)
 """
@@ -145,7 +145,7 @@ def run_builds(n: int, reps: int) -> dict:
     The same pairs are also timed right after a collection alone, from the request prepared once
     (``after_collection``), as this benchmark did before. A collection walks the whole heap and
     leaves the caches cold: that adds about 0.3 ms to kolsim's 0.6 ms build at N = 100 and
-    nothing measurable to the plain model's 20 ms (benchmarks/RESULTS.md, seventh session).
+    nothing measurable to the plain model's 18-30 ms (benchmarks/RESULTS.md, seventh session).
     """
     import gc
     import statistics
@@ -199,6 +199,7 @@ def builds_in_processes(n: int, reps: int, processes: int) -> dict:
     ok = [r for r in runs if "error" not in r]
     if not ok:
         return runs[0]
+
     def pooled(rs: list) -> dict:
         ratios = [x for r in rs for x in r["ratios"]]
         return {"kolsim": statistics.median(r["kolsim"] for r in rs), "plain": statistics.median(r["plain"] for r in rs),

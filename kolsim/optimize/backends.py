@@ -144,8 +144,8 @@ def solve_highs(m: Milp, *, time_limit: float, gap: float, start: np.ndarray | N
     elif ms == S.kOptimal:
         bound = obj
     if ms == S.kOptimal and not has_x:
-        # "optimal" without a feasible solution: a solver fault (HiGHS 1.7 says so on some
-        # infeasible programs), so no claim is passed on
+        # "optimal" without a feasible solution: a solver fault (HiGHS 1.7 to 1.9 say so on an
+        # infeasible program of the diagnosis), so no claim is passed on
         status = "no_solution"
     elif ms == S.kOptimal:
         status = "optimal"
