@@ -226,6 +226,7 @@ def test_optimal_without_a_feasible_plan_is_not_believed(monkeypatch):
     for relax in (False, True):
         r = solve_highs(m, time_limit=5, gap=1e-4, relax=relax, duals=relax)
         assert r.status == "no_solution" and r.x is None and r.objective is None and r.duals is None
+        assert r.message == "the solver said Optimal without a feasible solution"
 
 
 def test_empty_pool_is_a_clean_error():

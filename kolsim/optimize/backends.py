@@ -135,6 +135,7 @@ def solve_highs(m: Milp, *, time_limit: float, gap: float, start: np.ndarray | N
     ms = h.getModelStatus()
     info = h.getInfo()
     S = highspy.HighsModelStatus
+    message = h.modelStatusToString(ms)
     has_x = info.primal_solution_status == 2  # kSolutionStatusFeasible
     x = np.array(h.getSolution().col_value) if has_x else None
     obj = float(info.objective_function_value) if has_x else None
@@ -147,6 +148,7 @@ def solve_highs(m: Milp, *, time_limit: float, gap: float, start: np.ndarray | N
         # "optimal" without a feasible solution: a solver fault (HiGHS 1.7 to 1.9 say so on an
         # infeasible program of the diagnosis), so no claim is passed on
         status = "no_solution"
+        message = "the solver said Optimal without a feasible solution"
     elif ms == S.kOptimal:
         status = "optimal"
         if not relax and (bound is None or relative_gap(obj, bound) > gap + 1e-9):
@@ -169,7 +171,7 @@ def solve_highs(m: Milp, *, time_limit: float, gap: float, start: np.ndarray | N
         row_duals = np.array(h.getSolution().row_dual)
     return RawSolution(status=status, x=x, objective=obj, bound=bound, solver=f"HiGHS {h.version()}",
                        solve_seconds=seconds, first_solution_seconds=first, gap_seconds=gaps,
-                       message=h.modelStatusToString(ms), duals=row_duals, trajectory=events["path"])
+                       message=message, duals=row_duals, trajectory=events["path"])
 
 
 def to_pulp(m: Milp, name: str = "kolsim"):
