@@ -206,8 +206,8 @@ def test_time_limited_hard_instance_is_feasible_with_gap_or_no_solution():
 
 
 def test_optimal_without_a_feasible_plan_is_not_believed(monkeypatch):
-    """A solver that says "optimal" but holds no feasible solution (HiGHS 1.7 did, on an
-    infeasible program) is a fault: the status says no plan, and nothing crashes."""
+    """A solver that says "optimal" but holds no feasible solution (HiGHS 1.7 to 1.9 do, on an
+    infeasible program of the diagnosis) is at fault: the status says no plan, and nothing crashes."""
     import highspy
 
     from kolsim.optimize.backends import solve_highs
