@@ -191,13 +191,15 @@ def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12
     if first_seen is None:
         first_seen = raw.first_solution_seconds
 
+    if g is None:  # no prices, so no bound for the pool: the support's search is the answer
+        return _lift(raw, full, best_cols, None), full, build, sizes
+
     # 4. the creators that could still beat it (counted whether or not time is left), searched
     #    with the time left
-    if g is not None:
-        z1 = float(sub.milp.c @ best_x)
-        keep = support | (forced > worth_keeping(z1))
-        sizes["kept_after_fixing"] = int(keep.sum())
-    if g is not None and left() > 0.5:
+    z1 = float(sub.milp.c @ best_x)
+    keep = support | (forced > worth_keeping(z1))
+    sizes["kept_after_fixing"] = int(keep.sum())
+    if left() > 0.5:
         search = keep if keep.sum() <= searchable else support
         incumbent = np.zeros(full.n_cols)
         incumbent[best_cols] = best_x
@@ -212,8 +214,6 @@ def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12
             raw, best_x, best_cols = raw2, raw2.x, cols2
         searched = search
         bound_part = raw2.bound if raw2.bound is not None else math.inf
-    if g is None:
-        return _lift(raw, full, best_cols, None), full, build, sizes
     outside = float(forced[~searched].max(initial=-math.inf))
     bound = min(ub, max(bound_part, outside))
     raw = replace(raw, x=best_x, objective=float(full.c[best_cols] @ best_x))
