@@ -252,9 +252,10 @@ def solve_pulp(m: Milp, *, time_limit: float, gap: float, solver: str | None = N
     else:
         status, x = "feasible", values
     obj = float(m.c @ x) if x is not None else None
-    # PuLP reports no bound; CBC's "optimal" proves only the asked relative gap
+    # PuLP reports no bound; CBC's "optimal" proves only the asked relative gap, so only
+    # the levels at or above it count as reached
     bound = obj + gap * abs(obj) if status == "optimal" else None
-    gaps = {level: seconds for level in (0.01, 0.001)} if status == "optimal" else {}
+    gaps = {level: seconds for level in (0.01, 0.001) if level >= gap} if status == "optimal" else {}
     return RawSolution(status=status, x=x, objective=obj, bound=bound, solver=f"PuLP {pulp.__version__}: {name}",
                        solve_seconds=seconds, first_solution_seconds=seconds if x is not None else None,
                        gap_seconds=gaps, message=f"{st} (solution status {sol_status})")
