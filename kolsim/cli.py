@@ -304,7 +304,7 @@ def _optimize_report(sc, r) -> str:
     unit = {"conversions": "expected conversions (campaign)",
             "reach": "expected unique readers" if p.saturating else "expected reads",
             "interactions": "expected interactions", "profit": "expected profit (RMB)"}[p.objective]
-    lines.append(f"objective: {_fmt(r.objective)} {unit}; bound {_fmt(r.bound) if r.bound else '–'}; "
+    lines.append(f"objective: {_fmt(r.objective)} {unit}; bound {_fmt(r.bound) if r.bound is not None else '–'}; "
                  f"gap {r.gap:.4%}" if r.gap is not None else f"objective: {_fmt(r.objective)} {unit}")
     lines.append(f"saturation approximation error: at most {r.approximation_error:.3%}")
     if "start" in r.model_size:
@@ -312,10 +312,15 @@ def _optimize_report(sc, r) -> str:
     lines.append(f"spend: ¥{r.spend:,.0f} of ¥{p.budget:,.0f}; build {r.build_seconds:.3f} s, "
                  f"solve {r.solve_seconds:.2f} s")
     plan = r.plan
-    for col, title in (("tier", "by tier"), ("category", "by category"), ("week", "by week")):
-        g = plan.groupby(col).agg(creators=("kol_id", "nunique"), notes=("posts", "sum"), cost=("cost", "sum"))
-        lines.append(f"{title}: " + "; ".join(f"{k}: {_n(v.creators, 'creator')}, {_n(v.notes, 'note')}, "
-                                               f"¥{v.cost:,.0f}" for k, v in g.iterrows()))
+    if not len(plan):
+        lines.append("picks: none; no creator adds to the objective within the rules, so the best "
+                     "plan spends nothing")
+    else:
+        for col, title in (("tier", "by tier"), ("category", "by category"), ("week", "by week")):
+            g = plan.groupby(col).agg(creators=("kol_id", "nunique"), notes=("posts", "sum"),
+                                      cost=("cost", "sum"))
+            lines.append(f"{title}: " + "; ".join(f"{k}: {_n(v.creators, 'creator')}, {_n(v.notes, 'note')}, "
+                                                   f"¥{v.cost:,.0f}" for k, v in g.iterrows()))
     if r.binding:
         lines.append("binding: " + "; ".join(r.binding))
     if r.marginal_budget:

@@ -252,15 +252,21 @@ def test_status_infeasible_with_exit_code_3(backend, solver):
 
 @BACKENDS_HERE
 def test_time_limited_hard_instance_is_feasible_with_gap_or_no_solution(backend, solver):
-    s = kolsim.load_scenario("scenarios/optimize_skincare.toml")
-    big = pool_of(3000, seed=4)
-    r = optimize(s, big, backend=backend, solver=solver, time_limit=1.0, gap=0.0, marginal=False,
+    """Asked for a proven optimum of the benchmark's 300-creator request in 1 s, every backend
+    stops at its limit: with a verified plan and its proven gap (PuLP's bounded by the LP
+    relaxation), or with no plan; never "optimal"."""
+    import sys
+    sys.path.insert(0, "benchmarks")
+    from optimizer_instances import instance
+
+    s, pool = instance(300, 0)
+    r = optimize(s, pool, backend=backend, solver=solver, time_limit=1.0, gap=0.0, marginal=False,
                  reduce=False)
     assert r.status in ("feasible", "no_solution")
     if r.status == "feasible":
-        assert r.spend <= s.campaign.budget
-        if backend == "highs":  # PuLP reports no bound, so no gap
-            assert r.gap is not None and r.gap > 0
+        assert r.spend <= s.campaign.budget and len(r.plan)
+        assert r.bound is not None and r.gap is not None and r.gap > 0
+        assert r.gap == pytest.approx((r.bound - r.model_objective) / r.model_objective)
     else:
         assert r.objective is None and len(r.plan) == 0 and "no plan was found within 1 s" in r.explanation
 
@@ -287,6 +293,58 @@ def test_optimal_without_a_feasible_plan_is_not_believed(monkeypatch):
         r = solve_highs(m, time_limit=5, gap=1e-4, relax=relax, duals=relax)
         assert r.status == "no_solution" and r.x is None and r.objective is None and r.duals is None
         assert r.message == "the solver said Optimal without a feasible solution"
+
+
+def test_a_plan_that_fails_verification_is_never_returned(monkeypatch, tmp_path):
+    """A solver's plan that breaks a rule (here: half a note) is reported as no_solution with
+    the broken line, and the CLI exits 3; no plan is returned or written."""
+    import sys
+
+    from kolsim.optimize import backends
+
+    real = backends.solve_highs
+
+    def half_a_note(m, **kw):
+        raw = real(m, **kw)
+        if raw.x is not None and not kw.get("relax"):
+            raw.x = raw.x.copy()
+            raw.x[int(np.flatnonzero(raw.x[:m.n_x] > 0.5)[0])] += 0.5
+        return raw
+
+    for module in ("kolsim.optimize", "kolsim.optimize.reduce"):
+        monkeypatch.setattr(sys.modules[module], "solve_highs", half_a_note)
+    scenario, pool = make([creator(i, cost=1000 + 100 * i) for i in range(4)], budget=5000)
+    r = optimize(scenario, pool, marginal=False)
+    assert r.status == "no_solution" and r.objective is None and len(r.plan) == 0
+    assert r.explanation.startswith("no verified plan: the solver's plan failed verification: integrality")
+    with pytest.raises(kolsim.InfeasibleError, match="integrality"):
+        r.raise_for_status()
+    res = CliRunner().invoke(main, ["optimize", "scenarios/optimize_skincare.toml", "--candidates",
+                                    "scenarios/pools/synthetic_300.csv", "--simulate", "0",
+                                    "--out", str(tmp_path / "o")])
+    assert res.exit_code == 3, res.output
+    assert "status: no_solution" in res.output and "failed verification" in res.output
+    assert len(pd.read_csv(tmp_path / "o" / "plan.csv")) == 0
+
+
+def test_a_best_plan_that_hires_no_one_is_a_result(tmp_path):
+    """At a price of ¥1 no note pays for itself: the profit optimum spends nothing. That is a
+    plan (exit 0, an empty plan.csv), with nothing to simulate, not an error."""
+    text = open("scenarios/optimize_skincare.toml", encoding="utf-8").read()
+    for a, b in (("price = 259", "price = 1"), ("skincare = { min = 0.4 }", "skincare = { min = 0.0 }"),
+                 ("mid = { min_creators = 2, ", "mid = { ")):
+        assert a in text
+        text = text.replace(a, b)
+    (tmp_path / "s.toml").write_text(text, encoding="utf-8")
+    res = CliRunner().invoke(main, ["optimize", str(tmp_path / "s.toml"), "--candidates",
+                                    "scenarios/pools/synthetic_300.csv", "--objective", "profit",
+                                    "--out", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    assert "status: optimal" in res.output and "bound 0.000;" in res.output
+    assert "picks: none" in res.output and "by tier" not in res.output
+    assert len(pd.read_csv(tmp_path / "o" / "plan.csv")) == 0
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert summary["objective"] == 0 and summary["spend"] == 0 and summary["simulated"] is None
 
 
 @BACKENDS_HERE
@@ -659,9 +717,14 @@ def test_bad_optimize_requests_exit_2_with_one_line(tmp_path):
     assert len(res.stderr.strip().splitlines()) == 1 and "Traceback" not in res.output
     res = runner.invoke(main, ["optimize", "scenarios/optimize_skincare.toml", "--candidates",
                                "scenarios/pools/synthetic_300.csv", "--backend", "pulp",
-                               "--solver", "NO_SUCH_SOLVER", "--simulate", "0"])
-    assert res.exit_code == 2 and "is not a solver PuLP knows" in res.stderr
-    assert not (tmp_path / "o").exists()
+                               "--solver", "NO_SUCH_SOLVER", "--simulate", "0",
+                               "--export", str(tmp_path / "model.lp"), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2 and "--solver 'NO_SUCH_SOLVER' is not a solver PuLP knows" in res.stderr
+    assert "installed here: PULP_CBC_CMD" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists() and not (tmp_path / "model.lp").exists()
+    res = runner.invoke(main, ["optimize", "scenarios/optimize_skincare.toml", "--candidates",
+                               "scenarios/pools/synthetic_300.csv", "--solver", "GUROBI_CMD"])
+    assert res.exit_code == 2 and "--solver 'GUROBI_CMD' is for --backend pulp" in res.stderr
 
 
 @settings(max_examples=60, deadline=None, derandomize=True)

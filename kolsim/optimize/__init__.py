@@ -21,7 +21,8 @@ from .._hashing import scenario_hash
 from ..errors import InputError, KolsimError
 from ..pool import Pool
 from ..scenario import Plan, PlanItem, Scenario
-from .backends import BACKENDS, RawSolution, pulp_takes_start, relative_gap, solve_highs, solve_pulp
+from .backends import (BACKENDS, RawSolution, pulp_solver, pulp_takes_start, relative_gap, solve_highs,
+                       solve_pulp)
 from .diagnose import Conflict, diagnose
 from .formulation import Milp, build_milp, settle_saturation
 from .problem import Problem, build_problem
@@ -192,7 +193,7 @@ def optimize(scenario: Scenario, pool: Pool, *, objective: str | None = None, ba
         Write the model as ``.lp`` or ``.mps`` (through PuLP).
     simulate_runs : int
         When > 0, simulate the plan by Monte Carlo and report its mean against
-        the optimizer's expectation.
+        the optimizer's expectation (unless the plan has no notes).
     marginal : bool
         Also solve with ¥1,000 more budget and report what it would buy.
     reduce : bool
@@ -215,6 +216,10 @@ def optimize(scenario: Scenario, pool: Pool, *, objective: str | None = None, ba
     """
     if backend not in BACKENDS:
         raise InputError(f"--backend must be one of {', '.join(BACKENDS)} (got {backend!r})")
+    if backend == "pulp":
+        pulp_solver(solver or "PULP_CBC_CMD")  # an unknown solver is refused before anything is written
+    elif solver is not None:
+        raise InputError(f"--solver {solver!r} is for --backend pulp; --backend highs solves with HiGHS")
     t0 = time.perf_counter()
     p = build_problem(scenario, pool, objective=objective)
     prepare_seconds = time.perf_counter() - t0
@@ -264,7 +269,7 @@ def optimize(scenario: Scenario, pool: Pool, *, objective: str | None = None, ba
         vp = verify(p, m, settle_saturation(m, p, raw.x), raw.objective)
     except VerificationError as e:  # a solver's wrong answer is reported, never returned as a plan
         return no_plan("no_solution", f"no verified plan: {e}")
-    bound = raw.bound
+    bound = raw.bound + 0.0 if raw.bound is not None else None  # + 0.0: a solver's -0.0 is 0
     gap_now = relative_gap(vp.model_value, bound)
     status = raw.status
     if status == "optimal" and (gap_now is None or gap_now > gap + 1e-7):
@@ -279,7 +284,7 @@ def optimize(scenario: Scenario, pool: Pool, *, objective: str | None = None, ba
     if marginal:
         result = replace(result, marginal_budget=_marginal(scenario, pool, p, result, backend, solver,
                                                            time_limit, gap, reduce))
-    if simulate_runs:
+    if simulate_runs and len(result.plan):  # a plan without notes has nothing to simulate
         result = replace(result, simulated=compare_with_simulation(scenario, pool, result, simulate_runs, rng))
     return result
 
@@ -296,12 +301,12 @@ def _solve(p: Problem, backend, solver, time_limit, gap, export, reduce, start=N
         x0, sizes["start"] = plan_vector(p, m, start)
         if x0 is not None and backend == "pulp" and not pulp_takes_start(solver):
             x0, sizes["start"] = None, f"not used: PuLP's {solver} takes no warm start here"
+    if export:
+        _export(m, export)
     if backend == "highs":
-        if export:
-            _export(m, export)
         raw = solve_highs(m, time_limit=time_limit, gap=gap, start=x0)
     else:
-        raw = solve_pulp(m, time_limit=time_limit, gap=gap, solver=solver, export=export, start=x0)
+        raw = solve_pulp(m, time_limit=time_limit, gap=gap, solver=solver, start=x0)
     return raw, m, build_s, sizes
 
 

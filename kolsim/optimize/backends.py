@@ -18,8 +18,8 @@ import numpy as np
 from ..errors import InputError
 from .formulation import Milp
 
-__all__ = ["RawSolution", "solve_highs", "solve_pulp", "to_pulp", "BACKENDS", "PULP_WARM_START",
-           "pulp_takes_start", "relative_gap"]
+__all__ = ["RawSolution", "solve_highs", "solve_pulp", "pulp_solver", "to_pulp", "BACKENDS",
+           "PULP_WARM_START", "pulp_takes_start", "relative_gap"]
 
 BACKENDS = ("highs", "pulp")
 #: PuLP solvers known to use initial values with ``warmStart`` (others ignore or refuse it).
@@ -204,8 +204,28 @@ def to_pulp(m: Milp, name: str = "kolsim"):
     return prob, var
 
 
+def pulp_solver(name: str, **options):
+    """PuLP's solver ``name`` with ``options``, or an :class:`InputError` naming the solvers PuLP
+    knows and those installed here."""
+    import pulp
+
+    def names():
+        return (f"PuLP knows {', '.join(dict.fromkeys(pulp.listSolvers()))}; installed here: "
+                f"{', '.join(pulp.listSolvers(onlyAvailable=True))}")
+
+    try:
+        with warnings.catch_warnings():  # PuLP 3.3 announces the bundled CBC's retirement in 4.0
+            warnings.simplefilter("ignore", DeprecationWarning)
+            s = pulp.getSolver(name, **options)
+    except Exception:  # pulp raises PulpSolverError (or KeyError) for unknown names
+        raise InputError(f"--solver {name!r} is not a solver PuLP knows ({names()})") from None
+    if not s.available():
+        raise InputError(f"--solver {name!r} is not installed ({names()})")
+    return s
+
+
 def solve_pulp(m: Milp, *, time_limit: float, gap: float, solver: str | None = None,
-               export: str | None = None, start: np.ndarray | None = None) -> RawSolution:
+               start: np.ndarray | None = None) -> RawSolution:
     """Solve with PuLP's solver ``solver`` (CBC by default).
 
     ``start``: a plan to start from, passed as PuLP's initial values with
@@ -213,28 +233,18 @@ def solve_pulp(m: Milp, *, time_limit: float, gap: float, solver: str | None = N
 
     PuLP's ``status`` alone is not trusted: with a time limit CBC may report
     Optimal for a feasible point, and PuLP fills values when no solution was
-    found; the solution status is read too, and the caller verifies.
+    found; the solution status is read too, and the caller verifies. PuLP
+    reports no bound: a feasible result is bounded by the LP relaxation.
     """
     import pulp
 
+    name = solver or "PULP_CBC_CMD"
+    s = pulp_solver(name, msg=False, timeLimit=time_limit, gapRel=gap,
+                    **({"warmStart": True} if start is not None and pulp_takes_start(name) else {}))
     prob, var = to_pulp(m)
     if start is not None:
         for v, value in zip(var, start):
             v.setInitialValue(float(value))
-    if export:
-        (prob.writeMPS if export.lower().endswith(".mps") else prob.writeLP)(export)
-    name = solver or "PULP_CBC_CMD"
-    try:
-        with warnings.catch_warnings():  # PuLP 3.3 announces the bundled CBC's retirement in 4.0
-            warnings.simplefilter("ignore", DeprecationWarning)
-            warm = {"warmStart": True} if start is not None and pulp_takes_start(name) else {}
-            s = pulp.getSolver(name, msg=False, timeLimit=time_limit, gapRel=gap, **warm)
-    except Exception as e:  # pulp raises PulpSolverError (or KeyError) for unknown names
-        raise InputError(f"--solver {name!r} is not a solver PuLP knows here ({e}); "
-                         f"available: {', '.join(pulp.listSolvers(onlyAvailable=True))}") from None
-    if not s.available():
-        raise InputError(f"--solver {name!r} is not installed; available: "
-                         f"{', '.join(pulp.listSolvers(onlyAvailable=True))}")
     t0 = time.perf_counter()
     prob.solve(s)
     seconds = time.perf_counter() - t0
@@ -253,8 +263,14 @@ def solve_pulp(m: Milp, *, time_limit: float, gap: float, solver: str | None = N
         status, x = "feasible", values
     obj = float(m.c @ x) if x is not None else None
     # PuLP reports no bound; CBC's "optimal" proves only the asked relative gap, so only
-    # the levels at or above it count as reached
+    # the levels at or above it count as reached. A feasible plan gets the LP relaxation's
+    # optimum as its bound (HiGHS, in at most a tenth of the time limit): weaker than the
+    # solver's own, but proven.
     bound = obj + gap * abs(obj) if status == "optimal" else None
+    if status == "feasible":
+        lp = solve_highs(m, time_limit=max(1.0, 0.1 * time_limit), gap=gap, relax=True)
+        if lp.status == "optimal":
+            bound = max(obj, lp.objective)
     gaps = {level: seconds for level in (0.01, 0.001) if level >= gap} if status == "optimal" else {}
     return RawSolution(status=status, x=x, objective=obj, bound=bound, solver=f"PuLP {pulp.__version__}: {name}",
                        solve_seconds=seconds, first_solution_seconds=seconds if x is not None else None,
