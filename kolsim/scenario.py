@@ -291,6 +291,7 @@ class Optimize:
     category_share: Mapping[str, ShareBounds] = field(default_factory=dict)
     tiers: Mapping[str, TierRule] = field(default_factory=dict)
     budget_by_weeks: tuple[WeekBudget, ...] = ()
+    banned_categories: tuple[str, ...] = ()  # the brand's own, besides the legal ones (always banned)
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,7 +329,7 @@ _TABLE_KEYS: dict[str, tuple[str, ...]] = {
          "waves", "plan", "simulation", "operations", "ads", "vetting", "optimize"),
     "optimize": ("weeks", "objective", "saturation", "saturation_tolerance", "max_posts_per_week",
                  "sponsored_share", "min_posts_if_hired", "must_include", "exclude", "time_limit",
-                 "gap", "category_share", "tiers", "budget_by_weeks"),
+                 "gap", "category_share", "tiers", "budget_by_weeks", "banned_categories"),
     "optimize.tiers": ("min_creators", "max_creators", "min_share", "max_share", "weeks"),
     "optimize.category_share": ("min", "max"),
     "optimize.budget_by_weeks": ("weeks", "max"),
@@ -648,6 +649,14 @@ def _id_list(t: _Table, key: str) -> tuple[str, ...]:
     return tuple(x.strip() for x in v)
 
 
+def _category_list(t: _Table, key: str) -> tuple[str, ...]:
+    t.used.add(key)
+    v = t.data.get(key, [])
+    if not isinstance(v, list) or not all(isinstance(x, str) and x.strip() for x in v):
+        raise ScenarioError(f"must be an array of category names (got {_show(v)})", where=t._where(key))
+    return tuple(dict.fromkeys(x.strip().lower() for x in v))
+
+
 def _parse_optimize(t: _Table, campaign: Campaign) -> Optimize:
     # whole weeks only: the platform's rule is enforced in 4-week windows, which
     # is exact for whole weeks but not for a last week cut short by the horizon
@@ -660,6 +669,7 @@ def _parse_optimize(t: _Table, campaign: Campaign) -> Optimize:
     if objective == "profit" and (campaign.price is None or campaign.margin is None):
         raise ScenarioError("is 'profit', which needs [campaign] price and margin",
                             where="[optimize] objective")
+    banned = _category_list(t, "banned_categories")
     cats: dict[str, ShareBounds] = {}
     ct = t.table("category_share", "optimize.category_share_table")
     if ct is not None:
@@ -673,6 +683,9 @@ def _parse_optimize(t: _Table, campaign: Campaign) -> Optimize:
             if name in BANNED_CATEGORIES and lo > 0:
                 raise ScenarioError(f"asks for spend on {name!r}, which may not be promoted by creators "
                                     "(law, [S3])", where=f"[optimize.category_share.{cat}] min")
+            if name in banned and lo > 0:
+                raise ScenarioError(f"asks for spend on {name!r}, which [optimize] banned_categories bans",
+                                    where=f"[optimize.category_share.{cat}] min")
             cats[name] = ShareBounds(min=float(lo), max=float(hi))
     rules: dict[str, TierRule] = {}
     tt = t.table("tiers", "optimize.tiers_table")
@@ -710,7 +723,7 @@ def _parse_optimize(t: _Table, campaign: Campaign) -> Optimize:
         must_include=_id_list(t, "must_include"), exclude=_id_list(t, "exclude"),
         time_limit=float(t.number("time_limit", 60.0, lo=0, hi=86_400, lo_open=True)),
         gap=float(t.number("gap", 1e-4, lo=0, hi=1, hi_open=True)),
-        category_share=cats, tiers=rules, budget_by_weeks=tuple(wbs))
+        category_share=cats, tiers=rules, budget_by_weeks=tuple(wbs), banned_categories=banned)
     both = sorted(set(opt.must_include) & set(opt.exclude))
     if both:
         raise ScenarioError(f"lists {both[0]!r} in both must_include and exclude", where="[optimize]")

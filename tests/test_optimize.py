@@ -566,6 +566,46 @@ def test_banned_categories_cannot_be_forced_in():
         make(rows, budget=10_000, optimize_extra={"category_share": {"alcohol": {"min": 0.1}}})
 
 
+def test_binding_names_week_budgets_and_tier_shares():
+    rows = [creator(i, tier="micro" if i < 3 else "koc", cost=1000, followers=200_000 if i < 3 else 8_000)
+            for i in range(6)]
+    scenario, pool = make(rows, budget=6_000, optimize_extra={
+        "budget_by_weeks": [{"weeks": [1], "max": 2_000}], "tiers": {"micro": {"max_share": 0.5}}})
+    r = optimize(scenario, pool, marginal=False)
+    assert r.status == "optimal"
+    assert "budget of weeks 1: ¥2,000 of ¥2,000" in r.binding
+    assert "tier micro: 50% of spend (bounds 0%–50%)" in r.binding
+    loose = optimize(*make(rows, budget=6_000, optimize_extra={
+        "budget_by_weeks": [{"weeks": [1], "max": 50_000}], "tiers": {"micro": {"max_share": 1.0}}}),
+        marginal=False)
+    assert not [b for b in loose.binding if b.startswith(("budget of weeks", "tier micro"))]
+
+
+def test_a_scenario_bans_its_own_categories():
+    """[optimize] banned_categories leaves those creators out (named in excluded.csv), may not be
+    forced in, and a name that matches no creator is said, not silently ignored."""
+    rows = [creator(0, category="food", followers=900_000), creator(1), creator(2, category="Food")]
+    scenario, pool = make(rows, budget=10_000, optimize_extra={"banned_categories": [" FOOD ", "pets"]})
+    assert scenario.optimize.banned_categories == ("food", "pets")
+    r = optimize(scenario, pool, marginal=False)
+    assert r.status == "optimal" and set(r.plan["kol_id"]) == {"c01"}
+    assert dict(zip(r.problem.excluded["kol_id"], r.problem.excluded["reason"])) == {
+        "c00": "category food is banned by [optimize] banned_categories",
+        "c02": "category food is banned by [optimize] banned_categories"}
+    assert r.problem.notices == ("banned category 'pets' matches no creator in the pool",)
+    unbanned = optimize(make(rows, budget=10_000)[0], pool, marginal=False)
+    assert "c00" in set(unbanned.plan["kol_id"])  # the ban is what kept the best creator out
+    forced = make(rows, budget=10_000, optimize_extra={"banned_categories": ["food"], "must_include": ["c00"]})
+    with pytest.raises(kolsim.InputError, match="'c00', whose category is in \\[optimize\\] banned_categories"):
+        optimize(*forced, marginal=False)
+    with pytest.raises(kolsim.ScenarioError, match=r"\[optimize.category_share.food\] min: asks for spend"):
+        make(rows, budget=10_000, optimize_extra={"banned_categories": ["food"],
+                                                  "category_share": {"food": {"min": 0.1}}})
+    for bad in ("food", ["food", ""], [3]):
+        with pytest.raises(kolsim.ScenarioError, match=r"\[optimize\] banned_categories: must be an array"):
+            make(rows, budget=10_000, optimize_extra={"banned_categories": bad})
+
+
 def test_requests_out_of_range_are_input_errors(tmp_path):
     with pytest.raises(kolsim.ScenarioError, match=r"\[optimize\] gap: must be a number >= 0 and < 1"):
         make([creator(0)], budget=10_000, optimize_extra={"gap": 1})

@@ -162,12 +162,20 @@ def _binding(p: Problem, vp: VerifiedPlan) -> tuple[str, ...]:
         p.cap * math.ceil(p.weeks / 4), p.upper.sum(axis=1)))
     if at_cap.any():
         out.append(f"platform rule: {int(at_cap.sum())} hired creator(s) at their sponsored-note cap")
+    for wb in o.budget_by_weeks:
+        cols = np.array(wb.weeks) - 1
+        spent = float((p.cost * vp.posts[:, cols].sum(axis=1)).sum())
+        fits = (vp.posts[:, cols] < p.upper[:, cols]).any(axis=1)  # a creator with room for a note there
+        if wb.max - spent < p.cost[fits].min(initial=math.inf):
+            out.append(f"budget of weeks {', '.join(map(str, wb.weeks))}: ¥{spent:,.0f} of ¥{wb.max:,.0f}")
     spend_each = p.cost * vp.posts.sum(axis=1) + p.fee * vp.hired
     total = spend_each.sum()
-    for cat, b in o.category_share.items():
-        s = spend_each[p.category == cat].sum()
-        if total > 0 and (b.max < 1 and s >= (b.max - 0.01) * total or b.min > 0 and s <= (b.min + 0.01) * total):
-            out.append(f"category {cat}: {s / total:.0%} of spend (bounds {b.min:.0%}–{b.max:.0%})")
+    shares = [(f"category {c}", p.category == c, b.min, b.max) for c, b in o.category_share.items()]
+    shares += [(f"tier {t}", p.tier == t, r.min_share, r.max_share) for t, r in o.tiers.items()]
+    for name, mine, lo, hi in shares:  # within a point of a bound
+        s = spend_each[mine].sum()
+        if total > 0 and (hi < 1 and s >= (hi - 0.01) * total or lo > 0 and s <= (lo + 0.01) * total):
+            out.append(f"{name}: {s / total:.0%} of spend (bounds {lo:.0%}–{hi:.0%})")
     return tuple(out)
 
 

@@ -124,7 +124,8 @@ def build_problem(scenario: Scenario, pool: Pool, *, objective: str | None = Non
     """Compile a scenario's ``[optimize]`` policy and a candidate pool.
 
     Creators are left out before solving, with the reason kept, when vetting
-    excludes them, the policy excludes them, the platform's cadence rule
+    excludes them, the policy excludes them (the exclude list, a banned
+    category), the platform's cadence rule
     allows them no sponsored note, their tier may post in no week, or their
     smallest commitment (fee + minimum posts) exceeds the budget.
 
@@ -153,17 +154,27 @@ def build_problem(scenario: Scenario, pool: Pool, *, objective: str | None = Non
     n_all = len(frame)
     par = creator_table(frame, scenario.tiers, pool.source)
     reasons: list[list[str]] = [[] for _ in range(n_all)]
+    notices: list[str] = []
     report = vet(pool, scenario.tiers, scenario.vetting)
     pos = dict(zip(ids_all, range(n_all)))
     for kol, why in zip(report.excluded["kol_id"], report.excluded["reasons"]):
         reasons[pos[kol]].append(f"vetting: {why}")
     for kol in opt.exclude:
         reasons[pos[kol]].append("on the exclude list")
+    cat_all = frame["category"].astype(str).str.strip().str.lower().to_numpy(object)
+    for c in opt.banned_categories:
+        hit = np.flatnonzero(cat_all == c)
+        for i in hit:
+            reasons[i].append(f"category {c} is banned by [optimize] banned_categories")
+        if not hit.size:
+            notices.append(f"banned category {c!r} matches no creator in the pool")
     # a banned creator is never a candidate, whatever the lists say
     for kol in opt.must_include:
         if any("is banned" in r for r in reasons[pos[kol]]):
-            raise InputError(f"must_include names {kol!r}, whose category may not be promoted by "
-                             "creators (law, [S3])", file=scenario.source, where="[optimize] must_include")
+            why = ("is in [optimize] banned_categories" if cat_all[pos[kol]] in opt.banned_categories
+                   else "may not be promoted by creators (law, [S3])")
+            raise InputError(f"must_include names {kol!r}, whose category {why}",
+                             file=scenario.source, where="[optimize] must_include")
 
     h = camp.horizon_days
     W = opt.weeks
@@ -221,7 +232,6 @@ def build_problem(scenario: Scenario, pool: Pool, *, objective: str | None = Non
     # a must-include creator is the planner's explicit choice: it overrides
     # vetting (said in a notice); a hard rule that leaves it no note stays, and
     # the solve reports the conflict with the reason
-    notices = []
     def soft(r: str) -> bool:  # vetting's red flags, which a planner's explicit choice overrides
         return r.startswith("vetting: ") and "is banned" not in r
 
