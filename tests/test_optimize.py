@@ -459,6 +459,24 @@ def test_diagnosis_names_the_conflict_and_the_shortfall():
     assert optimize(fewer, pool, marginal=False).status == "optimal"
 
 
+def test_a_wrong_infeasible_is_not_diagnosed(monkeypatch):
+    """CBC's preprocessing has called feasible models infeasible: when the solver says so but a
+    plan exists, the result is no_solution saying why, and no constraint is blamed."""
+    import sys
+
+    from kolsim.optimize.backends import RawSolution
+
+    def says_infeasible(m, **kw):
+        return RawSolution(status="infeasible", x=None, objective=None, bound=None,
+                           solver="PuLP: PULP_CBC_CMD", solve_seconds=0.0)
+
+    monkeypatch.setattr(sys.modules["kolsim.optimize"], "solve_pulp", says_infeasible)
+    scenario, pool = make([creator(i) for i in range(4)], budget=10_000)
+    r = optimize(scenario, pool, backend="pulp", marginal=False)
+    assert r.status == "no_solution" and r.conflict is None and len(r.plan) == 0
+    assert r.explanation.startswith("the solver said the request is infeasible, but HiGHS found a plan")
+
+
 def _dict(s):
     return {"campaign": {"name": s.campaign.name, "category": s.campaign.category, "budget": s.campaign.budget,
                          "horizon_days": s.campaign.horizon_days},

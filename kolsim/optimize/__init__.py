@@ -269,6 +269,8 @@ def optimize(scenario: Scenario, pool: Pool, *, objective: str | None = None, ba
                                   campaign=replace(scenario.campaign, budget=budget))
                 return build_problem(relaxed, pool, objective=p.objective)
             conflict = diagnose(p, rebuild, time_limit=min(10.0, time_limit))
+            if conflict.refuted:
+                return no_plan("no_solution", f"{conflict.message} ({raw.solver})")
             return no_plan(raw.status, conflict.message + _must_reasons(p, conflict), conflict, raw.bound)
         return no_plan(raw.status, f"no plan was found within {time_limit:g} s ({raw.message})",
                        bound=raw.bound)

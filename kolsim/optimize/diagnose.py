@@ -39,6 +39,7 @@ class Conflict:
     lines: tuple[str, ...]
     shortfall: str
     message: str
+    refuted: bool = False  # a plan meeting every line exists: the solver's "infeasible" was wrong
 
 
 def policy_lines(p: Problem) -> list[Line]:
@@ -143,10 +144,18 @@ def diagnose(p: Problem, rebuild: Callable[[Optimize, float], Problem], *,
              time_limit: float = 10.0) -> Conflict:
     """Find an irreducible set of conflicting policy lines and the shortfall.
 
+    The whole request is first checked again (with HiGHS, on a feasibility
+    program): if a plan exists after all, the result says so (``refuted``) and
+    names no lines.
+
     ``rebuild(settings, budget)`` compiles the request again under a relaxed
     policy, so that what the policy decided before solving (exclusions,
     weekly limits) is decided again.
     """
+    if _feasible(p, time_limit) is True:  # solvers have called feasible models infeasible
+        return Conflict(lines=(), shortfall="", refuted=True, message=(
+            "the solver said the request is infeasible, but HiGHS found a plan that meets every "
+            "rule, so that answer is not trusted; try the other backend or another solver"))
     lines = policy_lines(p)
     essential: list[Line] = []
     relaxed: list[Line] = []
