@@ -5,6 +5,10 @@ calibrated generator) over 8 weeks, with hiring fees for a third of the mid,
 top and celebrity creators, at least 2 notes from each hired creator, category
 spend shares, a tier mix with seeding weeks, the platform's 20 % rule, a
 brand cap on notes a week, a week-range budget and saturating audiences.
+Vetting is on (its defaults: about 30 % of a generated pool is left out).
+The lists (must-include, exclude, a scenario's banned categories) are not
+used: they change which creators are candidates, and with them the request;
+RESULTS.md (eighth session) has what they did to the measurements.
 """
 
 from __future__ import annotations

@@ -46,6 +46,7 @@ class RawSolution:
     message: str = ""
     duals: np.ndarray | None = None  # row duals of an LP relaxation, when asked for
     trajectory: list = field(default_factory=list)  # (seconds, incumbent, bound) as the search went
+    first_x: np.ndarray | None = None  # the first plan found (the model's columns), to verify apart
 
 
 def relative_gap(obj: float | None, bound: float | None) -> float | None:
@@ -102,13 +103,14 @@ def solve_highs(m: Milp, *, time_limit: float, gap: float, start: np.ndarray | N
                 np.zeros(m.n_cols, np.int32) if relax else m.integral.astype(np.int32))
 
     t0 = time.perf_counter()
-    events = {"first": None, "gaps": {}, "path": []}
+    events = {"first": None, "first_x": None, "gaps": {}, "path": []}
 
     def on_event(ctype, message, out, inp, user):
         now = time.perf_counter() - t0
         improving = ctype == highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution
         if events["first"] is None and math.isfinite(out.objective_function_value) and improving:
             events["first"] = now
+            events["first_x"] = np.array(out.mip_solution, float)
         primal = out.objective_function_value if improving else out.mip_primal_bound
         if math.isfinite(primal) and math.isfinite(out.mip_dual_bound):
             path = events["path"]
@@ -163,15 +165,16 @@ def solve_highs(m: Milp, *, time_limit: float, gap: float, start: np.ndarray | N
     if status == "optimal":
         for level in gap_levels:
             gaps.setdefault(level, seconds)
-    first = events["first"]
+    first, first_x = events["first"], events["first_x"]
     if first is None and x is not None:
-        first = seconds
+        first, first_x = seconds, x
     row_duals = None
     if relax and duals and status == "optimal":
         row_duals = np.array(h.getSolution().row_dual)
     return RawSolution(status=status, x=x, objective=obj, bound=bound, solver=f"HiGHS {h.version()}",
                        solve_seconds=seconds, first_solution_seconds=first, gap_seconds=gaps,
-                       message=message, duals=row_duals, trajectory=events["path"])
+                       message=message, duals=row_duals, trajectory=events["path"],
+                       first_x=first_x if first_x is not None and len(first_x) == m.n_cols else None)
 
 
 def to_pulp(m: Milp, name: str = "kolsim"):
@@ -274,4 +277,4 @@ def solve_pulp(m: Milp, *, time_limit: float, gap: float, solver: str | None = N
     gaps = {level: seconds for level in (0.01, 0.001) if level >= gap} if status == "optimal" else {}
     return RawSolution(status=status, x=x, objective=obj, bound=bound, solver=f"PuLP {pulp.__version__}: {name}",
                        solve_seconds=seconds, first_solution_seconds=seconds if x is not None else None,
-                       gap_seconds=gaps, message=f"{st} (solution status {sol_status})")
+                       gap_seconds=gaps, message=f"{st} (solution status {sol_status})", first_x=x)

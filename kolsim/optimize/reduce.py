@@ -142,9 +142,15 @@ def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12
     sub, cols = restrict(support)
     path = []  # (seconds, incumbent, bound for the whole pool)
 
+    first_x = None  # the first plan found, in the whole pool's columns
+
     def found(x: np.ndarray | None) -> np.ndarray | None:
+        nonlocal first_x
         if x is not None:
             path.append((time.perf_counter() - t0 - build, float(sub.milp.c @ x), ub))
+            if first_x is None:
+                first_x = np.zeros(full.n_cols)
+                first_x[cols] = x
         return x
 
     #    first only the LP's fractional creators are decided (fast); if that is not within
@@ -190,9 +196,10 @@ def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12
     searched, bound_part = support, (raw.bound if raw.bound is not None else math.inf)
     if first_seen is None:
         first_seen = raw.first_solution_seconds
+        first_x = _lift(raw, full, cols, None).first_x
 
     if g is None:  # no prices, so no bound for the pool: the support's search is the answer
-        return _lift(raw, full, best_cols, None), full, build, sizes
+        return replace(_lift(raw, full, best_cols, None), first_x=first_x), full, build, sizes
 
     # 4. the creators that could still beat it (counted whether or not time is left), searched
     #    with the time left
@@ -218,7 +225,7 @@ def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12
     bound = min(ub, max(bound_part, outside))
     raw = replace(raw, x=best_x, objective=float(full.c[best_cols] @ best_x))
     lifted = _lift(raw, full, best_cols, bound)
-    lifted.first_solution_seconds = first_seen
+    lifted.first_solution_seconds, lifted.first_x = first_seen, first_x
     lifted.solve_seconds = time.perf_counter() - t0 - build
     z = lifted.objective
     g_now = relative_gap(z, bound)
@@ -266,6 +273,8 @@ def _solve_whole(m: Milp, deadline: float, gap: float, started: float,
     raw.solve_seconds = time.perf_counter() - started
     if path:
         raw.first_solution_seconds = path[0][0]
+    if quick is not None:  # the quick plan came first
+        raw.first_x = quick
     if raw.bound is not None:
         raw.bound = min(raw.bound, lp_bound)
     raw.gap_seconds = gap_times(path, (0.01, 0.001), final_gap=relative_gap(raw.objective, raw.bound),
@@ -320,7 +329,11 @@ def _lift(raw: RawSolution, full: Milp, cols: np.ndarray, bound) -> RawSolution:
     if raw.x is not None:
         x = np.zeros(full.n_cols)
         x[cols] = raw.x
-    return replace(raw, x=x, bound=bound, gap_seconds=dict(raw.gap_seconds))
+    first = None
+    if raw.first_x is not None:
+        first = np.zeros(full.n_cols)
+        first[cols] = raw.first_x
+    return replace(raw, x=x, bound=bound, gap_seconds=dict(raw.gap_seconds), first_x=first)
 
 
 class _Sub:
