@@ -459,6 +459,37 @@ def test_diagnosis_names_the_conflict_and_the_shortfall():
     assert optimize(fewer, pool, marginal=False).status == "optimal"
 
 
+@pytest.mark.parametrize("rows,budget,extra,nearest", [
+    # 3 micro creators x 2 notes in 2 weeks need 3 notes a week
+    ([creator(i, cost=500) for i in range(6)], 100_000,
+     {"max_posts_per_week": 2, "min_posts_if_hired": 2, "tiers": {"micro": {"min_creators": 3}}},
+     ["the brand cadence would need 3 notes a week (it allows 2)",
+      "tier micro: at most 2 creators fit (it asks at least 3)",
+      "at most 1 note(s) from each hired creator fit (it asks 2)"]),
+    # four creators who may post only in week 1 need four ¥1,000 notes there
+    ([creator(i, cost=1000) for i in range(6)], 50_000,
+     {"budget_by_weeks": [{"weeks": [1], "max": 1500}], "tiers": {"micro": {"min_creators": 4, "weeks": [1]}}},
+     ["the budget of weeks 1 would need ¥4,000 (it allows ¥1,500)",
+      "tier micro: at most 1 creator fit (it asks at least 4)"]),
+    # one ¥4,000 food creator and one ¥1,000 other: food is 80 % of the spend at best
+    ([creator(i, cost=1000) for i in range(3)] + [creator(5 + i, cost=4000, category="food") for i in range(2)],
+     5_000, {"category_share": {"food": {"min": 0.9}}, "tiers": {"micro": {"min_creators": 2}}},
+     ["category food: at most 80% of spend fits (it asks at least 90%)",
+      "tier micro: at most 1 creator fit (it asks at least 2)", "costs ¥8,000, ¥3,000 more than the budget"]),
+])
+def test_diagnosis_says_how_far_each_line_is_from_working(rows, budget, extra, nearest):
+    """The shortfall in each conflicting line's own unit: the nearest value that works with the
+    rest of the conflict held; and setting a line to it does make the request work."""
+    scenario, pool = make(rows, budget=budget, optimize_extra=extra)
+    r = optimize(scenario, pool, marginal=False)
+    assert r.status == "infeasible"
+    for text in nearest:
+        assert text in r.conflict.shortfall, r.conflict.shortfall
+    if "max_posts_per_week" in extra:
+        fixed = make(rows, budget=budget, optimize_extra={**extra, "max_posts_per_week": 3})
+        assert optimize(*fixed, marginal=False).status == "optimal"
+
+
 def test_a_wrong_infeasible_is_not_diagnosed(monkeypatch):
     """CBC's preprocessing has called feasible models infeasible: when the solver says so but a
     plan exists, the result is no_solution saying why, and no constraint is blamed."""
@@ -540,17 +571,22 @@ def test_export_lp_and_mps(tmp_path):
 
 
 def test_planner_numbers_and_linear_objective():
-    """With the pool's own expected conversions and saturation off, the objective is their sum."""
-    rows = [creator(i, cost=1000, expected_conversions=float(i + 1), reads_per_note=10_000, monthly=5)
-            for i in range(5)]
+    """With the pool's own expected conversions and saturation off, the objective is their sum,
+    as the engines read them: per delivered note (here delivered surely), counted over the reads
+    that fall within the horizon (the model's decay kernel)."""
+    from kolsim.model import decay_kernel
+
+    rows = [creator(i, cost=1000, expected_conversions=float(i + 1), reads_per_note=10_000, monthly=5,
+                    post_probability=1.0) for i in range(5)]
     scenario, pool = make(rows, budget=2000, weeks=1, saturation=False)
     r = optimize(scenario, pool, marginal=False, gap=1e-9)
-    # two notes: the two best creators, each delivered with P = 0.98, seen within the horizon
-    p = r.problem
-    assert set(r.plan["kol_id"]) == {"c04", "c03"}
-    expected = (5 + 4) * 0.98 * (p.value[:, 0] / (0.98 * np.arange(1, 6)))[0]
-    assert r.objective == pytest.approx(expected, rel=1e-9)
+    h = scenario.campaign.horizon_days
+    assert set(r.plan["kol_id"]) == {"c04", "c03"}  # two notes: the two best creators, in week 1
+    assert r.objective == pytest.approx((5 + 4) * decay_kernel(scenario.decay, h).sum(), rel=1e-9)
     assert r.approximation_error == 0.0
+    # with a horizon that holds the whole read tail, the planner's numbers come through whole
+    long, _ = make(rows, budget=2000, weeks=1, saturation=False, horizon=2000)
+    assert optimize(long, pool, marginal=False, gap=1e-9).objective == pytest.approx(9.0, rel=1e-5)
 
 
 def test_core_and_bound_agrees_with_the_whole_model():

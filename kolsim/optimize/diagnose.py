@@ -3,13 +3,17 @@
 A deletion filter over the planner's named policy lines: starting from all of
 them, each is relaxed in turn and kept relaxed if the rest stays infeasible.
 What remains is an irreducible conflict: every line in it is needed for the
-conflict, and relaxing any one of them makes the request feasible.  For money
-and count lines the shortfall is then measured: how much more budget, or how
-many fewer creators, would make the others feasible.
+conflict, and relaxing any one of them makes the request feasible.  The
+shortfall is then measured in each line's own unit: the least budget that
+meets every other line, and for each other line with a number (a week budget,
+the brand cadence, a share, a creator count, the minimum notes) the nearest
+value that works with the rest of the conflict held.
 """
 
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass, replace
 from typing import Callable
 
@@ -140,6 +144,105 @@ def _min_budget(p: Problem, time_limit: float) -> float | None:
     return -raw.objective
 
 
+def _min_week_spend(p: Problem, weeks: np.ndarray, time_limit: float) -> float | None:
+    """The least spend on notes in ``weeks`` (0-based) that meets every line (None if unknown)."""
+    q = replace(p, objective="interactions", saturating=False, value=np.zeros_like(p.value),
+                expected_cost=np.zeros_like(p.expected_cost))
+    m = build_milp(q)
+    c = np.zeros(m.n_cols)
+    in_weeks = np.isin(m.xw, weeks)
+    c[:m.n_x][in_weeks] = -p.cost[m.xk[in_weeks]]
+    raw = solve_highs(replace(m, c=c), time_limit=time_limit, gap=1e-9)
+    if raw.status != "optimal" or raw.objective is None:
+        return None
+    return -raw.objective
+
+
+def _set(settings: Optimize, p: Problem, ln: Line, v) -> Optimize:
+    """The policy with line ``ln``'s number set to ``v``."""
+    o = settings
+    if ln.kind == "brand":
+        return replace(o, max_posts_per_week=int(v))
+    if ln.kind == "min_posts":
+        return replace(o, min_posts_if_hired=int(v))
+    if ln.kind == "week_budget":
+        weeks = p.settings.budget_by_weeks[int(ln.key)].weeks
+        return replace(o, budget_by_weeks=tuple(replace(w, max=float(v)) if w.weeks == weeks else w
+                                                for w in o.budget_by_weeks))
+    if ln.kind in ("cat_min", "cat_max"):
+        field = "min" if ln.kind == "cat_min" else "max"
+        return replace(o, category_share={**o.category_share,
+                                          ln.key: replace(o.category_share[ln.key], **{field: float(v)})})
+    field = {"tier_min": "min_creators", "tier_max": "max_creators", "tier_smin": "min_share",
+             "tier_smax": "max_share"}[ln.kind]
+    return replace(o, tiers={**o.tiers, ln.key: replace(o.tiers[ln.key], **{field: v})})
+
+
+def _nearest(ln: Line, p: Problem, q: Problem, feasible: Callable[[object], bool | None],
+             time_limit: float) -> str | None:
+    """The value of line ``ln`` nearest to what it asks that works, in the planner's words
+    (None when the line has no number, or the search was not decided in time).
+
+    ``q`` is the request with the line lifted, which works. ``feasible(v)`` says whether the
+    request works with the line set to v; it does not at the asked value and does at a value
+    that cannot bind (read off ``q``), and the answer moves once in between, so the boundary is
+    found by bisection: whole numbers exactly, shares to a twentieth of a point. A week budget's need is
+    solved for directly (the least spend on notes in its weeks)."""
+    o = p.settings
+    if ln.kind == "brand":
+        asked, lifted, step = o.max_posts_per_week, max(o.max_posts_per_week + 1, int(q.upper.sum(axis=0).max())), 1
+    elif ln.kind == "min_posts":
+        asked, lifted, step = o.min_posts_if_hired, 1, 1
+    elif ln.kind == "tier_min":
+        asked, lifted, step = o.tiers[ln.key].min_creators, 0, 1
+    elif ln.kind == "tier_max":
+        asked, lifted, step = o.tiers[ln.key].max_creators, max(o.tiers[ln.key].max_creators + 1,
+                                                                int((q.tier == ln.key).sum())), 1
+    elif ln.kind in ("cat_min", "tier_smin"):
+        asked = o.category_share[ln.key].min if ln.kind == "cat_min" else o.tiers[ln.key].min_share
+        lifted, step = 0.0, 0.0005
+    elif ln.kind in ("cat_max", "tier_smax"):
+        asked = o.category_share[ln.key].max if ln.kind == "cat_max" else o.tiers[ln.key].max_share
+        lifted, step = 1.0, 0.0005
+    elif ln.kind == "week_budget":  # the least spend on notes in those weeks, found directly
+        wb = o.budget_by_weeks[int(ln.key)]
+        need = _min_week_spend(q, np.array(wb.weeks) - 1, time_limit)
+        if need is None:
+            return None
+        return (f"the budget of weeks {', '.join(map(str, wb.weeks))} would need "
+                f"¥{math.ceil(need / 100 - 1e-9) * 100:,.0f} (it allows ¥{wb.max:,.0f})")
+    else:
+        return None
+    bad, good = asked, lifted  # infeasible at bad, feasible at good
+    while abs(good - bad) > step:
+        mid = (bad + good) / 2
+        if step == 1:
+            mid = math.floor(mid) if good > bad else math.ceil(mid)
+        ok = feasible(mid)
+        if ok is None:
+            return None
+        bad, good = (bad, mid) if ok else (mid, good)
+    if ln.kind == "brand":
+        return f"the brand cadence would need {good} notes a week (it allows {asked})"
+    if ln.kind == "min_posts":
+        return f"at most {good} note(s) from each hired creator fit (it asks {asked})"
+    if ln.kind == "tier_min":
+        return f"tier {ln.key}: at most {good} creator{'' if good == 1 else 's'} fit (it asks at least {asked})"
+    if ln.kind == "tier_max":
+        return f"tier {ln.key}: at least {good} creators are needed (it allows {asked})"
+    # a share is said to a whole percent, or a tenth, if that still works (checked), else as found
+    for digits in (2, 3):
+        nice = round(good, digits)
+        if (nice - good) * (bad - good) <= 0 or feasible(nice):  # on the workable side, or it works
+            good = nice
+            break
+    share = f"{good:.0%}" if abs(good * 100 - round(good * 100)) < 1e-9 else f"{good:.1%}"
+    what = f"category {ln.key}" if ln.kind.startswith("cat") else f"tier {ln.key}"
+    if ln.kind in ("cat_min", "tier_smin"):
+        return f"{what}: at most {share} of spend fits (it asks at least {asked:.0%})"
+    return f"{what}: at least {share} of spend is needed (it allows {asked:.0%})"
+
+
 def diagnose(p: Problem, rebuild: Callable[[Optimize, float], Problem], *,
              time_limit: float = 10.0) -> Conflict:
     """Find an irreducible set of conflicting policy lines and the shortfall.
@@ -183,6 +286,19 @@ def diagnose(p: Problem, rebuild: Callable[[Optimize, float], Problem], *,
             if available < r.min_creators:
                 shortfall = (shortfall + "; " if shortfall else "") + (
                     f"only {available} {ln.key} creators are eligible, {r.min_creators - available} short")
+    # each other line's nearest workable value, the rest of the conflict held (the lines found
+    # unnecessary stay lifted), within a time budget of its own
+    base, budget = _relax(p, relaxed)
+    deadline = time.perf_counter() + 3 * time_limit
+    for ln in essential:
+        if ln.kind == "budget" or time.perf_counter() > deadline:
+            continue
+        def left():
+            return max(0.1, min(time_limit, deadline - time.perf_counter()))
+        near = _nearest(ln, p, rebuild(*_relax(p, relaxed + [ln])),
+                        lambda v, ln=ln: _feasible(rebuild(_set(base, p, ln, v), budget), left()), left())
+        if near:
+            shortfall = (shortfall + "; " if shortfall else "") + near
     if not essential:
         msg = "the request is infeasible, but no single policy line can be named (numerical trouble)"
     else:

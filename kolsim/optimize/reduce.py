@@ -319,7 +319,7 @@ def _fix_and_solve(m: Milp, x_lp: np.ndarray | None, time_limit: float,
     lb = np.where(fix, np.round(x_lp), m.lb)
     ub = np.where(fix, np.round(x_lp), m.ub)
     raw = solve_highs(replace(m, lb=lb, ub=ub), time_limit=time_limit, gap=QUICK_GAP,
-                      root_heuristics=open_unhired)
+                      root_heuristics=open_unhired, track=False)  # only its plan is wanted
     return raw.x
 
 
