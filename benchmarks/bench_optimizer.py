@@ -394,21 +394,27 @@ def main(argv=None) -> int:
         t1_total = o.get("formulation_seconds", math.nan) + t1 if t1 is not None else None
         ct = c.get("seconds_to_1pct")
         ct_total = ct + c.get("build_seconds", 0) if ct is not None else None
-        speed = (f"{ct_total / t1_total:.0f}x" if ct_total else f"> {(limit + c.get('build_seconds', 0)) / t1_total:.0f}x") \
-            if t1_total else "–"
+        # a ratio is a lower bound ("> ") when CBC never reached 1 %
+        ratio = (ct_total if ct_total else limit + c.get("build_seconds", 0)) / t1_total if t1_total else None
+        speed = f"{'' if ct_total else '> '}{ratio:.1f}x" if ratio else "–"
         if repeated:
-            speed = (f"{repeated['ratio']:.0f}x (medians of {repeated['reps']}: {repeated['cbc_median']:.3f} s "
+            ratio = repeated["ratio"]
+            speed = (f"{ratio:.1f}x (medians of {repeated['reps']}: {repeated['cbc_median']:.3f} s "
                      f"against {repeated['kolsim_median']:.3f} s; this run alone {speed})")
+        if ratio is not None and ratio < 10 and (ct_total or repeated):  # else CBC never got to 1 %
+            failed.append(f"N={n} to 1 % against CBC ({ratio:.1f}x < 10x)")
         bspeed = builds.get(n, {}).get("ratio", math.nan)
+        if bspeed < 20:
+            failed.append(f"N={n} build ({bspeed:.1f}x < 20x)")
         hit = to.get(f"{gap:g}")
         target_ok = hit is not None and build_s + hit <= our_limit
         target = (f"gap ≤ {gap:.2%} in ≤ {our_limit:.0f} s: "
                   + (f"met ({build_s + hit:.1f} s)" if target_ok else "missed"
                      + (f" ({build_s + hit:.1f} s)" if hit is not None else "")))
         if not target_ok:
-            failed.append(f"N={n}")
+            failed.append(f"N={n} size target")
         print(f"| {n:,} | {fmt(build_s)} ({fmt(o.get('prepare_seconds'))} + {fmt(o.get('formulation_seconds'))}) "
-              f"| {fmt(b.get('build_seconds'))} | {bspeed:.0f}x | "
+              f"| {fmt(b.get('build_seconds'))} | {bspeed:.1f}x | "
               f"{fmt(o.get('first_seconds'))} | {fmt(t1)} | {fmt(to.get('0.001'))} | "
               f"{fmt(o.get('gap'), '.3%')} | {fmt(o.get('objective'), '.1f')} | {target} | {base(c)} | {base(h)} | "
               f"{speed} | {fmt(o.get('peak_mb'), '.0f')} |")
