@@ -641,20 +641,21 @@ def _weeks_list(t: _Table, key: str, n_weeks: int, default=None) -> tuple[int, .
     return tuple(sorted(set(v)))
 
 
-def _id_list(t: _Table, key: str) -> tuple[str, ...]:
+def _names(t: _Table, key: str, what: str) -> list[str]:
+    """An array of non-empty strings, stripped."""
     t.used.add(key)
     v = t.data.get(key, [])
     if not isinstance(v, list) or not all(isinstance(x, str) and x.strip() for x in v):
-        raise ScenarioError(f"must be an array of creator ids (got {_show(v)})", where=t._where(key))
-    return tuple(x.strip() for x in v)
+        raise ScenarioError(f"must be an array of {what} (got {_show(v)})", where=t._where(key))
+    return [x.strip() for x in v]
+
+
+def _id_list(t: _Table, key: str) -> tuple[str, ...]:
+    return tuple(_names(t, key, "creator ids"))
 
 
 def _category_list(t: _Table, key: str) -> tuple[str, ...]:
-    t.used.add(key)
-    v = t.data.get(key, [])
-    if not isinstance(v, list) or not all(isinstance(x, str) and x.strip() for x in v):
-        raise ScenarioError(f"must be an array of category names (got {_show(v)})", where=t._where(key))
-    return tuple(dict.fromkeys(x.strip().lower() for x in v))
+    return tuple(dict.fromkeys(x.lower() for x in _names(t, key, "category names")))
 
 
 def _parse_optimize(t: _Table, campaign: Campaign) -> Optimize:

@@ -923,6 +923,7 @@ def test_a_search_stops_when_asked_and_keeps_its_plan():
 def test_the_first_plan_is_kept_for_checking(n):
     """The benchmark reports the time to the first *verified* plan: the first plan found is
     returned in the whole pool's columns, and it is a plan that meets every rule."""
+    from kolsim.optimize.backends import solve_highs
     from kolsim.optimize.reduce import solve_reduced
 
     scenario, pool = _generated_request(n)
@@ -933,6 +934,10 @@ def test_the_first_plan_is_kept_for_checking(n):
     first = verify(p, m, settle_saturation(m, p, raw.first_x))
     final = verify(p, m, settle_saturation(m, p, raw.x))
     assert first.model_value <= final.model_value + 1e-9
+    if n == 200:  # and HiGHS's own first incumbent, when it finds the first plan
+        whole = solve_highs(m, time_limit=5, gap=1e-3)
+        assert whole.first_x is not None and whole.first_x.shape == (m.n_cols,)
+        verify(p, m, settle_saturation(m, p, whole.first_x))
 
 
 @pytest.mark.parametrize("n", [200, 900])  # solved whole, and through the core and bound

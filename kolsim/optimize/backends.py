@@ -113,7 +113,8 @@ def solve_highs(m: Milp, *, time_limit: float, gap: float, start: np.ndarray | N
         improving = ctype == highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution
         if events["first"] is None and math.isfinite(out.objective_function_value) and improving:
             events["first"] = now
-            events["first_x"] = np.array(out.mip_solution, float)
+            first_x = getattr(out, "mip_solution", None)  # not in every highspy's callback output
+            events["first_x"] = None if first_x is None else np.array(first_x, float)
         primal = out.objective_function_value if improving else out.mip_primal_bound
         if math.isfinite(primal) and math.isfinite(out.mip_dual_bound):
             path = events["path"]
