@@ -113,7 +113,9 @@ def solve_highs(m: Milp, *, time_limit: float, gap: float, start: np.ndarray | N
         improving = ctype == highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution
         if events["first"] is None and math.isfinite(out.objective_function_value) and improving:
             events["first"] = now
-            first_x = getattr(out, "mip_solution", None)  # not in every highspy's callback output
+            first_x = getattr(out, "mip_solution", None)
+            if hasattr(first_x, "to_array"):  # highspy 1.10: a pointer whose values are not the plan
+                first_x = None
             events["first_x"] = None if first_x is None else np.array(first_x, float)
         primal = out.objective_function_value if improving else out.mip_primal_bound
         if math.isfinite(primal) and math.isfinite(out.mip_dual_bound):
