@@ -684,6 +684,19 @@ def test_pulp_states_only_the_gap_it_proved():
     assert set(tight.gap_seconds) == {0.01, 0.001}
 
 
+def test_highs_states_only_the_gaps_it_proved():
+    """Stopped at a 1 % gap, HiGHS's plan counts as having reached each level at or above the
+    gap proven, and no other (the whole model, not the core and bound)."""
+    import sys
+    sys.path.insert(0, "benchmarks")
+    from optimizer_instances import instance
+
+    scenario, pool = instance(100, 0)
+    r = optimize(scenario, pool, gap=0.01, time_limit=10, marginal=False, reduce=False)
+    assert r.status == "optimal" and r.gap <= 0.01
+    assert set(r.gap_seconds) == {level for level in (0.01, 0.001) if level >= r.gap}
+
+
 def test_only_whole_weeks_are_planned():
     """A last week cut short by the horizon would let notes crowd into 28 days that no
     4-week window sees; the optimizer plans whole weeks, where the windows are exact."""

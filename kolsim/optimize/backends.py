@@ -168,9 +168,11 @@ def solve_highs(m: Milp, *, time_limit: float, gap: float, start: np.ndarray | N
     else:
         status = "no_solution"
     gaps = dict(events["gaps"])
-    if status == "optimal":
+    if status == "optimal":  # reached by the end: the levels at or above the gap proven
+        final = relative_gap(obj, bound)
         for level in gap_levels:
-            gaps.setdefault(level, seconds)
+            if final is not None and final <= level:
+                gaps.setdefault(level, seconds)
     first, first_x = events["first"], events["first_x"]
     if first is None and x is not None:
         first, first_x = seconds, x
