@@ -208,6 +208,14 @@ def pool_of(n, seed=0):
     return kolsim.generate_pool(n, np.random.default_rng(seed))
 
 
+def benchmark_request(n, seed=0):
+    """The optimizer benchmark's generated request of n creators (benchmarks/optimizer_instances.py)."""
+    import sys
+    sys.path.insert(0, "benchmarks")
+    from optimizer_instances import instance
+    return instance(n, seed)
+
+
 def _installed():
     """(backend, solver): HiGHS on the arrays, and PuLP with each solver it can run here."""
     import pulp
@@ -255,11 +263,7 @@ def test_time_limited_hard_instance_is_feasible_with_gap_or_no_solution(backend,
     """Asked for a proven optimum of the benchmark's 300-creator request in 1 s, every backend
     stops at its limit: with a verified plan and its proven gap (PuLP's bounded by the LP
     relaxation), or with no plan; never "optimal"."""
-    import sys
-    sys.path.insert(0, "benchmarks")
-    from optimizer_instances import instance
-
-    s, pool = instance(300, 0)
+    s, pool = benchmark_request(300)
     r = optimize(s, pool, backend=backend, solver=solver, time_limit=1.0, gap=0.0, marginal=False,
                  reduce=False)
     assert r.status in ("feasible", "no_solution")
@@ -592,12 +596,9 @@ def test_planner_numbers_and_linear_objective():
 def test_core_and_bound_agrees_with_the_whole_model():
     """Large pools go through a core and a Lagrangian bound: its plan must be as good as the
     whole model's within the gap, and its bound must hold for the whole pool."""
-    import sys
-    sys.path.insert(0, "benchmarks")
-    from optimizer_instances import instance
     from kolsim.optimize.reduce import SMALL_POOL
 
-    scenario, pool = instance(600, seed=3)
+    scenario, pool = benchmark_request(600, seed=3)
     gap = 2e-3
     reduced = optimize(scenario, pool, gap=gap, time_limit=120, marginal=False, reduce=True)
     whole = optimize(scenario, pool, gap=gap, time_limit=120, marginal=False, reduce=False)
@@ -687,11 +688,7 @@ def test_pulp_states_only_the_gap_it_proved():
 def test_highs_states_only_the_gaps_it_proved():
     """Stopped at a 1 % gap, HiGHS's plan counts as having reached each level at or above the
     gap proven, and no other (the whole model, not the core and bound)."""
-    import sys
-    sys.path.insert(0, "benchmarks")
-    from optimizer_instances import instance
-
-    scenario, pool = instance(100, 0)
+    scenario, pool = benchmark_request(100)
     r = optimize(scenario, pool, gap=0.01, time_limit=10, marginal=False, reduce=False)
     assert r.status == "optimal" and r.gap <= 0.01
     assert set(r.gap_seconds) == {level for level in (0.01, 0.001) if level >= r.gap}
@@ -712,11 +709,7 @@ def test_only_whole_weeks_are_planned():
 
 
 def test_time_limited_run_with_saturation_never_crashes():
-    import sys
-    sys.path.insert(0, "benchmarks")
-    from optimizer_instances import instance
-
-    scenario, pool = instance(400, 0)
+    scenario, pool = benchmark_request(400)
     for reduce in (True, False):
         r = optimize(scenario, pool, time_limit=0.6, marginal=False, reduce=reduce)
         assert r.status in ("optimal", "feasible", "no_solution")

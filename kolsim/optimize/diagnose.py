@@ -120,11 +120,15 @@ def _relax(p: Problem, lines: list[Line]) -> tuple[Optimize, float]:
     return settings, budget
 
 
+def _without_objective(p: Problem) -> Problem:
+    """The request with nothing to gain: its model holds the rows alone."""
+    return replace(p, objective="interactions", saturating=False, value=np.zeros_like(p.value),
+                   expected_cost=np.zeros_like(p.expected_cost))
+
+
 def _feasible(p: Problem, time_limit: float) -> bool | None:
     """Feasibility of a request (True, False, or None when not decided in time)."""
-    q = replace(p, objective="interactions", saturating=False, value=np.zeros_like(p.value),
-                expected_cost=np.zeros_like(p.expected_cost))
-    raw = solve_highs(build_milp(q), time_limit=time_limit, gap=1.0)
+    raw = solve_highs(build_milp(_without_objective(p)), time_limit=time_limit, gap=1.0)
     if raw.status == "infeasible":
         return False
     if raw.x is not None:
@@ -146,9 +150,7 @@ def _min_budget(p: Problem, time_limit: float) -> float | None:
 
 def _min_week_spend(p: Problem, weeks: np.ndarray, time_limit: float) -> float | None:
     """The least spend on notes in ``weeks`` (0-based) that meets every line (None if unknown)."""
-    q = replace(p, objective="interactions", saturating=False, value=np.zeros_like(p.value),
-                expected_cost=np.zeros_like(p.expected_cost))
-    m = build_milp(q)
+    m = build_milp(_without_objective(p))
     c = np.zeros(m.n_cols)
     in_weeks = np.isin(m.xw, weeks)
     c[:m.n_x][in_weeks] = -p.cost[m.xk[in_weeks]]
@@ -158,17 +160,13 @@ def _min_week_spend(p: Problem, weeks: np.ndarray, time_limit: float) -> float |
     return -raw.objective
 
 
-def _set(settings: Optimize, p: Problem, ln: Line, v) -> Optimize:
-    """The policy with line ``ln``'s number set to ``v``."""
+def _set(settings: Optimize, ln: Line, v) -> Optimize:
+    """The policy with line ``ln``'s number set to ``v`` (the lines ``_nearest`` bisects)."""
     o = settings
     if ln.kind == "brand":
         return replace(o, max_posts_per_week=int(v))
     if ln.kind == "min_posts":
         return replace(o, min_posts_if_hired=int(v))
-    if ln.kind == "week_budget":
-        weeks = p.settings.budget_by_weeks[int(ln.key)].weeks
-        return replace(o, budget_by_weeks=tuple(replace(w, max=float(v)) if w.weeks == weeks else w
-                                                for w in o.budget_by_weeks))
     if ln.kind in ("cat_min", "cat_max"):
         field = "min" if ln.kind == "cat_min" else "max"
         return replace(o, category_share={**o.category_share,
@@ -296,7 +294,7 @@ def diagnose(p: Problem, rebuild: Callable[[Optimize, float], Problem], *,
         def left():
             return max(0.1, min(time_limit, deadline - time.perf_counter()))
         near = _nearest(ln, p, rebuild(*_relax(p, relaxed + [ln])),
-                        lambda v, ln=ln: _feasible(rebuild(_set(base, p, ln, v), budget), left()), left())
+                        lambda v, ln=ln: _feasible(rebuild(_set(base, ln, v), budget), left()), left())
         if near:
             shortfall = (shortfall + "; " if shortfall else "") + near
     if not essential:

@@ -120,8 +120,7 @@ def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12
         ub_r, g_r = pricer.bound(pi)
         y_lp = np.zeros(p.n)
         y_lp[np.flatnonzero(core)] = lp.x[sub.milp.n_x:sub.milp.n_x + sub.milp.n_y]
-        x_lp = np.zeros(full.n_cols)
-        x_lp[cols] = lp.x
+        x_lp = _in_pool(full, cols, lp.x)
         if ub_r < ub:
             ub, g = ub_r, g_r
         new = np.flatnonzero((g_r > 1e-9 * max(1.0, abs(ub_r))) & ~core)
@@ -149,8 +148,7 @@ def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12
         if x is not None:
             path.append((time.perf_counter() - t0 - build, float(sub.milp.c @ x), ub))
             if first_x is None:
-                first_x = np.zeros(full.n_cols)
-                first_x[cols] = x
+                first_x = _in_pool(full, cols, x)
         return x
 
     #    first only the LP's fractional creators are decided (fast); if that is not within
@@ -196,7 +194,7 @@ def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12
     searched, bound_part = support, (raw.bound if raw.bound is not None else math.inf)
     if first_seen is None:
         first_seen = raw.first_solution_seconds
-        first_x = _lift(raw, full, cols, None).first_x
+        first_x = _in_pool(full, cols, raw.first_x)
 
     if g is None:  # no prices, so no bound for the pool: the support's search is the answer
         return replace(_lift(raw, full, best_cols, None), first_x=first_x), full, build, sizes
@@ -208,8 +206,7 @@ def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12
     sizes["kept_after_fixing"] = int(keep.sum())
     if left() > 0.5:
         search = keep if keep.sum() <= searchable else support
-        incumbent = np.zeros(full.n_cols)
-        incumbent[best_cols] = best_x
+        incumbent = _in_pool(full, best_cols, best_x)
         sub2, cols2 = restrict(search)
         spent = time.perf_counter() - t0 - build
         # on every creator that could still matter the search can prove the gap, so its time goes
@@ -325,15 +322,17 @@ def _fix_and_solve(m: Milp, x_lp: np.ndarray | None, time_limit: float,
 
 def _lift(raw: RawSolution, full: Milp, cols: np.ndarray, bound) -> RawSolution:
     """A core solution in the whole pool's columns."""
-    x = None
-    if raw.x is not None:
-        x = np.zeros(full.n_cols)
-        x[cols] = raw.x
-    first = None
-    if raw.first_x is not None:
-        first = np.zeros(full.n_cols)
-        first[cols] = raw.first_x
-    return replace(raw, x=x, bound=bound, gap_seconds=dict(raw.gap_seconds), first_x=first)
+    return replace(raw, x=_in_pool(full, cols, raw.x), bound=bound, gap_seconds=dict(raw.gap_seconds),
+                   first_x=_in_pool(full, cols, raw.first_x))
+
+
+def _in_pool(full: Milp, cols: np.ndarray, v: np.ndarray | None) -> np.ndarray | None:
+    """A vector of the restricted model with columns ``cols``, in the whole pool's columns."""
+    if v is None:
+        return None
+    out = np.zeros(full.n_cols)
+    out[cols] = v
+    return out
 
 
 class _Sub:
