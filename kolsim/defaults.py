@@ -12,27 +12,21 @@ __all__ = [
     "TIERS",
     "TIER_DEFAULTS",
     "TIER_FOLLOWER_RANGE",
-    "DEAL_TYPES",
-    "BANNED_CATEGORIES",
     "CATEGORIES",
     "cost_curve",
     "SPONSORED_SHARE",
+    "UPFRONT_SHARE",
 ]
 
 #: Sponsored notes may be at most this share of a creator's monthly notes [S3 #13]
 #: (E13 cites 30 %); the cap on any rolling 4 weeks is floor(share x monthly posts).
 SPONSORED_SHARE = 0.20
 
+#: Share of a paid note's price paid at contract; the rest on delivery [S2 #35].
+UPFRONT_SHARE = 0.5
+
 #: Tier codes, smallest first.
 TIERS: tuple[str, ...] = ("koc", "micro", "mid", "top", "celebrity")
-
-#: Deal types a post can be bought under [S2 #29].
-DEAL_TYPES: tuple[str, ...] = ("paid", "gifted", "ambassador", "affiliate")
-
-#: Categories that may not be promoted by creators [S3 #17].
-BANNED_CATEGORIES: frozenset[str] = frozenset(
-    {"tobacco", "alcohol", "banned_cosmetic_surgery_drugs"}
-)
 
 #: Content categories seen on RED [S3, S1 #23], used by the synthetic pool.
 CATEGORIES: tuple[str, ...] = (

@@ -24,7 +24,8 @@ import pandas as pd
 
 from .errors import InputError, PoolError, ScenarioError
 from .pool import Pool
-from .scenario import Scenario, _printable, _show, parse_scenario
+from .scenario import Scenario, parse_scenario
+from .text import printable as _printable, show as _show
 
 __all__ = ["load_scenario", "load_pool", "load_schedule", "load_start_plan", "write_outputs",
            "check_output_dir"]

@@ -40,13 +40,11 @@ from typing import Mapping
 import numpy as np
 
 from .errors import PoolError
+from .rules import DEALS, spread_days, week_days
 from .scenario import Scenario
 
-__all__ = ["PostTable", "build_post_table", "decay_kernel", "UPFRONT_SHARE", "draw_block",
+__all__ = ["PostTable", "build_post_table", "decay_kernel", "draw_block",
            "draw_notes", "thin_reads", "BuyersStep", "mean_field", "TOTAL_METRICS", "DAILY_METRICS"]
-
-#: Share of a paid note's price paid at contract; the rest on delivery [S2 #35].
-UPFRONT_SHARE = 0.5
 
 #: Per-replication totals every engine reports.
 TOTAL_METRICS: tuple[str, ...] = (
@@ -165,11 +163,6 @@ def decay_kernel(scenario_decay, horizon: int) -> np.ndarray:
     return feed + search
 
 
-def _spread(start: int, width: int, count: int) -> np.ndarray:
-    """Days of ``count`` notes spread evenly over ``width`` days from ``start``."""
-    return start + (np.arange(count) * width) // count
-
-
 def build_post_table(scenario: Scenario) -> PostTable:
     """Compile a scenario's waves and plan into a :class:`PostTable`.
 
@@ -210,25 +203,25 @@ def build_post_table(scenario: Scenario) -> PostTable:
         seg = seg_index[w.segment or w.category or scenario.campaign.category]
         width = w.end_day - w.start_day + 1
         months = math.ceil(width / 30)
-        per_creator = w.deal in ("gifted", "affiliate")
+        deal = DEALS[w.deal]
         n_creators = w.creators
         # every note of the wave, interleaved by creator, spread over the window
-        all_days = _spread(w.start_day, width, n_creators * w.posts_per_creator)
+        all_days = spread_days(w.start_day, width, n_creators * w.posts_per_creator)
         c = 0
         for code, count in w.tiers.items():
             tier = scenario.tiers[code]
-            default_cost = tier.cost_per_post if w.deal == "paid" else 0.0
+            default_cost = tier.cost_per_post if deal.priced else 0.0
             cost = default_cost if w.cost_per_post is None else w.cost_per_post
             if w.post_probability is not None:
                 p = w.post_probability
             else:
-                p = tier.p_post_paid if w.deal in ("paid", "ambassador") else tier.p_post_gifted
+                p = tier.p_post_paid if deal.paid_delivery else tier.p_post_gifted
             for _ in range(count):
                 days = all_days[c::n_creators]
                 add(days, seg=seg, reads=tier.expected_reads(tier.followers),
                     tier=tier, ir=tier.interaction_rate, ctr=tier.ctr, cvr=tier.cvr,
-                    comm=w.commission, cost=cost, upfront=_upfront(w.deal),
-                    per_creator_delivery=per_creator, p=p,
+                    comm=w.commission, cost=cost, upfront=deal.upfront,
+                    per_creator_delivery=deal.per_creator, p=p,
                     creator=f"{w.name}/{code}#{c + 1}", wave=w.name,
                     fixed_cost=w.gift_value + w.retainer_per_month * months)
                 fixed += w.gift_value + w.retainer_per_month * months
@@ -246,8 +239,7 @@ def build_post_table(scenario: Scenario) -> PostTable:
             tier = scenario.tiers[frame["tier"].iat[i]]
             days = []
             for it in sorted(items, key=lambda it: it.week):
-                start = 7 * (it.week - 1)
-                days.extend(_spread(start, min(7, h - start), it.posts))
+                days.extend(week_days(it.week, it.posts, h))
             add(days, seg=seg_index[pool.segment_of(kol)], reads=par["reads"][i], tier=tier,
                 ir=par["interaction_rate"][i], ctr=par["ctr"][i], cvr=par["cvr"][i], comm=0.0,
                 cost=par["cost_per_post"][i], upfront=par["upfront"][i],
@@ -268,11 +260,6 @@ def build_post_table(scenario: Scenario) -> PostTable:
         horizon=h, q_per_day=scenario.word_of_mouth.q_per_day,
         price=scenario.campaign.price, margin=scenario.campaign.margin,
         kernel=decay_kernel(scenario.decay, h))
-
-
-def _upfront(deal: str) -> float:
-    # gifts are shipped before anyone posts; affiliates are paid per delivered note
-    return {"paid": UPFRONT_SHARE, "ambassador": UPFRONT_SHARE, "gifted": 1.0, "affiliate": 0.0}[deal]
 
 
 def creator_table(frame, tiers, source: str | None = None) -> dict[str, np.ndarray]:
@@ -339,16 +326,15 @@ def creator_table(frame, tiers, source: str | None = None) -> dict[str, np.ndarr
     with np.errstate(divide="ignore", invalid="ignore"):
         cvr = np.where(given, np.where(clicks > 0, conv / clicks, 0.0), cvr)
     deal = frame["deal_type"].fillna("paid").to_numpy(object)
-    paid_like = np.isin(deal, ("paid", "ambassador"))
+    paid_like = np.isin(deal, [d.name for d in DEALS.values() if d.paid_delivery])
     p_default = np.where(paid_like, tier_attr("p_post_paid"), tier_attr("p_post_gifted"))
     return dict(
         reads=reads, interaction_rate=ir, ctr=ctr, cvr=cvr, deal=deal,
         p_post=col("post_probability", p_default), hiring_fee=col("hiring_fee", 0.0),
         cost_per_post=frame["cost_per_post"].to_numpy(float),
         monthly_posts=col("monthly_posts", tier_attr("monthly_posts")),
-        upfront=np.select([deal == d for d in ("paid", "ambassador", "gifted")],
-                          [_upfront(d) for d in ("paid", "ambassador", "gifted")], _upfront("affiliate")),
-        per_creator_delivery=~paid_like,
+        upfront=np.select([deal == d.name for d in DEALS.values()], [d.upfront for d in DEALS.values()]),
+        per_creator_delivery=np.isin(deal, [d.name for d in DEALS.values() if d.per_creator]),
     )
 
 

@@ -16,10 +16,11 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from .defaults import (BANNED_CATEGORIES, CATEGORIES, DEAL_TYPES, FRAUD_PREVALENCE,
-                       TIER_DEFAULTS, TIER_FOLLOWER_RANGE, TIERS, cost_curve)
+from .defaults import CATEGORIES, FRAUD_PREVALENCE, TIER_DEFAULTS, TIER_FOLLOWER_RANGE, TIERS, cost_curve
 from .errors import PoolError
-from .scenario import MAX_MONEY, MAX_PEOPLE, Tier, Vetting, _printable
+from .rules import BANNED_CATEGORIES, DEAL_TYPES, DEALS
+from .scenario import MAX_MONEY, MAX_PEOPLE, Tier, Vetting
+from .text import printable as _printable
 
 __all__ = ["Pool", "VetReport", "REQUIRED_COLUMNS", "OPTIONAL_COLUMNS", "vet", "generate_pool"]
 
@@ -311,7 +312,8 @@ def vet(pool: Pool, tiers: Mapping[str, Tier], rules: Vetting | None = None) -> 
         median = _per_tier(tier_arr, {t: tiers[t].cost_per_post for t in tiers})
         price = f["cost_per_post"].to_numpy(float)
         deal = f["deal_type"].fillna("paid").to_numpy(object)
-        cheap = (price < rules.min_price_share_of_tier * median) & (deal == "paid")
+        priced = np.isin(deal, [d.name for d in DEALS.values() if d.priced])
+        cheap = (price < rules.min_price_share_of_tier * median) & priced
         flag(cheap, lambda i: f"price ¥{price[i]:,.0f} is under {rules.min_price_share_of_tier:.0%} "
                               f"of the {tier_arr[i]} median ¥{median[i]:,.0f}")
         likes = f["likes_collects_total"].to_numpy(float)

@@ -10,29 +10,13 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
-import numpy as np
-
 from .defaults import SPONSORED_SHARE
 from .model import build_post_table
 from .pool import vet
+from .rules import CADENCE_WINDOW_DAYS, cadence_cap, max_in_window
 from .scenario import Scenario
 
-__all__ = ["review", "max_in_window"]
-
-
-def max_in_window(days, window: int = 28) -> int:
-    """The most notes on any ``window`` consecutive days.
-
-    Examples
-    --------
-    >>> max_in_window([0, 7, 14, 21, 28, 35])
-    4
-    """
-    d = np.sort(np.asarray(days))
-    if d.size == 0:
-        return 0
-    # for each note, how many notes fall in [day, day + window)
-    return int((np.searchsorted(d, d + window, side="left") - np.arange(d.size)).max())
+__all__ = ["review"]
 
 
 def review(scenario: Scenario, *, sponsored_share: float = SPONSORED_SHARE) -> tuple[str, ...]:
@@ -63,14 +47,14 @@ def review(scenario: Scenario, *, sponsored_share: float = SPONSORED_SHARE) -> t
     for creator, days in days_of.items():
         wave, tier = _wave_and_tier(scenario, creator)
         monthly = _monthly_posts(scenario, creator, tier)
-        cap = math.floor(sponsored_share * monthly + 1e-9)
+        cap = cadence_cap(monthly, sponsored_share)
         most = max_in_window(days)
         key = (wave, creator if wave == "plan" else tier)
         if most > cap and most > worst.get(key, (0, 0, 0))[0]:
             worst[key] = (most, cap, monthly)
     for (wave, who), (most, cap, monthly) in sorted(worst.items()):
         subject = f"creator {who} posts" if wave == "plan" else f"wave {wave!r}: {who} creators post"
-        notes.append(f"{subject} up to {most} sponsored notes in 28 days; the platform allows "
+        notes.append(f"{subject} up to {most} sponsored notes in {CADENCE_WINDOW_DAYS} days; the platform allows "
                      f"floor({sponsored_share:g} x {monthly:g} monthly notes) = {cap} [S3]")
     return tuple(notes)
 

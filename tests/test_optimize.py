@@ -18,9 +18,9 @@ import kolsim
 from kolsim.cli import main
 from kolsim.optimize import build_problem, optimize
 from kolsim.optimize.formulation import build_milp, settle_saturation
-from kolsim.optimize.problem import note_days
+from kolsim.rules import max_in_window
+from kolsim.rules import week_days as note_days
 from kolsim.optimize.verify import VerificationError, plan_value, verify
-from kolsim.review import max_in_window
 
 TIERS = ("koc", "micro", "mid", "top")
 

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .. import __version__
+from .._version import __version__
 from ..errors import InputError
 from ..model import PostTable
 from ..scenario import Scenario

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import __version__
+from .._version import __version__
 from .._hashing import scenario_hash
 from ..errors import InputError, KolsimError
 from ..pool import Pool
@@ -264,10 +264,9 @@ def optimize(scenario: Scenario, pool: Pool, *, objective: str | None = None, ba
 
     if raw.x is None:
         if raw.status == "infeasible":
-            def rebuild(settings, budget):
-                relaxed = replace(scenario, optimize=settings,
-                                  campaign=replace(scenario.campaign, budget=budget))
-                return build_problem(relaxed, pool, objective=p.objective)
+            def rebuild(settings, budget, cadence):
+                return build_problem(scenario, pool, objective=p.objective, settings=settings, budget=budget,
+                                     cadence=cadence)
             conflict = diagnose(p, rebuild, time_limit=min(10.0, time_limit))
             if conflict.refuted:
                 return no_plan("no_solution", f"{conflict.message} ({raw.solver})")
@@ -357,8 +356,7 @@ def _must_reasons(p: Problem, conflict: Conflict) -> str:
 def _marginal(scenario, pool, p, result, backend, solver, time_limit, gap, reduce) -> dict | None:
     """What ¥1,000 more budget would buy (solved again, not read off a dual)."""
     step = 1000.0
-    more = replace(scenario, campaign=replace(scenario.campaign, budget=scenario.campaign.budget + step))
-    q = build_problem(more, pool, objective=p.objective)
+    q = build_problem(scenario, pool, objective=p.objective, budget=p.budget + step)
     raw, m, _, _ = _solve(q, backend, solver, min(time_limit, 30.0), gap, None, reduce, start=result.plan)
     if raw.x is None:
         return None

@@ -81,10 +81,11 @@ def policy_lines(p: Problem) -> list[Line]:
     return lines
 
 
-def _relax(p: Problem, lines: list[Line]) -> tuple[Optimize, float]:
-    """The policy and budget with the given lines lifted."""
+def _relax(p: Problem, lines: list[Line]) -> tuple[Optimize, float, bool]:
+    """The policy, the budget and whether the platform's rule holds, with the given lines lifted."""
     o = p.settings
     budget = p.budget
+    cadence = True
     cats = dict(o.category_share)
     tiers = dict(o.tiers)
     wbs = list(o.budget_by_weeks)
@@ -92,7 +93,7 @@ def _relax(p: Problem, lines: list[Line]) -> tuple[Optimize, float]:
     kw = {}
     for ln in lines:
         if ln.kind == "budget":
-            budget = 1e12
+            budget = 1e13  # more than anything a plan can cost (budgets are at most 1e11)
         elif ln.kind == "week_budget":
             wbs[int(ln.key)] = None
         elif ln.kind == "brand":
@@ -114,10 +115,10 @@ def _relax(p: Problem, lines: list[Line]) -> tuple[Optimize, float]:
         elif ln.kind == "must":
             must = [k for k in must if k != ln.key]
         elif ln.kind == "cadence":
-            kw["sponsored_share"] = 100.0  # no cap worth the name
+            cadence = False
     settings = replace(o, category_share=cats, tiers=tiers, must_include=tuple(must),
                        budget_by_weeks=tuple(w for w in wbs if w is not None), **kw)
-    return settings, budget
+    return settings, budget, cadence
 
 
 def _without_objective(p: Problem) -> Problem:
@@ -188,7 +189,8 @@ def _nearest(ln: Line, p: Problem, q: Problem, feasible: Callable[[object], bool
     solved for directly (the least spend on notes in its weeks)."""
     o = p.settings
     if ln.kind == "brand":
-        asked, lifted, step = o.max_posts_per_week, max(o.max_posts_per_week + 1, int(q.upper.sum(axis=0).max())), 1
+        most = min(1_000_000, int(q.upper.sum(axis=0).max()))  # a weekly cap that cannot bind
+        asked, lifted, step = o.max_posts_per_week, max(o.max_posts_per_week + 1, most), 1
     elif ln.kind == "min_posts":
         asked, lifted, step = o.min_posts_if_hired, 1, 1
     elif ln.kind == "tier_min":
@@ -241,7 +243,7 @@ def _nearest(ln: Line, p: Problem, q: Problem, feasible: Callable[[object], bool
     return f"{what}: at least {share} of spend is needed (it allows {asked:.0%})"
 
 
-def diagnose(p: Problem, rebuild: Callable[[Optimize, float], Problem], *,
+def diagnose(p: Problem, rebuild: Callable[[Optimize, float, bool], Problem], *,
              time_limit: float = 10.0) -> Conflict:
     """Find an irreducible set of conflicting policy lines and the shortfall.
 
@@ -249,9 +251,10 @@ def diagnose(p: Problem, rebuild: Callable[[Optimize, float], Problem], *,
     program): if a plan exists after all, the result says so (``refuted``) and
     names no lines.
 
-    ``rebuild(settings, budget)`` compiles the request again under a relaxed
-    policy, so that what the policy decided before solving (exclusions,
-    weekly limits) is decided again.
+    ``rebuild(settings, budget, cadence)`` compiles the request again under a
+    relaxed policy (``cadence=False``: without the platform's rule), so that
+    what the policy decided before solving (exclusions, weekly limits) is
+    decided again.
     """
     if _feasible(p, time_limit) is True:  # solvers have called feasible models infeasible
         return Conflict(lines=(), shortfall="", refuted=True, message=(
@@ -286,7 +289,7 @@ def diagnose(p: Problem, rebuild: Callable[[Optimize, float], Problem], *,
                     f"only {available} {ln.key} creators are eligible, {r.min_creators - available} short")
     # each other line's nearest workable value, the rest of the conflict held (the lines found
     # unnecessary stay lifted), within a time budget of its own
-    base, budget = _relax(p, relaxed)
+    base, budget, cadence = _relax(p, relaxed)
     deadline = time.perf_counter() + 3 * time_limit
     for ln in essential:
         if ln.kind == "budget" or time.perf_counter() > deadline:
@@ -294,7 +297,7 @@ def diagnose(p: Problem, rebuild: Callable[[Optimize, float], Problem], *,
         def left():
             return max(0.1, min(time_limit, deadline - time.perf_counter()))
         near = _nearest(ln, p, rebuild(*_relax(p, relaxed + [ln])),
-                        lambda v, ln=ln: _feasible(rebuild(_set(base, ln, v), budget), left()), left())
+                        lambda v, ln=ln: _feasible(rebuild(_set(base, ln, v), budget, cadence), left()), left())
         if near:
             shortfall = (shortfall + "; " if shortfall else "") + near
     if not essential:

@@ -17,9 +17,10 @@ import pandas as pd
 from ..errors import InputError
 from ..model import creator_table, decay_kernel
 from ..pool import Pool, vet
+from ..rules import WINDOW_WEEKS, cadence_cap
 from ..scenario import OBJECTIVES, Optimize, Scenario
 
-__all__ = ["Problem", "build_problem", "note_days"]
+__all__ = ["Problem", "build_problem"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -112,15 +113,9 @@ def _cents(x: np.ndarray) -> np.ndarray:
     return np.round(np.asarray(x, float) * 100).astype(np.int64)
 
 
-def note_days(week: int, posts: int, horizon: int) -> np.ndarray:
-    """Days of ``posts`` notes in ``week`` (1-based), as the simulator spreads them."""
-    start = 7 * (week - 1)
-    width = min(7, horizon - start)
-    return start + (np.arange(posts) * width) // posts
-
-
 def build_problem(scenario: Scenario, pool: Pool, *, objective: str | None = None,
-                  settings: Optimize | None = None) -> Problem:
+                  settings: Optimize | None = None, budget: float | None = None,
+                  cadence: bool = True) -> Problem:
     """Compile a scenario's ``[optimize]`` policy and a candidate pool.
 
     Creators are left out before solving, with the reason kept, when vetting
@@ -128,6 +123,11 @@ def build_problem(scenario: Scenario, pool: Pool, *, objective: str | None = Non
     category), the platform's cadence rule
     allows them no sponsored note, their tier may post in no week, or their
     smallest commitment (fee + minimum posts) exceeds the budget.
+
+    ``settings``, ``budget`` and ``cadence=False`` (no platform rule) replace
+    the scenario's policy, budget and cadence rule: the diagnosis of an
+    infeasible request and the ¥1,000 re-solve compile relaxed or richer
+    versions of a request this way, beyond what a scenario file may say.
 
     Raises
     ------
@@ -140,6 +140,7 @@ def build_problem(scenario: Scenario, pool: Pool, *, objective: str | None = Non
     if objective not in OBJECTIVES:
         raise InputError(f"objective must be one of {', '.join(OBJECTIVES)} (got {objective!r})")
     camp = scenario.campaign
+    budget = camp.budget if budget is None else float(budget)
     if objective == "profit" and (camp.price is None or camp.margin is None):
         raise InputError("the profit objective needs [campaign] price and margin", file=scenario.source)
     ids_all = pool.frame["kol_id"].to_numpy(object)
@@ -178,7 +179,8 @@ def build_problem(scenario: Scenario, pool: Pool, *, objective: str | None = Non
 
     h = camp.horizon_days
     W = opt.weeks
-    cap = np.floor(opt.sponsored_share * par["monthly_posts"] + 1e-9).astype(np.int64)
+    cap = (cadence_cap(par["monthly_posts"], opt.sponsored_share) if cadence
+           else np.full(n_all, 1000, np.int64))  # no cap worth the name
     tier = frame["tier"].to_numpy(object)
     week_ok = np.zeros((n_all, W), dtype=bool)
     for t in np.unique(tier):
@@ -199,7 +201,7 @@ def build_problem(scenario: Scenario, pool: Pool, *, objective: str | None = Non
                           f"at {par['monthly_posts'][i]:g} notes a month")
     for i in np.flatnonzero((cap > 0) & ~week_ok.any(axis=1)):
         reasons[i].append(f"tier {tier[i]} may post in no week of the plan")
-    for i in np.flatnonzero(fee + m * cost > camp.budget + 1e-9):
+    for i in np.flatnonzero(fee + m * cost > budget + 1e-9):
         reasons[i].append(f"the smallest commitment (fee + {m} note(s)) ¥{fee[i] + m * cost[i]:,.0f} "
                           f"exceeds the budget")
 
@@ -258,14 +260,14 @@ def build_problem(scenario: Scenario, pool: Pool, *, objective: str | None = Non
         expected_cost=expected_cost[idx], cap=cap[idx], upper=upper[idx], value=value[idx],
         objective=objective, saturating=saturating, cuts=cuts, approximation_error=error,
         unit_value=float(unit_value),
-        budget=int(round(camp.budget * 100)) / 100, budget_cents=int(round(camp.budget * 100)),
+        budget=int(round(budget * 100)) / 100, budget_cents=int(round(budget * 100)),
         must=must_mask[idx], settings=opt, horizon=h, excluded=excluded, notices=tuple(notices),
         blocked=blocked)
 
 
 def window_starts(weeks: int) -> range:
     """First weeks (0-based) of the rolling 4-week windows of the cadence rule."""
-    return range(max(1, weeks - 3))
+    return range(max(1, weeks - (WINDOW_WEEKS - 1)))
 
 
 def _cuts(segment, sizes, value, upper, tol) -> tuple[tuple, float]:

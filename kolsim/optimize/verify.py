@@ -17,9 +17,9 @@ from fractions import Fraction
 import numpy as np
 
 from ..errors import InputError, KolsimError
-from ..review import max_in_window
+from ..rules import CADENCE_WINDOW_DAYS, max_in_window, week_days
 from .formulation import Milp, settle_saturation
-from .problem import Problem, note_days
+from .problem import Problem
 
 __all__ = ["VerifiedPlan", "VerificationError", "verify", "plan_value"]
 
@@ -151,10 +151,10 @@ def verify(p: Problem, m: Milp, x: np.ndarray, claimed_objective: float | None =
             bad.append(f"tier {t}: share of spend below {rule.min_share:.0%}")
     # the platform's rule on the days the notes are actually published
     for k in np.flatnonzero(n_posts > 0):
-        days = np.concatenate([note_days(w + 1, posts[k, w], p.horizon) for w in range(W) if posts[k, w]])
-        most = max_in_window(days, 28)
+        days = np.concatenate([week_days(w + 1, posts[k, w], p.horizon) for w in range(W) if posts[k, w]])
+        most = max_in_window(days)
         if most > p.cap[k]:
-            bad.append(f"platform rule: {p.ids[k]} publishes {most} sponsored notes within 28 days "
+            bad.append(f"platform rule: {p.ids[k]} publishes {most} sponsored notes within {CADENCE_WINDOW_DAYS} days "
                        f"(at most {p.cap[k]})")
 
     exact, envelope = plan_value(p, posts, hired)
