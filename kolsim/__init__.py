@@ -4,12 +4,12 @@ from ._version import __version__
 from .errors import InputError, KolsimError, PoolError, ScenarioError
 from .scenario import Scenario, parse_scenario
 from .pool import Pool, generate_pool, vet
-from .io import load_pool, load_scenario
+from .io import load_pool, load_results, load_scenario
 from .engines import simulate
-from .analysis import Comparison, compare
-from .results import SimulationResult
+from .results import SavedRun, SimulationResult
 from .review import review
 from .optimize import InfeasibleError, OptimizationResult, optimize
+from .analysis import Comparison, check_plan, compare
 
 __all__ = [
     "__version__",
@@ -19,5 +19,6 @@ __all__ = [
     "simulate", "SimulationResult",
     "compare", "Comparison",
     "review",
-    "optimize", "OptimizationResult", "InfeasibleError",
+    "optimize", "OptimizationResult", "InfeasibleError", "check_plan",
+    "load_results", "SavedRun",
 ]

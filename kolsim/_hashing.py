@@ -1,4 +1,4 @@
-"""A content hash of a scenario, for provenance."""
+"""Content hashes of a scenario and of a pool, for provenance."""
 
 from __future__ import annotations
 
@@ -11,11 +11,16 @@ import pandas as pd
 from .scenario import Scenario
 
 
+def pool_hash(pool, digits: int = 16) -> str:
+    """SHA-256 of a pool's validated table (not its file's formatting), first ``digits`` hex digits."""
+    csv = pool.frame.to_csv(index=False, lineterminator="\n")
+    return hashlib.sha256(csv.encode()).hexdigest()[:digits]
+
+
 def _plain(obj):
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         if hasattr(obj, "frame") and isinstance(obj.frame, pd.DataFrame):  # a Pool
-            csv = obj.frame.to_csv(index=False, lineterminator="\n")
-            return {"pool_sha256": hashlib.sha256(csv.encode()).hexdigest()}
+            return {"pool_sha256": pool_hash(obj, 64)}
         return {f.name: _plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)
                 if f.name not in ("source", "notices")}
     if isinstance(obj, dict):

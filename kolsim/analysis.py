@@ -1,8 +1,10 @@
-"""Analyses built on the engines: comparing scenarios with common random numbers."""
+"""Analyses built on the engines and the optimizer: comparing scenarios with common random
+numbers, and checking an optimizer's plan against a simulation of it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -10,11 +12,13 @@ import numpy as np
 import pandas as pd
 
 from .engines import simulate
-from .engines.montecarlo import seed_sequence
-from .results import SUMMARY_COLUMNS, SimulationResult, describe
-from .scenario import Scenario
+from .engines._common import seed_sequence
+from .errors import InputError
+from .optimize import OptimizationResult
+from .results import SUMMARY_COLUMNS, SimulationResult, describe, _html
+from .scenario import Plan, PlanItem, Scenario
 
-__all__ = ["Comparison", "compare"]
+__all__ = ["Comparison", "compare", "check_plan"]
 
 #: Totals whose paired differences a comparison reports.
 KEY_METRICS = ("reads", "unique_reach", "interactions", "clicks", "conversions", "spend")
@@ -31,6 +35,14 @@ class Comparison:
 
     results: tuple[SimulationResult, ...]
     labels: tuple[str, ...]
+
+    def __repr__(self) -> str:
+        runs = self.results[0].runs if self.results else 0
+        return f"Comparison({len(self.results)} scenarios: {', '.join(map(repr, self.labels))}; {runs:,} paired runs)"
+
+    def _repr_html_(self) -> str:
+        d = self.differences()
+        return _html(repr(self), d if len(d) else self.summary())
 
     def summary(self) -> pd.DataFrame:
         """Long table: one row per scenario and metric."""
@@ -98,3 +110,49 @@ def compare(scenarios: Sequence[Scenario], *, runs: int | None = None, rng=None,
     results = tuple(simulate(s, runs=runs, rng=ss, workers=workers, target_half_width=0, engine=engine)
                     for s in scenarios)
     return Comparison(results=results, labels=_labels(scenarios))
+
+
+def check_plan(result: OptimizationResult, *, runs: int = 2000, rng=None) -> OptimizationResult:
+    """Simulate an optimizer's plan by Monte Carlo and compare the mean with the optimizer's expectation.
+
+    Returns the result with ``simulated`` filled in: the metric, the
+    simulated mean and its standard error, the optimizer's expectation, the
+    difference (absolute, relative and in standard errors) and the word of
+    mouth the optimizer leaves out.  A plan without notes has nothing to
+    simulate and is returned as it is.
+
+    Examples
+    --------
+    >>> import kolsim
+    >>> s = kolsim.load_scenario("scenarios/optimize_skincare.toml")
+    >>> r = kolsim.optimize(s, kolsim.load_pool("scenarios/pools/synthetic_300.csv"), marginal=False)
+    >>> checked = kolsim.check_plan(r, runs=500, rng=1)
+    >>> abs(checked.simulated["z"]) < 4
+    True
+    """
+    if runs < 2:
+        raise InputError(f"must be at least 2 (got {runs})", where="runs")
+    if result.objective is None or not len(result.plan):
+        return result
+    scenario, pool, p = result.scenario, result.pool, result.problem
+    items = tuple(PlanItem(kol_id=str(r.kol_id), week=int(r.week), posts=int(r.posts))
+                  for r in result.plan.itertuples())
+    sizes = dict(zip(p.segment_names, p.segment_sizes))
+    sc = replace(scenario, waves=(), plan=Plan(pool=pool, items=items), segments=sizes)
+    sim = simulate(sc, runs=runs, rng=rng if rng is not None else scenario.simulation.seed)
+    metric = {"conversions": "conversions_campaign", "profit": "profit",
+              "reach": "unique_reach" if p.saturating else "reads",
+              "interactions": "interactions"}[p.objective]
+    x = sim.totals[metric].astype(float)
+    if p.objective == "profit":
+        # the optimizer counts campaign buyers only; word of mouth is reported apart
+        x = x - (scenario.campaign.price * scenario.campaign.margin) * sim.totals["conversions_wom"]
+    mean = float(x.mean())
+    se = float(x.std(ddof=1) / math.sqrt(x.size))
+    diff = mean - result.objective
+    checked = {"metric": metric, "runs": int(x.size), "seed": sim.provenance["seed"], "simulated_mean": mean,
+               "standard_error": se, "optimizer_expectation": result.objective, "difference": diff,
+               "relative_difference": diff / result.objective if result.objective else None,
+               "z": diff / se if se > 0 else None,
+               "word_of_mouth_conversions": float(sim.totals["conversions_wom"].mean())}
+    return replace(result, simulated=checked)

@@ -1,13 +1,18 @@
 """The ``kolsim`` command.  Thin: it parses arguments and calls the public API.
 
-Exit codes: 0 success, 2 bad input (usage, validation, unreadable file),
-3 infeasible or no solution, 1 internal error.
+Exit codes: 0 success, 2 bad input (usage, validation, unreadable file, a file
+that cannot be written), 3 infeasible or no solution, 1 internal error (a bug),
+130 interrupted (Ctrl-C), 143 terminated (SIGTERM).  Every error is one line
+on stderr; stdout holds only the report, so it can be piped.
 """
 
 from __future__ import annotations
 
+import math
 import os
+import signal
 import sys
+import threading
 import traceback
 from pathlib import Path
 
@@ -16,41 +21,122 @@ import numpy as np
 import pandas as pd
 
 import kolsim
-from . import io, plots
-from .defaults import TIER_DEFAULTS, TIERS
+from . import _signals, io, plots
+from .defaults import TIERS
 from .errors import InputError, KolsimError
+from .optimize.result import Status
+from .scenario import MAX_RUNS
+from .text import printable
 
 EXIT_INPUT = 2
 EXIT_INFEASIBLE = 3
 EXIT_INTERNAL = 1
 
+#: The library's argument names, as the CLI's flags (an error about ``solver`` is about ``--solver``).
+_FLAGS = {"backend": "--backend", "solver": "--solver", "time_limit": "--time-limit", "gap": "--gap",
+          "runs": "--runs", "out": "--out", "size": "--size", "seed": "--seed", "workers": "--workers"}
+
+
+def _echo(text: str = "", err: bool = False) -> None:
+    """A report line or lines: whatever a user's files held is printed escaped, on its own lines."""
+    click.echo("\n".join(printable(line, None) for line in str(text).split("\n")), err=err)
+
+
+def _error_line(e: InputError) -> str:
+    if e.where in _FLAGS:
+        e = InputError(e.message, file=e.file, where=_FLAGS[e.where], more=e.more)
+    return f"kolsim: error: {printable(str(e), None)}"
+
 
 class _Group(click.Group):
-    """Turns kolsim's errors into one line and an exit code, never a traceback."""
+    """Turns every error into one line and an exit code, never a traceback."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        """Run the command; usage errors, interrupts and SIGTERM end in one line and their exit code."""
+        previous = None
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.signal(signal.SIGTERM, _signals.raise_terminated)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.UsageError as e:
+            hint = f" (see '{e.ctx.command_path} --help')" if e.ctx is not None else ""
+            _echo(f"kolsim: error: {' '.join(e.format_message().split())}{hint}", err=True)
+            code = EXIT_INPUT
+        except click.exceptions.Abort:  # Ctrl-C while click itself was working
+            _echo("kolsim: interrupted; nothing was written", err=True)
+            code = 130
+        except click.exceptions.Exit as e:
+            code = e.exit_code
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+        sys.exit(code or 0)
 
     def invoke(self, ctx):
+        ctx.obj = {"written": []}
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except InputError as e:  # one line, whatever the file held
-            click.echo(f"kolsim: error: {io._printable(str(e), None)}", err=True)
+            _echo(_error_line(e), err=True)
             ctx.exit(EXIT_INPUT)
         except KolsimError as e:
-            click.echo(f"kolsim: error: {io._printable(str(e), None)}", err=True)
+            _echo(f"kolsim: error: {printable(str(e), None)}", err=True)
             ctx.exit(EXIT_INTERNAL)
         except BrokenPipeError:  # output piped into head and the like
             sys.stdout = open(os.devnull, "w")
             ctx.exit(EXIT_INTERNAL)
-        except KeyboardInterrupt:
-            click.echo("kolsim: interrupted; nothing was written", err=True)
-            ctx.exit(130)
+        except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM (Terminated)
+            written = list(ctx.obj["written"]) + [w for w in getattr(e, "written", []) if w not in ctx.obj["written"]]
+            what = "terminated" if isinstance(e, _signals.Terminated) else "interrupted"
+            done = f"after writing {', '.join(written)}" if written else "nothing was written"
+            _echo(f"kolsim: {what}; {done}", err=True)
+            ctx.exit(_signals.EXIT_CODES[type(e) if isinstance(e, _signals.Terminated) else KeyboardInterrupt])
         except Exception as e:  # a bug: say so plainly
             if os.environ.get("KOLSIM_DEBUG"):
                 traceback.print_exc()
-            click.echo(f"kolsim: internal error: {type(e).__name__}: {e} "
-                       "(please report it; set KOLSIM_DEBUG=1 to see the traceback)", err=True)
+            _echo(f"kolsim: internal error: {type(e).__name__}: {e} "
+                  "(please report it; set KOLSIM_DEBUG=1 to see the traceback)", err=True)
             ctx.exit(EXIT_INTERNAL)
+
+
+class _Finite(click.ParamType):
+    """A finite number (``nan`` and ``inf`` are refused) above ``low`` (at ``low`` too unless
+    ``low_open``) and below ``below``."""
+
+    name = "number"
+
+    def __init__(self, low: float, *, low_open: bool = False, below: float | None = None):
+        self.low, self.low_open, self.below = low, low_open, below
+
+    def convert(self, value, param, ctx):
+        try:
+            x = float(value)
+        except (TypeError, ValueError):
+            x = math.nan
+        ok = math.isfinite(x) and (x > self.low if self.low_open else x >= self.low) and \
+            (self.below is None or x < self.below)
+        if not ok:
+            allowed = f"{'>' if self.low_open else '>='} {self.low:g}" + \
+                (f" and < {self.below:g}" if self.below is not None else "")
+            self.fail(f"{value!r} is not a finite number {allowed}", param, ctx)
+        return x
+
+
+def _written(path) -> None:
+    click.get_current_context().obj["written"].append(str(path))
+
+
+def _write_outputs(out, files, kind: str) -> list[Path]:
+    written = io.write_outputs(out, files, kind=kind)
+    _written(out)
+    return written
+
+
+def _write_file(out, content) -> None:
+    io.write_file(out, content)
+    _written(out)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -59,19 +145,20 @@ def main():
     """Plan influencer (KOL/KOC) campaigns: simulate, compare, optimize."""
 
 
-_runs = click.option("--runs", type=click.IntRange(min=2, max=10_000_000), default=None,
+_runs = click.option("--runs", type=click.IntRange(min=2, max=MAX_RUNS), default=None,
                      help="Replications (default: the scenario's [simulation] runs).")
-_seed = click.option("--seed", type=click.IntRange(min=0), default=None,
-                     help="Random seed (default: the scenario's [simulation] seed).")
+_seed = click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=None,
+                     help="Random seed, 0 to 2^63 - 1 (default: the scenario's [simulation] seed).")
 _workers = click.option("--workers", type=click.IntRange(min=1, max=256), default=1,
                         show_default=True, help="Worker processes; results do not depend on it.")
-# kolsim checks --out itself (io.check_output_dir), so that a bad one gets a one-line message
 _engine = click.option("--engine", type=click.Choice(["montecarlo", "des"]), default="montecarlo",
                        show_default=True,
                        help="montecarlo: the model's outcomes; des: the campaign's operations in time "
                             "(SimPy), with an event log and operational figures.")
+# kolsim checks --out itself (io.check_output_dir), so that a bad one gets a one-line message
 _out = click.option("--out", type=click.Path(), default=None,
-                    help="Directory for CSV, JSON and PNG outputs (created if needed).")
+                    help="Directory for CSV, JSON and PNG outputs: a new or empty one, or an earlier "
+                         "run's, which is replaced as a whole.")
 
 
 def _fmt(v: float) -> str:
@@ -104,30 +191,21 @@ def _table(summary: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def _check_out_file(out: str) -> Path:
-    """The directory an ``--out FILE`` goes to, checked before any work is done."""
-    parent = Path(out).parent
-    try:
-        return io.check_output_dir(parent if str(parent) else ".")
-    except InputError as e:
-        raise InputError(f"cannot write the file there: {e}", file=str(out)) from None
-
-
 def _notices(*objs) -> None:
     for o in objs:
         for n in getattr(o, "notices", ()):
-            click.echo(f"note: {n}", err=True)
+            _echo(f"note: {n}", err=True)
 
 
 def _scenario_notices(sc, engine: str = "montecarlo") -> None:
     """The scenario's own notices, its pool's, and what a planner should know."""
     _notices(sc, sc.plan.pool if sc.plan else None)
     if engine == "montecarlo" and sc.operations_given:
-        click.echo(f"note: {sc.source or sc.name}: [operations] and [ads] are used by the "
-                   "discrete-event engine only; the Monte Carlo engine publishes every note on its "
-                   "planned day (run with --engine des to simulate them)", err=True)
+        _echo(f"note: {sc.source or sc.name}: [operations] and [ads] are used by the "
+              "discrete-event engine only; the Monte Carlo engine publishes every note on its "
+              "planned day (run with --engine des to simulate them)", err=True)
     for n in kolsim.review(sc):
-        click.echo(f"note: {sc.source or sc.name}: {n}", err=True)
+        _echo(f"note: {sc.source or sc.name}: {n}", err=True)
 
 
 @main.command()
@@ -141,19 +219,19 @@ def simulate(scenario, runs, seed, workers, engine, out):
     """Simulate SCENARIO and summarise the outcomes."""
     sc = kolsim.load_scenario(scenario)
     _scenario_notices(sc, engine)
-    if out:
+    if out is not None:
         io.check_output_dir(out)
     result = kolsim.simulate(sc, runs=runs, rng=seed, workers=workers, engine=engine)
     p = result.provenance
-    click.echo(f"{sc.name}: {result.runs:,} replications ({_ENGINE_NAMES[engine]}), seed {p['seed']}, "
-               f"{result.table.n_posts} planned notes, budget ¥{sc.campaign.budget:,.0f}")
+    _echo(f"{sc.name}: {result.runs:,} replications ({_ENGINE_NAMES[engine]}), seed {p['seed']}, "
+          f"{result.table.n_posts} planned notes, budget ¥{sc.campaign.budget:,.0f}")
     summary = result.summary()
-    click.echo(_table(summary))
+    _echo(_table(summary))
     ops = result.operations_frame()
     if ops is not None:
-        click.echo("\nPublication by wave (over all replications)")
-        click.echo(_ops_table(ops))
-    if out:
+        _echo("\nPublication by wave (over all replications)")
+        _echo(_ops_table(ops))
+    if out is not None:
         files = {
             "summary.csv": summary.reset_index(),
             "replications.csv": result.to_frame(),
@@ -167,8 +245,8 @@ def simulate(scenario, runs, seed, workers, engine, out):
             files["operations.csv"] = ops
             files["events.csv"] = result.events
             files["publication.png"] = plots.plot_publication([result], [sc.name])
-        written = io.write_outputs(out, files)
-        click.echo(f"wrote {', '.join(f.name for f in written)} to {out}")
+        written = _write_outputs(out, files, "simulate")
+        _echo(f"wrote {', '.join(f.name for f in written)} to {out}")
 
 
 _ENGINE_NAMES = {"montecarlo": "Monte Carlo", "des": "discrete-event"}
@@ -197,25 +275,25 @@ def compare(scenarios, runs, seed, workers, engine, out):
     loaded = [kolsim.load_scenario(s) for s in scenarios]
     for s in loaded:
         _scenario_notices(s, engine)
-    if out:
+    if out is not None:
         io.check_output_dir(out)
     comp = kolsim.compare(loaded, runs=runs, rng=seed, workers=workers, engine=engine)
     first = comp.results[0].provenance
-    click.echo(f"{len(loaded)} scenarios, {comp.results[0].runs:,} paired replications each "
-               f"({_ENGINE_NAMES[engine]}), seed {first['seed']}")
+    _echo(f"{len(loaded)} scenarios, {comp.results[0].runs:,} paired replications each "
+          f"({_ENGINE_NAMES[engine]}), seed {first['seed']}")
     for label, r in zip(comp.labels, comp.results):
-        click.echo(f"\n== {label}")
-        click.echo(_table(r.summary()))
+        _echo(f"\n== {label}")
+        _echo(_table(r.summary()))
         ops = r.operations_frame()
         if ops is not None:
-            click.echo(_ops_table(ops))
+            _echo(_ops_table(ops))
     diffs = comp.differences()
     if len(diffs):
-        click.echo(f"\n== Paired differences against {comp.labels[0]} (mean, 95% interval)")
+        _echo(f"\n== Paired differences against {comp.labels[0]} (mean, 95% interval)")
         for _, d in diffs.iterrows():
-            click.echo(f"  {d['scenario']:<28} {d['metric']:<14} {_fmt(d['mean']):>14}  "
-                       f"[{_fmt(d['ci_low'])} – {_fmt(d['ci_high'])}]")
-    if out:
+            _echo(f"  {d['scenario']:<28} {d['metric']:<14} {_fmt(d['mean']):>14}  "
+                  f"[{_fmt(d['ci_low'])} – {_fmt(d['ci_high'])}]")
+    if out is not None:
         files = {
             "comparison.csv": comp.summary(),
             "differences.csv": diffs,
@@ -233,8 +311,8 @@ def compare(scenarios, runs, seed, workers, engine, out):
                 [r.operations_frame().assign(scenario=lab) for lab, r in zip(comp.labels, comp.results)],
                 ignore_index=True)
             files["publication.png"] = plots.plot_publication(comp.results, comp.labels)
-        written = io.write_outputs(out, files)
-        click.echo(f"\nwrote {', '.join(f.name for f in written)} to {out}")
+        written = _write_outputs(out, files, "compare")
+        _echo(f"\nwrote {', '.join(f.name for f in written)} to {out}")
 
 
 @main.command()
@@ -243,48 +321,55 @@ def compare(scenarios, runs, seed, workers, engine, out):
               help="Candidate pool (CSV or .xlsx), one row per creator.")
 @click.option("--objective", type=click.Choice(["conversions", "reach", "interactions", "profit"]),
               default=None, help="What to maximise (default: the scenario's [optimize] objective).")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Seconds (default: the scenario's, 60).")
-@click.option("--gap", type=click.FloatRange(min=0, max=1, max_open=True), default=None,
-              help="Relative gap at which a plan counts as optimal (default 0.0001).")
+@click.option("--time-limit", type=_Finite(0.0, low_open=True), default=None, help="Seconds, > 0 (default: the scenario's, 60).")
+@click.option("--gap", type=_Finite(0.0, below=1.0), default=None,
+              help="Relative gap at which a plan counts as optimal, from 0 to below 1 (default 0.0001).")
 @click.option("--backend", type=click.Choice(["highs", "pulp"]), default="highs", show_default=True)
 @click.option("--solver", default=None, help="With --backend pulp: any solver PuLP knows (CBC by default).")
 @click.option("--export", type=click.Path(dir_okay=False), default=None,
               help="Also write the model as .lp or .mps.")
-@click.option("--simulate", "sim_runs", type=click.IntRange(min=0), default=2000, show_default=True,
+@click.option("--simulate", "sim_runs", type=click.IntRange(min=0, max=MAX_RUNS), default=2000, show_default=True,
               help="Monte Carlo replications to check the plan's expected value (0: skip; else >= 2).")
 @click.option("--start", "start", type=click.Path(), default=None,
               help="A plan to start the search from (kol_id, week, posts; e.g. an earlier plan.csv); "
                    "used only if it meets every rule of this request.")
 @click.option("--out", type=click.Path(), default=None,
-              help="Directory for plan.csv, summary.json and excluded.csv (created if needed).")
+              help="Directory for plan.csv, summary.json and excluded.csv: a new or empty one, or an earlier "
+                   "run's, which is replaced as a whole.")
 def optimize(scenario, candidates, objective, time_limit, gap, backend, solver, export, sim_runs, start, out):
     """Choose creators and their weekly notes from a candidate pool by integer programming."""
+    from .optimize.export import model_bytes
+    from .optimize.formulation import build_milp
+
     sc = kolsim.load_scenario(scenario)
     _notices(sc)
-    pool = kolsim.load_pool(candidates)
+    pool = kolsim.load_pool(candidates, tiers=sc.tiers)
     _notices(pool)
     if sim_runs == 1:
-        raise InputError("--simulate must be 0 (no check) or at least 2 (got 1)")
-    if export and not str(export).lower().endswith((".lp", ".mps")):
-        raise InputError("must end in .lp or .mps", where="--export")
-    if export:
-        _check_out_file(export)
-    start_plan = io.load_start_plan(start) if start else None
-    if out:
+        raise InputError("must be 0 (no check) or at least 2 (got 1)", where="--simulate")
+    if export is not None:
+        if not str(export).lower().endswith((".lp", ".mps")):
+            raise InputError("must end in .lp or .mps", where="--export")
+        io.check_output_file(export)
+    start_plan = io.load_start_plan(start) if start is not None else None
+    if out is not None:
         io.check_output_dir(out)
     r = kolsim.optimize(sc, pool, objective=objective, time_limit=time_limit, gap=gap, backend=backend,
-                        solver=solver, export=export, simulate_runs=sim_runs, start=start_plan)
+                        solver=solver, start=start_plan)
+    if sim_runs:
+        r = kolsim.check_plan(r, runs=sim_runs)
     summary = r.summary()
     for n in r.problem.notices:
-        click.echo(f"note: {n}", err=True)
-    click.echo(_optimize_report(sc, r))
-    if out:
-        files = {"plan.csv": r.to_frame(), "summary.json": summary,
-                 "excluded.csv": r.problem.excluded}
-        written = io.write_outputs(out, files)
-        click.echo(f"wrote {', '.join(f.name for f in written)} to {out}")
-    if r.status in ("infeasible", "no_solution"):
+        _echo(f"note: {n}", err=True)
+    _echo(_optimize_report(sc, r))
+    if export is not None:
+        _write_file(export, model_bytes(build_milp(r.problem), "mps" if str(export).lower().endswith(".mps")
+                                        else "lp"))
+    if out is not None:
+        files = {"plan.csv": r.to_frame(), "summary.json": summary, "excluded.csv": r.problem.excluded}
+        written = _write_outputs(out, files, "optimize")
+        _echo(f"wrote {', '.join(f.name for f in written)} to {out}")
+    if not Status(r.status).has_plan:
         raise click.exceptions.Exit(EXIT_INFEASIBLE)
 
 
@@ -339,18 +424,28 @@ def _optimize_report(sc, r) -> str:
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 def validate(files):
-    """Check scenario files (.toml) and candidate pools (.csv, .xlsx)."""
+    """Check scenario files (.toml) and candidate pools (.csv, .xlsx): every file, every bad cell."""
+    failed = 0
     for f in files:
-        if str(f).lower().endswith((".csv", ".xlsx", ".xlsm", ".xls")):
-            pool = kolsim.load_pool(f)
-            _notices(pool)
-            click.echo(f"{f}: ok, a pool of {len(pool):,} creators")
-        else:
-            sc = kolsim.load_scenario(f)
-            _scenario_notices(sc)
-            n_waves = len(sc.waves)
-            planned = len(sc.plan.items) if sc.plan else 0
-            click.echo(f"{f}: ok, {sc.name!r}: {n_waves} wave(s), {planned} plan entries")
+        try:
+            if str(f).lower().endswith((".csv", ".xlsx", ".xlsm", ".xls")):
+                pool = kolsim.load_pool(f)
+                _notices(pool)
+                _echo(f"{f}: ok, a pool of {len(pool):,} creators")
+            else:
+                sc = kolsim.load_scenario(f)
+                _scenario_notices(sc)
+                n_waves = len(sc.waves)
+                planned = len(sc.plan.items) if sc.plan else 0
+                _echo(f"{f}: ok, {sc.name!r}: {n_waves} wave(s), {planned} plan entries")
+        except InputError as e:
+            failed += 1
+            for line in e.lines():
+                _echo(f"kolsim: error: {printable(line, None)}", err=True)
+    if failed:
+        if len(files) > 1:
+            _echo(f"kolsim: {failed} of {len(files)} files have problems", err=True)
+        raise click.exceptions.Exit(EXIT_INPUT)
 
 
 @main.group()
@@ -361,16 +456,15 @@ def pool():
 @pool.command("generate")
 @click.option("--size", type=click.IntRange(min=1, max=1_000_000), required=True,
               help="Number of creators.")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=0, show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), required=True, help="CSV file to write.")
 def pool_generate(size, seed, out):
     """Write a synthetic candidate pool calibrated to the defaults."""
-    parent = _check_out_file(out)
+    io.check_output_file(out)
     p = kolsim.generate_pool(size, np.random.default_rng(seed))
-    io.write_outputs(parent, {Path(out).name: p.frame})
+    _write_file(out, p.frame)
     counts = p.frame["tier"].value_counts().reindex(TIERS, fill_value=0)
-    click.echo(f"wrote {size:,} creators to {out} (" +
-               ", ".join(f"{k} {v}" for k, v in counts.items()) + ")")
+    _echo(f"wrote {size:,} creators to {out} (" + ", ".join(f"{k} {v}" for k, v in counts.items()) + ")")
 
 
 @pool.command("vet")
@@ -381,24 +475,18 @@ def pool_generate(size, seed, out):
               help="CSV file listing the excluded creators and why.")
 def pool_vet(pool_file, scenario, out):
     """List the creators that vetting excludes, each with its reasons."""
-    p = kolsim.load_pool(pool_file)
+    sc = kolsim.load_scenario(scenario) if scenario is not None else None
+    p = kolsim.load_pool(pool_file, tiers=sc.tiers if sc is not None else None)
     _notices(p)
-    if out:
-        _check_out_file(out)
-    if scenario:
-        sc = kolsim.load_scenario(scenario)
-        tiers, rules = sc.tiers, sc.vetting
-    else:
-        from .scenario import Tier
-        tiers = {c: Tier(code=c, **TIER_DEFAULTS[c]) for c in TIERS}
-        rules = None
-    report = kolsim.vet(p, tiers, rules)
-    click.echo(f"{pool_file}: {len(report.kept):,} kept, {len(report.excluded):,} excluded")
+    if out is not None:
+        io.check_output_file(out)
+    report = kolsim.vet(p, sc.tiers if sc is not None else None, sc.vetting if sc is not None else None)
+    _echo(f"{pool_file}: {len(report.kept):,} kept, {len(report.excluded):,} excluded")
     for _, r in report.excluded.iterrows():
-        click.echo(f"  {r['kol_id']} ({r['tier']}): {r['reasons']}")
-    if out:
-        io.write_outputs(_check_out_file(out), {Path(out).name: report.to_frame()})
+        _echo(f"  {r['kol_id']} ({r['tier']}): {r['reasons']}")
+    if out is not None:
+        _write_file(out, report.to_frame())
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

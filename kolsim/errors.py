@@ -27,18 +27,34 @@ class InputError(KolsimError, ValueError):
     where : str, optional
         Where in the file: a table and key (``[campaign] budget``), a row
         (``row 14 (kol_id=xhs_0931)``) or a line.
+    more : tuple of (where, message), optional
+        Further problems of the same file (a pool's every bad cell), which
+        :meth:`lines` lists and ``str`` counts.
     """
 
-    def __init__(self, message: str, *, file: str | None = None, where: str | None = None):
+    def __init__(self, message: str, *, file: str | None = None, where: str | None = None,
+                 more: tuple[tuple[str | None, str], ...] = ()):
         self.message = message
         self.file = file
         self.where = where
+        self.more = tuple(more)
         super().__init__(str(self))
 
+    def _line(self, where: str | None, message: str) -> str:
+        prefix = ": ".join(p for p in (self.file, where) if p)
+        return f"{prefix}: {message}" if prefix else message
+
     def __str__(self) -> str:
-        parts = [p for p in (self.file, self.where) if p]
-        prefix = ": ".join(parts)
-        return f"{prefix}: {self.message}" if prefix else self.message
+        first = self._line(self.where, self.message)
+        if not self.more:
+            return first
+        n = len(self.more)
+        return (f"{first} (and {n} more problem{'' if n == 1 else 's'} in this file; "
+                "`kolsim validate` lists them all)")
+
+    def lines(self) -> list[str]:
+        """Every problem, one line each (the first, then those in ``more``)."""
+        return [self._line(self.where, self.message)] + [self._line(w, m) for w, m in self.more]
 
     def located(self, *, file: str | None = None, where: str | None = None) -> "InputError":
         """Return a copy of this error with the file and/or place filled in."""
@@ -46,7 +62,14 @@ class InputError(KolsimError, ValueError):
             self.message,
             file=self.file or file,
             where=self.where if self.where else where,
+            more=self.more,
         )
+
+    @classmethod
+    def of(cls, problems: list[tuple[str | None, str]], *, file: str | None = None) -> "InputError":
+        """One error for several problems of one file, each ``(where, message)``."""
+        (where, message), *rest = problems
+        return cls(message, file=file, where=where, more=tuple(rest))
 
 
 class ScenarioError(InputError):

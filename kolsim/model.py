@@ -234,7 +234,7 @@ def build_post_table(scenario: Scenario) -> PostTable:
             by_creator.setdefault(it.kol_id, []).append(it)
         rows = pool.positions(by_creator)
         frame = pool.frame.iloc[rows]
-        par = creator_table(frame, scenario.tiers, pool.source)
+        par = creator_table(frame, scenario.tiers, pool, rows)
         for i, (kol, items) in enumerate(by_creator.items()):
             tier = scenario.tiers[frame["tier"].iat[i]]
             days = []
@@ -262,7 +262,7 @@ def build_post_table(scenario: Scenario) -> PostTable:
         kernel=decay_kernel(scenario.decay, h))
 
 
-def creator_table(frame, tiers, source: str | None = None) -> dict[str, np.ndarray]:
+def creator_table(frame, tiers, pool=None, rows=None) -> dict[str, np.ndarray]:
     """Per-note model parameters of every creator in a pool frame, with tier fallbacks.
 
     Vectorised over rows (pools of 50,000 creators are compiled at once).  The
@@ -271,6 +271,10 @@ def creator_table(frame, tiers, source: str | None = None) -> dict[str, np.ndarr
     follower) sets the interactions per read; ``expected_conversions`` sets the
     conversion rate per click so that reads x ctr x cvr equals it.
 
+    ``pool`` (the :class:`~kolsim.pool.Pool` the frame comes from) and ``rows``
+    (the frame's row positions in it, when the frame is a part of it) name the
+    rows in messages.
+
     Returns arrays (one entry per row): reads, interaction_rate, ctr, cvr,
     p_post, hiring_fee, cost_per_post, monthly_posts, upfront (share of the
     price paid whatever happens), per_creator_delivery (bool), deal.
@@ -278,10 +282,15 @@ def creator_table(frame, tiers, source: str | None = None) -> dict[str, np.ndarr
     Raises
     ------
     PoolError
-        At the first row whose own numbers contradict each other.
+        Naming every row whose own numbers contradict each other.
     """
     tier_codes = frame["tier"].to_numpy(object)
     masks = {t: tier_codes == t for t in tiers}
+    problems: list[tuple[int, str]] = []  # (row of the frame, what is wrong)
+    positions = np.arange(len(frame)) if rows is None else np.asarray(rows)
+
+    def where(i: int) -> str:
+        return pool.row_label(int(positions[i])) if pool is not None else f"kol_id={ids[i]}"
 
     def tier_attr(name):
         out = np.empty(len(tier_codes))
@@ -303,26 +312,23 @@ def creator_table(frame, tiers, source: str | None = None) -> dict[str, np.ndarr
     with np.errstate(divide="ignore", invalid="ignore"):
         ir_er = np.where(reads > 0, er * followers / reads, 0.0)
     ir = np.where(use_er, ir_er, ir)
-    bad = np.flatnonzero(use_er & (ir > 1))
     ids = frame["kol_id"].to_numpy(object)
-    if bad.size:
-        i = bad[0]
-        raise PoolError(
-            f"engagement_rate {er[i]:g} with {followers[i]:,.0f} followers implies "
-            f"{ir[i]:.2f} interactions per read (expected reads {reads[i]:,.0f}); "
-            "give reads_per_note or interaction_rate too", file=source, where=f"kol_id={ids[i]}")
+    for i in np.flatnonzero(use_er & (ir > 1)):
+        problems.append((i, f"engagement_rate {er[i]:g} with {followers[i]:,.0f} followers implies "
+                                   f"{ir[i]:.2f} interactions per read (expected reads {reads[i]:,.0f}); "
+                                   "give reads_per_note or interaction_rate too"))
     ctr = col("ctr", tier_attr("ctr"))
     cvr = col("cvr", tier_attr("cvr"))
     conv = frame["expected_conversions"].to_numpy(float)
     clicks = reads * ctr
     given = ~np.isnan(conv)
-    bad = np.flatnonzero(given & (conv > clicks))
-    if bad.size:
-        i = bad[0]
-        raise PoolError(
-            f"expected_conversions {conv[i]:g} exceeds the note's expected clicks {clicks[i]:,.1f} "
-            f"(reads {reads[i]:,.0f} x ctr {ctr[i]:g}); give reads_per_note or ctr consistent with it",
-            file=source, where=f"kol_id={ids[i]}")
+    for i in np.flatnonzero(given & (conv > clicks)):
+        problems.append((i, f"expected_conversions {conv[i]:g} exceeds the note's expected clicks "
+                                   f"{clicks[i]:,.1f} (reads {reads[i]:,.0f} x ctr {ctr[i]:g}); give "
+                                   "reads_per_note or ctr consistent with it"))
+    if problems:
+        problems.sort(key=lambda p: p[0])  # by row
+        raise PoolError.of([(where(i), text) for i, text in problems], file=getattr(pool, "source", None))
     with np.errstate(divide="ignore", invalid="ignore"):
         cvr = np.where(given, np.where(clicks > 0, conv / clicks, 0.0), cvr)
     deal = frame["deal_type"].fillna("paid").to_numpy(object)

@@ -20,9 +20,10 @@ from .defaults import CATEGORIES, FRAUD_PREVALENCE, TIER_DEFAULTS, TIER_FOLLOWER
 from .errors import PoolError
 from .rules import BANNED_CATEGORIES, DEAL_TYPES, DEALS
 from .scenario import MAX_MONEY, MAX_PEOPLE, Tier, Vetting
-from .text import printable as _printable
+from .text import has_control, name_key, printable as _printable
 
-__all__ = ["Pool", "VetReport", "REQUIRED_COLUMNS", "OPTIONAL_COLUMNS", "vet", "generate_pool"]
+__all__ = ["Pool", "VetReport", "FLAGS", "REQUIRED_COLUMNS", "OPTIONAL_COLUMNS", "TEXT_COLUMNS", "vet",
+           "generate_pool"]
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("kol_id", "tier", "category", "followers", "cost_per_post")
 
@@ -44,8 +45,6 @@ OPTIONAL_COLUMNS: dict[str, tuple[float, float, str]] = {
     "likes_collects_total": (0.0, 1e13, "profile likes + collects"),
     "like_read_ratio": (0.0, 1.0, "likes per read on recent notes"),
 }
-#: Optional text columns.
-TEXT_COLUMNS: tuple[str, ...] = ("segment", "deal_type")
 
 
 def _show(v) -> str:
@@ -57,32 +56,40 @@ def _show(v) -> str:
     return _printable(text, 60)
 
 
-def _row_label(df: pd.DataFrame, i: int) -> str:
-    kol = df["kol_id"].iloc[i] if "kol_id" in df.columns else None
-    label = f"row {i + 1} (line {i + 2})"
-    return f"{label} (kol_id={_printable(kol.strip(), 60)})" if isinstance(kol, str) and kol.strip() else label
-
-
 @dataclass(frozen=True, eq=False)
 class Pool:
     """A validated candidate pool.
 
+    Build one with :meth:`from_frame` (or :func:`kolsim.load_pool` from a file),
+    which checks every cell.
+
     Attributes
     ----------
     frame : pandas.DataFrame
-        One row per creator; numeric optional columns hold NaN where blank.
+        One row per creator; numeric optional columns hold NaN where blank;
+        tiers, categories, segments and deal types in their normalised form
+        (:func:`kolsim.text.name_key`).
     source : str or None
         The file it came from.
     notices : tuple of str
         Things worth telling the user (columns kept but unused, ...).
+    places : tuple of str
+        Where each row stands in its file ("line 14", "sheet row 14"), for messages.
     """
 
     frame: pd.DataFrame
     source: str | None = None
     notices: tuple[str, ...] = ()
+    places: tuple[str, ...] = ()
     _index: Mapping[str, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self):
+        missing = [c for c in _COLUMNS if c not in self.frame.columns]
+        if missing:
+            raise PoolError(f"a pool's frame lacks column(s) {', '.join(missing)}; build pools with "
+                            "Pool.from_frame, which checks and completes a raw table", file=self.source)
+        if not self.places:
+            object.__setattr__(self, "places", tuple(f"line {i + 2}" for i in range(len(self.frame))))
         if not self._index:
             object.__setattr__(self, "_index", {k: i for i, k in enumerate(self.frame["kol_id"])})
 
@@ -91,6 +98,11 @@ class Pool:
 
     def __contains__(self, kol_id) -> bool:
         return kol_id in self._index
+
+    def __repr__(self) -> str:
+        counts = self.frame["tier"].value_counts()
+        tiers = ", ".join(f"{t} {int(counts[t])}" for t in TIERS if t in counts)
+        return f"Pool({len(self):,} creators: {tiers}{'; from ' + self.source if self.source else ''})"
 
     @property
     def ids(self) -> list[str]:
@@ -102,6 +114,11 @@ class Pool:
 
     def row(self, kol_id: str) -> pd.Series:
         return self.frame.iloc[self._index[kol_id]]
+
+    def row_label(self, i: int) -> str:
+        """Row ``i`` (0-based) for a message: ``row 14 (line 15) (kol_id=xhs_0931)``."""
+        return _label(i, self.places[i] if i < len(self.places) else f"line {i + 2}",
+                      self.frame["kol_id"].iat[i])
 
     def category_of(self, kol_id: str) -> str:
         return str(self.frame["category"].iat[self._index[kol_id]])
@@ -118,8 +135,24 @@ class Pool:
         return str(seg) if isinstance(seg, str) and seg else self.category_of(kol_id)
 
     @classmethod
-    def from_frame(cls, df: pd.DataFrame, source: str | None = None) -> "Pool":
+    def from_frame(cls, df: pd.DataFrame, source: str | None = None, *, places=None,
+                   notices: tuple[str, ...] = ()) -> "Pool":
         """Validate a raw table (all cells as read) and return a pool.
+
+        Every cell is checked, and every bad one reported: the error names the
+        first, and carries the rest (``PoolError.lines()``).
+
+        Parameters
+        ----------
+        df : pandas.DataFrame
+            The table as read (cells as text, or as a workbook holds them).
+        source : str, optional
+            The file, for messages.
+        places : sequence of str, optional
+            Where each row stands in the file ("line 14"); by default the line
+            of a CSV file with one header line.
+        notices : tuple of str
+            What the reader noticed about the file, kept with the pool.
 
         Raises
         ------
@@ -127,10 +160,13 @@ class Pool:
             Naming the row, the column, the value and what is allowed.
         """
         df = df.copy()
-        df.columns = [str(c).strip() for c in df.columns]
-        dupes = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
+        header = [str(c).strip() for c in df.columns]
+        dupes = [c for c in dict.fromkeys(header) if header.count(c) > 1]
         if dupes:
-            raise PoolError(f"column {dupes[0]!r} appears more than once in the header", file=source)
+            at = [i + 1 for i, c in enumerate(header) if c == dupes[0]]
+            raise PoolError(f"column {dupes[0]!r} appears more than once in the header (columns "
+                            f"{', '.join(map(str, at))}); each column needs a name of its own", file=source)
+        df.columns = header
         missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
         if missing:
             raise PoolError(
@@ -139,84 +175,100 @@ class Pool:
                 file=source)
         if len(df) == 0:
             raise PoolError("the pool has no creators (no data rows under the header)", file=source)
+        places = tuple(places) if places is not None else tuple(f"line {i + 2}" for i in range(len(df)))
+        problems: list[tuple[str, str]] = []
+        ids_raw = df["kol_id"].tolist()
+
+        def where(i: int) -> str:
+            return _label(i, places[i], ids_raw[i])
 
         out = pd.DataFrame(index=range(len(df)))
         # kol_id: non-empty text, unique even across Unicode normal forms.
         ids = []
         seen: dict[str, int] = {}
-        for i, v in enumerate(df["kol_id"]):
+        for i, v in enumerate(ids_raw):
             s = "" if _blank(v) else str(v).strip()
+            ids.append(s)
             if not s:
-                raise PoolError("kol_id is empty; every creator needs an id",
-                                file=source, where=_row_label(df, i))
-            if any(unicodedata.category(c) == "Cc" or c in "\u2028\u2029" for c in s):
-                raise PoolError(f"kol_id {_show(s)} holds a control character (a line break, tab, ...); "
-                                "ids may hold letters, digits, emoji and punctuation",
-                                file=source, where=_row_label(df, i))
+                problems.append((where(i), "kol_id is empty; every creator needs an id"))
+                continue
+            if has_control(s):
+                problems.append((where(i), f"kol_id {_show(s)} holds a control character (a line break, "
+                                           "tab, ...); ids may hold letters, digits, emoji and punctuation"))
+                continue
             key = unicodedata.normalize("NFC", s)
             if key in seen:
-                twin = "" if df["kol_id"].iloc[seen[key]] == v else \
-                    " (the same name in a different Unicode form)"
-                raise PoolError(f"duplicate kol_id {_show(s)}{twin}, first on row {seen[key] + 1} "
-                                f"(line {seen[key] + 2}); kol_id must be unique",
-                                file=source, where=_row_label(df, i))
+                j = seen[key]
+                twin = "" if ids[j] == s else " (the same name in a different Unicode form)"
+                problems.append((where(i), f"duplicate kol_id {_show(s)}{twin}, first on row {j + 1} "
+                                           f"({places[j]}); kol_id must be unique"))
+                continue
             seen[key] = i
-            ids.append(s)
         out["kol_id"] = ids
-        df["kol_id"] = ids
 
-        tiers = []
-        for i, v in enumerate(df["tier"]):
-            s = "" if _blank(v) else str(v).strip().lower()
-            if s not in TIERS:
-                raise PoolError(f"tier {_show(v)} is not allowed; allowed: {', '.join(TIERS)}",
-                                file=source, where=_row_label(df, i))
-            tiers.append(s)
-        out["tier"] = tiers
-
-        cats = []
-        for i, v in enumerate(df["category"]):
-            if _blank(v) or not str(v).strip():
-                raise PoolError("category is empty", file=source, where=_row_label(df, i))
-            cats.append(str(v).strip().lower())
-        out["category"] = cats
-
-        out["followers"] = _numeric(df, "followers", 1, MAX_PEOPLE, source, required=True)
-        out["cost_per_post"] = _numeric(df, "cost_per_post", 0, MAX_MONEY, source, required=True)
+        out["tier"] = _names(df, "tier", where, problems, choices=TIERS, required=True)
+        out["category"] = _names(df, "category", where, problems, required=True)
+        out["followers"] = _numeric(df, "followers", 1, MAX_PEOPLE, where, problems, required=True)
+        out["cost_per_post"] = _numeric(df, "cost_per_post", 0, MAX_MONEY, where, problems, required=True)
         for col, (lo, hi, _) in OPTIONAL_COLUMNS.items():
-            out[col] = _numeric(df, col, lo, hi, source) if col in df.columns else np.nan
-
-        for col in TEXT_COLUMNS:
-            vals = []
-            for i, v in enumerate(df[col] if col in df.columns else [None] * len(df)):
-                s = None if _blank(v) or not str(v).strip() else str(v).strip().lower()
-                if col == "deal_type" and s is not None and s not in DEAL_TYPES:
-                    raise PoolError(f"deal_type {_show(v)} is not allowed; allowed: {', '.join(DEAL_TYPES)}",
-                                    file=source, where=_row_label(df, i))
-                vals.append(s)
-            out[col] = pd.Series(vals, dtype=object)
+            out[col] = _numeric(df, col, lo, hi, where, problems) if col in df.columns else np.nan
+        out["segment"] = pd.Series(_names(df, "segment", where, problems), dtype=object)
+        out["deal_type"] = pd.Series(_names(df, "deal_type", where, problems, choices=DEAL_TYPES), dtype=object)
+        if problems:
+            raise PoolError.of(problems, file=source)
 
         extra = [c for c in df.columns if c not in out.columns]
         for c in extra:
             out[c] = df[c].values
-        notices = ()
+        notices = tuple(notices)
         if extra:
-            notices = (f"{source or 'pool'}: columns kept but not used by the model: {', '.join(extra)}",)
-        return cls(frame=out, source=source, notices=notices)
+            notices += (f"{source or 'pool'}: columns kept but not used by the model: {', '.join(extra)}",)
+        return cls(frame=out, source=source, notices=notices, places=places)
+
+
+#: The columns of a validated pool's frame, in order.
+TEXT_COLUMNS: tuple[str, ...] = ("segment", "deal_type")
+_COLUMNS = REQUIRED_COLUMNS + tuple(OPTIONAL_COLUMNS) + TEXT_COLUMNS
+
+
+def _label(i: int, place: str, kol) -> str:
+    label = f"row {i + 1} ({place})"
+    if isinstance(kol, str) and kol.strip():
+        return f"{label} (kol_id={_printable(kol.strip(), 60)})"
+    return label
 
 
 def _blank(v) -> bool:
     return v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip())
 
 
-def _numeric(df: pd.DataFrame, col: str, lo: float, hi: float, source: str | None,
+def _names(df: pd.DataFrame, col: str, where, problems: list, *, choices=None, required=False) -> list:
+    """A text column of names (tiers, categories, segments, deal types), normalised; None where blank."""
+    if col not in df.columns:
+        return [None] * len(df)
+    vals = []
+    for i, v in enumerate(df[col]):
+        s = None if _blank(v) else name_key(str(v))
+        if s is None or not s:
+            if required:
+                problems.append((where(i), f"{col} is empty; it is required"))
+            vals.append(None)
+            continue
+        if has_control(s):
+            problems.append((where(i), f"{col} {_show(v)} holds a control character (a line break, tab, ...)"))
+        elif choices is not None and s not in choices:
+            problems.append((where(i), f"{col} {_show(v)} is not allowed; allowed: {', '.join(choices)}"))
+        vals.append(s)
+    return vals
+
+
+def _numeric(df: pd.DataFrame, col: str, lo: float, hi: float, where, problems: list,
              required: bool = False) -> np.ndarray:
     values = np.full(len(df), np.nan)
     for i, v in enumerate(df[col]):
         if _blank(v):
             if required:
-                raise PoolError(f"{col} is empty; it is required", file=source,
-                                where=_row_label(df, i))
+                problems.append((where(i), f"{col} is empty; it is required"))
             continue
         if isinstance(v, bool):
             x = None
@@ -228,37 +280,56 @@ def _numeric(df: pd.DataFrame, col: str, lo: float, hi: float, source: str | Non
         else:
             try:
                 x = float(str(v).strip().replace("_", "x"))
-            except ValueError:
+            except (ValueError, OverflowError):
                 x = None
         if x is None or not np.isfinite(x):
-            raise PoolError(f"{col} must be a finite number from {lo:g} to {hi:g} (got {_show(v)})",
-                            file=source, where=_row_label(df, i))
-        if not lo <= x <= hi or (col == "followers" and x < 1):
-            raise PoolError(f"{col} must be from {lo:g} to {hi:g} (got {_show(v)})",
-                            file=source, where=_row_label(df, i))
-        values[i] = x
+            problems.append((where(i), f"{col} must be a finite number from {lo:g} to {hi:g} (got {_show(v)})"))
+        elif not lo <= x <= hi or (col == "followers" and x < 1):
+            problems.append((where(i), f"{col} must be from {lo:g} to {hi:g} (got {_show(v)})"))
+        else:
+            values[i] = x
     return values
 
 
 # --------------------------------------------------------------------------- #
 # Vetting
 # --------------------------------------------------------------------------- #
+#: Vetting's flags, by code: what each means (the message of each says by how much).
+FLAGS: dict[str, str] = {
+    "banned_category": "the law bans promoting its category (not overridable)",
+    "low_engagement": "engagement rate under the floor",
+    "fake_followers": "too many fake followers",
+    "follower_spike": "a one-day follower jump",
+    "wrong_gender": "audience of the wrong gender for the category",
+    "posting_burst": "a burst of notes in one week",
+    "too_cheap": "price far under the tier's median",
+    "few_likes": "profile likes and collects under the followers",
+    "like_read_ratio": "likes per read outside the plausible range",
+}
+
+
 @dataclass(frozen=True)
 class VetReport:
-    """The outcome of vetting: who is kept, who is excluded and why."""
+    """The outcome of vetting: who is kept, who is excluded and why.
+
+    ``excluded`` has columns kol_id, tier, reasons (in words) and codes (the
+    :data:`FLAGS` that fired, ``;``-separated).
+    """
 
     kept: tuple[str, ...]
-    excluded: pd.DataFrame  # columns kol_id, tier, reasons
+    excluded: pd.DataFrame
 
     def to_frame(self) -> pd.DataFrame:
         return self.excluded.copy()
 
 
-def vet(pool: Pool, tiers: Mapping[str, Tier], rules: Vetting | None = None) -> VetReport:
+def vet(pool: Pool, tiers: Mapping[str, Tier] | None = None, rules: Vetting | None = None) -> VetReport:
     """Apply the red flags of the sources to a pool [S2 #42, E10–E12].
 
     A creator is excluded when any rule fires; every reason is kept.  Rules
     whose column is blank for a creator do not fire for that creator.
+    ``tiers`` (the calibrated ones when not given) supply each tier's typical
+    engagement and price.
 
     Examples
     --------
@@ -275,18 +346,18 @@ def vet(pool: Pool, tiers: Mapping[str, Tier], rules: Vetting | None = None) -> 
     ['engagement rate 0.50% is under 0.75%', 'category tobacco is banned']
     """
     rules = rules or Vetting()
+    tiers = tiers or {c: Tier.default(c) for c in TIERS}
     f = pool.frame
     tier_arr = f["tier"].to_numpy(object)
     ids = f["kol_id"].to_numpy(object)
-    reasons: list[list[str]] = [[] for _ in range(len(f))]
+    reasons: list[list[tuple[str, str]]] = [[] for _ in range(len(f))]
 
-    def flag(mask, text_of):
+    def flag(code, mask, text_of):
         for i in np.flatnonzero(np.asarray(mask, dtype=bool)):
-            reasons[i].append(text_of(i))
+            reasons[i].append((code, text_of(i)))
 
     cats = f["category"].to_numpy(object)
-    for i in np.flatnonzero(np.isin(cats, list(BANNED_CATEGORIES))):
-        reasons[i].append(f"category {cats[i]} is banned")
+    flag("banned_category", np.isin(cats, list(BANNED_CATEGORIES)), lambda i: f"category {cats[i]} is banned")
     if rules.enabled:
         # [S2]'s 2 % line, but never above a share of the tier's typical ER:
         # with the calibrated tier means (top 1.5 %) a flat 2 % would exclude
@@ -294,41 +365,42 @@ def vet(pool: Pool, tiers: Mapping[str, Tier], rules: Vetting | None = None) -> 
         er = f["engagement_rate"].to_numpy(float)
         tier_er = _per_tier(tier_arr, {t: tiers[t].engagement_rate for t in tiers})
         floor = np.minimum(rules.min_engagement_rate, rules.engagement_floor_share * tier_er)
-        flag(er < floor, lambda i: f"engagement rate {er[i]:.2%} is under {floor[i]:.2%}")
+        flag("low_engagement", er < floor, lambda i: f"engagement rate {er[i]:.2%} is under {floor[i]:.2%}")
         fake = f["fake_share"].to_numpy(float)
-        flag(fake >= rules.max_fake_share,
+        flag("fake_followers", fake >= rules.max_fake_share,
              lambda i: f"fake followers {fake[i]:.0%} is at or over {rules.max_fake_share:.0%}")
         jump = f["max_daily_follower_gain"].to_numpy(float)
         fol = f["followers"].to_numpy(float)
         # a spike is 10K in a day [S2] that is also a real share of the account
-        flag((jump >= rules.max_daily_follower_gain) & (jump >= rules.min_follower_jump_share * fol),
+        flag("follower_spike", (jump >= rules.max_daily_follower_gain) & (jump >= rules.min_follower_jump_share * fol),
              lambda i: f"gained {jump[i]:,.0f} followers in one day (limit {rules.max_daily_follower_gain:,.0f})")
         wrong = f["wrong_gender_share"].to_numpy(float)
-        flag(wrong > rules.max_wrong_gender_share,
+        flag("wrong_gender", wrong > rules.max_wrong_gender_share,
              lambda i: f"{wrong[i]:.0%} of the audience is the wrong gender for the category")
         burst = f["max_weekly_posts"].to_numpy(float)
-        flag(burst >= rules.max_weekly_posts,
+        flag("posting_burst", burst >= rules.max_weekly_posts,
              lambda i: f"posted {burst[i]:.0f} notes in one week (burst limit {rules.max_weekly_posts:.0f})")
         median = _per_tier(tier_arr, {t: tiers[t].cost_per_post for t in tiers})
         price = f["cost_per_post"].to_numpy(float)
         deal = f["deal_type"].fillna("paid").to_numpy(object)
         priced = np.isin(deal, [d.name for d in DEALS.values() if d.priced])
         cheap = (price < rules.min_price_share_of_tier * median) & priced
-        flag(cheap, lambda i: f"price ¥{price[i]:,.0f} is under {rules.min_price_share_of_tier:.0%} "
+        flag("too_cheap", cheap, lambda i: f"price ¥{price[i]:,.0f} is under {rules.min_price_share_of_tier:.0%} "
                               f"of the {tier_arr[i]} median ¥{median[i]:,.0f}")
         likes = f["likes_collects_total"].to_numpy(float)
-        flag(likes < rules.min_likes_per_follower * fol,
+        flag("few_likes", likes < rules.min_likes_per_follower * fol,
              lambda i: f"profile likes+collects {likes[i]:,.0f} are under "
                        f"{rules.min_likes_per_follower:g}x followers")
         lr = f["like_read_ratio"].to_numpy(float)
-        flag((lr < rules.min_like_read_ratio) | (lr > rules.max_like_read_ratio),
+        flag("like_read_ratio", (lr < rules.min_like_read_ratio) | (lr > rules.max_like_read_ratio),
              lambda i: f"likes per read {lr[i]:.1%} is outside "
                        f"{rules.min_like_read_ratio:.0%}–{rules.max_like_read_ratio:.0%}")
     bad = [i for i, r in enumerate(reasons) if r]
     excluded = pd.DataFrame({
         "kol_id": ids[bad].tolist() if bad else [],
         "tier": tier_arr[bad].tolist() if bad else [],
-        "reasons": ["; ".join(reasons[i]) for i in bad],
+        "reasons": ["; ".join(text for _, text in reasons[i]) for i in bad],
+        "codes": [";".join(code for code, _ in reasons[i]) for i in bad],
     })
     kept = tuple(ids[i] for i in range(len(f)) if not reasons[i])
     return VetReport(kept=kept, excluded=excluded)

@@ -15,7 +15,7 @@ from scipy import stats
 from .model import PostTable
 from .scenario import Scenario
 
-__all__ = ["SimulationResult", "describe", "wilson", "SUMMARY_COLUMNS", "STAGES"]
+__all__ = ["SimulationResult", "SavedRun", "describe", "wilson", "SUMMARY_COLUMNS", "STAGES"]
 
 SUMMARY_COLUMNS = ("kind", "n", "mean", "se", "ci_low", "ci_high", "p10", "p50", "p90")
 
@@ -138,6 +138,15 @@ class SimulationResult:
     def runs(self) -> int:
         return int(next(iter(self.totals.values())).size)
 
+    def __repr__(self) -> str:
+        conv = self.totals.get("conversions")
+        mean = f", mean conversions {float(np.mean(conv)):,.1f}" if conv is not None and len(conv) else ""
+        return (f"SimulationResult({self.scenario.name!r}: {self.runs:,} replications, {self.engine} engine, "
+                f"seed {self.provenance.get('seed', '?')}{mean})")
+
+    def _repr_html_(self) -> str:
+        return _html(repr(self), self.summary()[["mean", "ci_low", "ci_high", "p10", "p50", "p90"]])
+
     @property
     def has_price(self) -> bool:
         """Revenue is reported when the campaign has a price."""
@@ -237,3 +246,52 @@ class SimulationResult:
             })
         return pd.DataFrame(rows)
 
+
+
+def _html(title: str, table: pd.DataFrame) -> str:
+    """A notebook's view: a title and a table."""
+    from html import escape
+
+    return f"<p><b>{escape(title)}</b></p>" + table.to_html(float_format=lambda v: f"{v:,.4g}")
+
+
+@dataclass(frozen=True, eq=False)
+class SavedRun:
+    """An output folder read back (:func:`kolsim.load_results`).
+
+    Attributes
+    ----------
+    path : str
+    kind : str
+        ``simulate``, ``compare`` or ``optimize``: the command that wrote it.
+    files : tuple of str
+        Every file of the run, as its manifest lists them.
+    summary : dict or None
+        ``summary.json``, parsed (provenance, notices, the summary table).
+    tables : dict of str -> DataFrame
+        Every CSV file, by name without ``.csv`` (``summary``, ``replications``,
+        ``daily``, ``plan`` …).
+    kolsim_version : str
+        The kolsim that wrote it.
+    """
+
+    path: str
+    kind: str
+    files: tuple[str, ...]
+    summary: Mapping[str, Any] | None
+    tables: Mapping[str, pd.DataFrame]
+    kolsim_version: str
+
+    @property
+    def provenance(self) -> Mapping[str, Any]:
+        """How the run was made (seed, versions, scenario hash …), where ``summary.json`` records it."""
+        s = self.summary or {}
+        return s.get("provenance") or (s.get("scenarios") or [{}])[0].get("provenance", {})
+
+    def __repr__(self) -> str:
+        return (f"SavedRun({self.path!r}: {self.kind} by kolsim {self.kolsim_version}; "
+                f"tables {', '.join(self.tables) or 'none'})")
+
+    def _repr_html_(self) -> str:
+        first = next(iter(self.tables.values()), pd.DataFrame())
+        return _html(repr(self), first.head(20))

@@ -194,7 +194,7 @@ POOL_CASES = [
                                   f"allowed: {ALLOWED_TIERS}")),
     Bad("pool_kol_id_newline.csv", ("row 2 (line 3) (kol_id=xhs\\nb2)", "kol_id 'xhs\\nb2'",
                                     "control character")),
-    Bad("pool_ragged_row.csv", ("row 1 (line 2)", "has 8 cells but the header has 7 columns", "double quotes")),
+    Bad("pool_ragged_row.csv", ("line 2:", "has 8 cells but the header has 7 columns", "double quotes")),
     Bad("pool_ragged_row_later.csv", ("line 4", "has 8 cells but the header has 7 columns")),
     Bad("pool_old_excel.xls", ("old-style .xls workbooks are not read", "save the sheet as .xlsx or CSV")),
 ]
@@ -342,7 +342,7 @@ def test_device_as_pool(tmp_path):
 @pytest.mark.parametrize("text, expected", [
     ("x = " + "[" * 5000, "nested too deeply"),
     ("a" + ".a" * 8_000 + " = 1", "more than 32 dotted parts"),  # quadratic memory in tomllib
-    ("schema_version = " + "9" * 5000, "not valid TOML for kolsim"),
+    ("schema_version = " + "9" * 5000, "schema_version holds a number of 5,000 digits"),
 ], ids=["deep-array", "dotted-key-bomb", "5000-digit-int"])
 def test_pathological_toml(text, expected, tmp_path):
     path = tmp_path / "s.toml"
@@ -396,10 +396,15 @@ def test_out_under_read_only_dir(tmp_path, monkeypatch):
     ro.mkdir()
     ro.chmod(0o555)
     try:
-        if os.access(ro, os.W_OK):  # root ignores the mode: make the write fail as it would
-            def refuse(*a, **k):
-                raise PermissionError(13, "Permission denied")
-            monkeypatch.setattr(kolsim.io.tempfile, "mkstemp", refuse)
+        if os.access(ro, os.W_OK):  # root ignores the mode: make the writes fail as they would
+            real_open = os.open
+
+            def refuse(path, *a, **k):
+                if str(path).startswith(str(ro)):
+                    raise PermissionError(13, "Permission denied")
+                return real_open(path, *a, **k)
+            monkeypatch.setattr(kolsim.io.os, "open", refuse)
+            monkeypatch.setattr(kolsim.io.os, "mkdir", refuse)
         out = ro / "out"
         result = run_cli("simulate", corpus("valid.toml"), "--runs", "2", "--out", str(out))
         assert_rejected(result, str(out), "cannot write to the output directory", "Permission denied", out=out)

@@ -315,7 +315,7 @@ def test_a_plan_that_fails_verification_is_never_returned(monkeypatch, tmp_path)
             raw.x[int(np.flatnonzero(raw.x[:m.n_x] > 0.5)[0])] += 0.5
         return raw
 
-    for module in ("kolsim.optimize", "kolsim.optimize.reduce"):
+    for module in ("kolsim.optimize.pipeline", "kolsim.optimize.reduce"):
         monkeypatch.setattr(sys.modules[module], "solve_highs", half_a_note)
     scenario, pool = make([creator(i, cost=1000 + 100 * i) for i in range(4)], budget=5000)
     r = optimize(scenario, pool, marginal=False)
@@ -505,7 +505,7 @@ def test_a_wrong_infeasible_is_not_diagnosed(monkeypatch):
         return RawSolution(status="infeasible", x=None, objective=None, bound=None,
                            solver="PuLP: PULP_CBC_CMD", solve_seconds=0.0)
 
-    monkeypatch.setattr(sys.modules["kolsim.optimize"], "solve_pulp", says_infeasible)
+    monkeypatch.setattr(sys.modules["kolsim.optimize.pipeline"], "solve_pulp", says_infeasible)
     scenario, pool = make([creator(i) for i in range(4)], budget=10_000)
     r = optimize(scenario, pool, backend="pulp", marginal=False)
     assert r.status == "no_solution" and r.conflict is None and len(r.plan) == 0
@@ -566,12 +566,23 @@ def test_backends_agree_on_small_cases():
 
 
 def test_export_lp_and_mps(tmp_path):
-    scenario, pool = make([creator(i) for i in range(3)], budget=5000)
-    for ext in ("lp", "mps"):
-        out = tmp_path / f"model.{ext}"
-        r = optimize(scenario, pool, export=str(out), marginal=False)
-        assert r.status == "optimal" and out.stat().st_size > 0
-    assert "budget" in (tmp_path / "model.lp").read_text()
+    """The model as LP and MPS: rows named by their family and the category or tier they are about,
+    and the CLI writes the file only with the run's other outputs."""
+    from kolsim.optimize.export import model_bytes
+
+    rows = [creator(i, category=("beauty", "food")[i % 2], tier=TIERS[i % 2]) for i in range(4)]
+    scenario, pool = make(rows, budget=5000, optimize_extra={
+        "category_share": {"food": {"max": 0.6}}, "tiers": {"koc": {"min_creators": 1}}})
+    r = optimize(scenario, pool, marginal=False)
+    assert r.status == "optimal"
+    lp = model_bytes(build_milp(r.problem), "lp").decode()
+    assert "budget" in lp and "category_max_food_" in lp and "tier_min_koc_" in lp
+    assert model_bytes(build_milp(r.problem), "mps").startswith(b"*")
+    res = CliRunner().invoke(main, ["optimize", "scenarios/optimize_skincare.toml", "--candidates",
+                                    "scenarios/pools/synthetic_300.csv", "--simulate", "0",
+                                    "--export", str(tmp_path / "m.lp")])
+    assert res.exit_code == 0, res.output
+    assert "category_min_skincare_" in (tmp_path / "m.lp").read_text()
 
 
 def test_planner_numbers_and_linear_objective():
@@ -665,12 +676,12 @@ def test_requests_out_of_range_are_input_errors(tmp_path):
     with pytest.raises(kolsim.ScenarioError, match=r"\[optimize\] gap: must be a number >= 0 and < 1"):
         make([creator(0)], budget=10_000, optimize_extra={"gap": 1})
     scenario, pool = make([creator(0)], budget=10_000)
-    with pytest.raises(kolsim.InputError, match="simulate_runs must be 0"):
-        optimize(scenario, pool, simulate_runs=1, marginal=False)
+    with pytest.raises(kolsim.InputError, match="runs: must be at least 2"):
+        kolsim.check_plan(optimize(scenario, pool, marginal=False), runs=1)
     res = CliRunner().invoke(main, ["optimize", "scenarios/optimize_skincare.toml", "--candidates",
                                     "scenarios/pools/synthetic_300.csv", "--simulate", "1",
                                     "--out", str(tmp_path / "o")])
-    assert res.exit_code == 2 and "--simulate must be 0" in res.stderr
+    assert res.exit_code == 2 and "--simulate: must be 0" in res.stderr
     assert not (tmp_path / "o").exists()
 
 
@@ -819,12 +830,12 @@ def test_bad_optimize_requests_exit_2_with_one_line(tmp_path):
                                "scenarios/pools/synthetic_300.csv", "--backend", "pulp",
                                "--solver", "NO_SUCH_SOLVER", "--simulate", "0",
                                "--export", str(tmp_path / "model.lp"), "--out", str(tmp_path / "o")])
-    assert res.exit_code == 2 and "--solver 'NO_SUCH_SOLVER' is not a solver PuLP knows" in res.stderr
+    assert res.exit_code == 2 and "--solver: 'NO_SUCH_SOLVER' is not a solver PuLP knows" in res.stderr
     assert "installed here: PULP_CBC_CMD" in res.stderr and len(res.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "o").exists() and not (tmp_path / "model.lp").exists()
     res = runner.invoke(main, ["optimize", "scenarios/optimize_skincare.toml", "--candidates",
                                "scenarios/pools/synthetic_300.csv", "--solver", "GUROBI_CMD"])
-    assert res.exit_code == 2 and "--solver 'GUROBI_CMD' is for --backend pulp" in res.stderr
+    assert res.exit_code == 2 and "--solver: 'GUROBI_CMD' is for the pulp backend" in res.stderr
 
 
 @settings(max_examples=60, deadline=None, derandomize=True)

@@ -24,7 +24,7 @@ def test_shipped_scenario_validates_and_simulates(path):
     assert res.exit_code == 0 and "ok" in res.output
     if not s.waves and s.plan is None:  # a planner's request: optimize it, then simulate the plan
         pool = kolsim.load_pool("scenarios/pools/synthetic_300.csv")
-        opt = kolsim.optimize(s, pool, marginal=False, simulate_runs=512, rng=1)
+        opt = kolsim.check_plan(kolsim.optimize(s, pool, marginal=False), runs=512, rng=1)
         assert opt.status == "optimal" and opt.spend <= s.campaign.budget
         assert abs(opt.simulated["z"]) < 4  # the plan's expectation agrees with its simulation
         with pytest.raises(kolsim.InputError, match="has no posts to simulate"):

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import InputError
+from .families import row_name
 from .formulation import Milp
 
 __all__ = ["RawSolution", "solve_highs", "solve_pulp", "pulp_solver", "to_pulp", "BACKENDS",
@@ -204,14 +205,15 @@ def to_pulp(m: Milp, name: str = "kolsim"):
         cols = A.indices[A.indptr[r]:A.indptr[r + 1]]
         vals = A.data[A.indptr[r]:A.indptr[r + 1]]
         expr = pulp.LpAffineExpression([(var[j], float(v)) for j, v in zip(cols, vals)])
-        g = m.groups[m.row_group[r]].kind
+        group = m.groups[m.row_group[r]]
+        name = row_name(group.family, group.key, r)
         if math.isfinite(lo) and math.isfinite(hi) and lo == hi:
-            prob += expr == float(lo), f"{g}_{r}"
+            prob += expr == float(lo), name
             continue
         if math.isfinite(lo):
-            prob += expr >= float(lo), f"{g}_lo_{r}"
+            prob += expr >= float(lo), f"{name}_lo" if math.isfinite(hi) else name
         if math.isfinite(hi):
-            prob += expr <= float(hi), f"{g}_{r}"
+            prob += expr <= float(hi), name
     return prob, var
 
 
@@ -229,9 +231,9 @@ def pulp_solver(name: str, **options):
             warnings.simplefilter("ignore", DeprecationWarning)
             s = pulp.getSolver(name, **options)
     except Exception:  # pulp raises PulpSolverError (or KeyError) for unknown names
-        raise InputError(f"--solver {name!r} is not a solver PuLP knows ({names()})") from None
+        raise InputError(f"{name!r} is not a solver PuLP knows ({names()})", where="solver") from None
     if not s.available():
-        raise InputError(f"--solver {name!r} is not installed ({names()})")
+        raise InputError(f"{name!r} is not installed ({names()})", where="solver")
     return s
 
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..scenario import Optimize, ShareBounds, TierRule
 from .backends import solve_highs
+from .families import Family
 from .formulation import build_milp
 from .problem import Problem
 
@@ -29,10 +30,10 @@ __all__ = ["Conflict", "diagnose", "policy_lines"]
 
 @dataclass(frozen=True)
 class Line:
-    """One relaxable line of the planner's policy."""
+    """One relaxable line of the planner's policy: its words, its family and what it is about."""
 
     name: str
-    kind: str
+    family: Family
     key: str = ""
 
 
@@ -46,38 +47,43 @@ class Conflict:
     refuted: bool = False  # a plan meeting every line exists: the solver's "infeasible" was wrong
 
 
+_TIER_LINES = (Family.TIER_MIN, Family.TIER_MAX, Family.TIER_SHARE_MIN, Family.TIER_SHARE_MAX, Family.TIER_WEEKS)
+
+
 def policy_lines(p: Problem) -> list[Line]:
     """Every line of the policy that a planner could relax."""
     o = p.settings
-    lines = [Line(f"budget ¥{p.budget:,.0f}", "budget")]
+    lines = [Line(f"budget ¥{p.budget:,.0f}", Family.BUDGET)]
     for i, wb in enumerate(o.budget_by_weeks):
-        lines.append(Line(f"budget of weeks {', '.join(map(str, wb.weeks))} (¥{wb.max:,.0f})", "week_budget", str(i)))
+        lines.append(Line(f"budget of weeks {', '.join(map(str, wb.weeks))} (¥{wb.max:,.0f})",
+                          Family.WEEK_BUDGET, str(i)))
     if o.max_posts_per_week is not None:
-        lines.append(Line(f"brand cadence: at most {o.max_posts_per_week} sponsored notes a week", "brand"))
+        lines.append(Line(f"brand cadence: at most {o.max_posts_per_week} sponsored notes a week",
+                          Family.BRAND_CADENCE))
     for cat, b in o.category_share.items():
         if b.min > 0:
-            lines.append(Line(f"category {cat}: at least {b.min:.0%} of spend", "cat_min", cat))
+            lines.append(Line(f"category {cat}: at least {b.min:.0%} of spend", Family.CATEGORY_MIN, cat))
         if b.max < 1:
-            lines.append(Line(f"category {cat}: at most {b.max:.0%} of spend", "cat_max", cat))
+            lines.append(Line(f"category {cat}: at most {b.max:.0%} of spend", Family.CATEGORY_MAX, cat))
     for t, r in o.tiers.items():
         if r.min_creators > 0:
             lines.append(Line(f"tier {t}: at least {r.min_creators} creator{'' if r.min_creators == 1 else 's'}",
-                              "tier_min", t))
+                              Family.TIER_MIN, t))
         if r.max_creators is not None:
             lines.append(Line(f"tier {t}: at most {r.max_creators} creator{'' if r.max_creators == 1 else 's'}",
-                              "tier_max", t))
+                              Family.TIER_MAX, t))
         if r.min_share > 0:
-            lines.append(Line(f"tier {t}: at least {r.min_share:.0%} of spend", "tier_smin", t))
+            lines.append(Line(f"tier {t}: at least {r.min_share:.0%} of spend", Family.TIER_SHARE_MIN, t))
         if r.max_share < 1:
-            lines.append(Line(f"tier {t}: at most {r.max_share:.0%} of spend", "tier_smax", t))
+            lines.append(Line(f"tier {t}: at most {r.max_share:.0%} of spend", Family.TIER_SHARE_MAX, t))
         if r.weeks is not None:
-            lines.append(Line(f"tier {t}: only in weeks {', '.join(map(str, r.weeks))}", "tier_weeks", t))
+            lines.append(Line(f"tier {t}: only in weeks {', '.join(map(str, r.weeks))}", Family.TIER_WEEKS, t))
     if o.min_posts_if_hired > 1:
-        lines.append(Line(f"at least {o.min_posts_if_hired} notes from each hired creator", "min_posts"))
+        lines.append(Line(f"at least {o.min_posts_if_hired} notes from each hired creator", Family.MIN_POSTS))
     for k in np.flatnonzero(p.must):
-        lines.append(Line(f"must include {p.ids[k]}", "must", str(p.ids[k])))
+        lines.append(Line(f"must include {p.ids[k]}", Family.MUST_INCLUDE, str(p.ids[k])))
     lines.append(Line(f"platform rule: at most {o.sponsored_share:.0%} of monthly notes sponsored",
-                      "cadence"))
+                      Family.CADENCE))
     return lines
 
 
@@ -92,29 +98,29 @@ def _relax(p: Problem, lines: list[Line]) -> tuple[Optimize, float, bool]:
     must = list(o.must_include)
     kw = {}
     for ln in lines:
-        if ln.kind == "budget":
+        if ln.family is Family.BUDGET:
             budget = 1e13  # more than anything a plan can cost (budgets are at most 1e11)
-        elif ln.kind == "week_budget":
+        elif ln.family is Family.WEEK_BUDGET:
             wbs[int(ln.key)] = None
-        elif ln.kind == "brand":
+        elif ln.family is Family.BRAND_CADENCE:
             kw["max_posts_per_week"] = None
-        elif ln.kind in ("cat_min", "cat_max"):
+        elif ln.family in (Family.CATEGORY_MIN, Family.CATEGORY_MAX):
             b = cats[ln.key]
-            cats[ln.key] = ShareBounds(min=0.0 if ln.kind == "cat_min" else b.min,
-                                       max=1.0 if ln.kind == "cat_max" else b.max)
-        elif ln.kind.startswith("tier"):
+            cats[ln.key] = ShareBounds(min=0.0 if ln.family is Family.CATEGORY_MIN else b.min,
+                                       max=1.0 if ln.family is Family.CATEGORY_MAX else b.max)
+        elif ln.family in _TIER_LINES:
             r = tiers[ln.key]
             tiers[ln.key] = TierRule(
-                min_creators=0 if ln.kind == "tier_min" else r.min_creators,
-                max_creators=None if ln.kind == "tier_max" else r.max_creators,
-                min_share=0.0 if ln.kind == "tier_smin" else r.min_share,
-                max_share=1.0 if ln.kind == "tier_smax" else r.max_share,
-                weeks=None if ln.kind == "tier_weeks" else r.weeks)
-        elif ln.kind == "min_posts":
+                min_creators=0 if ln.family is Family.TIER_MIN else r.min_creators,
+                max_creators=None if ln.family is Family.TIER_MAX else r.max_creators,
+                min_share=0.0 if ln.family is Family.TIER_SHARE_MIN else r.min_share,
+                max_share=1.0 if ln.family is Family.TIER_SHARE_MAX else r.max_share,
+                weeks=None if ln.family is Family.TIER_WEEKS else r.weeks)
+        elif ln.family is Family.MIN_POSTS:
             kw["min_posts_if_hired"] = 1
-        elif ln.kind == "must":
+        elif ln.family is Family.MUST_INCLUDE:
             must = [k for k in must if k != ln.key]
-        elif ln.kind == "cadence":
+        elif ln.family is Family.CADENCE:
             cadence = False
     settings = replace(o, category_share=cats, tiers=tiers, must_include=tuple(must),
                        budget_by_weeks=tuple(w for w in wbs if w is not None), **kw)
@@ -164,16 +170,16 @@ def _min_week_spend(p: Problem, weeks: np.ndarray, time_limit: float) -> float |
 def _set(settings: Optimize, ln: Line, v) -> Optimize:
     """The policy with line ``ln``'s number set to ``v`` (the lines ``_nearest`` bisects)."""
     o = settings
-    if ln.kind == "brand":
+    if ln.family is Family.BRAND_CADENCE:
         return replace(o, max_posts_per_week=int(v))
-    if ln.kind == "min_posts":
+    if ln.family is Family.MIN_POSTS:
         return replace(o, min_posts_if_hired=int(v))
-    if ln.kind in ("cat_min", "cat_max"):
-        field = "min" if ln.kind == "cat_min" else "max"
+    if ln.family in (Family.CATEGORY_MIN, Family.CATEGORY_MAX):
+        field = "min" if ln.family is Family.CATEGORY_MIN else "max"
         return replace(o, category_share={**o.category_share,
                                           ln.key: replace(o.category_share[ln.key], **{field: float(v)})})
-    field = {"tier_min": "min_creators", "tier_max": "max_creators", "tier_smin": "min_share",
-             "tier_smax": "max_share"}[ln.kind]
+    field = {Family.TIER_MIN: "min_creators", Family.TIER_MAX: "max_creators", Family.TIER_SHARE_MIN: "min_share",
+             Family.TIER_SHARE_MAX: "max_share"}[ln.family]
     return replace(o, tiers={**o.tiers, ln.key: replace(o.tiers[ln.key], **{field: v})})
 
 
@@ -188,23 +194,23 @@ def _nearest(ln: Line, p: Problem, q: Problem, feasible: Callable[[object], bool
     found by bisection: whole numbers exactly, shares to a twentieth of a point. A week budget's need is
     solved for directly (the least spend on notes in its weeks)."""
     o = p.settings
-    if ln.kind == "brand":
+    if ln.family is Family.BRAND_CADENCE:
         most = min(1_000_000, int(q.upper.sum(axis=0).max()))  # a weekly cap that cannot bind
         asked, lifted, step = o.max_posts_per_week, max(o.max_posts_per_week + 1, most), 1
-    elif ln.kind == "min_posts":
+    elif ln.family is Family.MIN_POSTS:
         asked, lifted, step = o.min_posts_if_hired, 1, 1
-    elif ln.kind == "tier_min":
+    elif ln.family is Family.TIER_MIN:
         asked, lifted, step = o.tiers[ln.key].min_creators, 0, 1
-    elif ln.kind == "tier_max":
+    elif ln.family is Family.TIER_MAX:
         asked, lifted, step = o.tiers[ln.key].max_creators, max(o.tiers[ln.key].max_creators + 1,
                                                                 int((q.tier == ln.key).sum())), 1
-    elif ln.kind in ("cat_min", "tier_smin"):
-        asked = o.category_share[ln.key].min if ln.kind == "cat_min" else o.tiers[ln.key].min_share
+    elif ln.family in (Family.CATEGORY_MIN, Family.TIER_SHARE_MIN):
+        asked = o.category_share[ln.key].min if ln.family is Family.CATEGORY_MIN else o.tiers[ln.key].min_share
         lifted, step = 0.0, 0.0005
-    elif ln.kind in ("cat_max", "tier_smax"):
-        asked = o.category_share[ln.key].max if ln.kind == "cat_max" else o.tiers[ln.key].max_share
+    elif ln.family in (Family.CATEGORY_MAX, Family.TIER_SHARE_MAX):
+        asked = o.category_share[ln.key].max if ln.family is Family.CATEGORY_MAX else o.tiers[ln.key].max_share
         lifted, step = 1.0, 0.0005
-    elif ln.kind == "week_budget":  # the least spend on notes in those weeks, found directly
+    elif ln.family is Family.WEEK_BUDGET:  # the least spend on notes in those weeks, found directly
         wb = o.budget_by_weeks[int(ln.key)]
         need = _min_week_spend(q, np.array(wb.weeks) - 1, time_limit)
         if need is None:
@@ -222,13 +228,13 @@ def _nearest(ln: Line, p: Problem, q: Problem, feasible: Callable[[object], bool
         if ok is None:
             return None
         bad, good = (bad, mid) if ok else (mid, good)
-    if ln.kind == "brand":
+    if ln.family is Family.BRAND_CADENCE:
         return f"the brand cadence would need {good} notes a week (it allows {asked})"
-    if ln.kind == "min_posts":
+    if ln.family is Family.MIN_POSTS:
         return f"at most {good} note(s) from each hired creator fit (it asks {asked})"
-    if ln.kind == "tier_min":
+    if ln.family is Family.TIER_MIN:
         return f"tier {ln.key}: at most {good} creator{'' if good == 1 else 's'} fit (it asks at least {asked})"
-    if ln.kind == "tier_max":
+    if ln.family is Family.TIER_MAX:
         return f"tier {ln.key}: at least {good} creators are needed (it allows {asked})"
     # a share is said to a whole percent, or a tenth, if that still works (checked), else as found
     for digits in (2, 3):
@@ -237,8 +243,8 @@ def _nearest(ln: Line, p: Problem, q: Problem, feasible: Callable[[object], bool
             good = nice
             break
     share = f"{good:.0%}" if abs(good * 100 - round(good * 100)) < 1e-9 else f"{good:.1%}"
-    what = f"category {ln.key}" if ln.kind.startswith("cat") else f"tier {ln.key}"
-    if ln.kind in ("cat_min", "tier_smin"):
+    what = f"category {ln.key}" if ln.family in (Family.CATEGORY_MIN, Family.CATEGORY_MAX) else f"tier {ln.key}"
+    if ln.family in (Family.CATEGORY_MIN, Family.TIER_SHARE_MIN):
         return f"{what}: at most {share} of spend fits (it asks at least {asked:.0%})"
     return f"{what}: at least {share} of spend is needed (it allows {asked:.0%})"
 
@@ -274,14 +280,14 @@ def diagnose(p: Problem, rebuild: Callable[[Optimize, float, bool], Problem], *,
                 undecided.append(ln)
     names = tuple(ln.name for ln in essential)
     shortfall = ""
-    if any(ln.kind == "budget" for ln in essential):
+    if any(ln.family is Family.BUDGET for ln in essential):
         # the least spend that meets every other line of the original request
-        need = _min_budget(rebuild(*_relax(p, [ln for ln in lines if ln.kind == "budget"])), time_limit)
+        need = _min_budget(rebuild(*_relax(p, [ln for ln in lines if ln.family is Family.BUDGET])), time_limit)
         if need is not None and need > p.budget:
             shortfall = (f"the cheapest plan meeting every other line costs ¥{need:,.0f}, "
                          f"¥{need - p.budget:,.0f} more than the budget ¥{p.budget:,.0f}")
     for ln in essential:
-        if ln.kind == "tier_min":
+        if ln.family is Family.TIER_MIN:
             r = p.settings.tiers[ln.key]
             available = int((p.tier == ln.key).sum())
             if available < r.min_creators:
@@ -292,7 +298,7 @@ def diagnose(p: Problem, rebuild: Callable[[Optimize, float, bool], Problem], *,
     base, budget, cadence = _relax(p, relaxed)
     deadline = time.perf_counter() + 3 * time_limit
     for ln in essential:
-        if ln.kind == "budget" or time.perf_counter() > deadline:
+        if ln.family is Family.BUDGET or time.perf_counter() > deadline:
             continue
         def left():
             return max(0.1, min(time_limit, deadline - time.perf_counter()))

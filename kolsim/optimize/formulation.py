@@ -15,6 +15,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
+from .families import Family
 from .problem import Problem, window_starts
 
 __all__ = ["Milp", "Group", "build_milp"]
@@ -23,13 +24,21 @@ INF = float("inf")
 
 
 class Group(NamedTuple):
-    """A named family of rows: one policy line of the planner's."""
+    """A named group of rows: one policy line of the planner's, of one :class:`Family`."""
 
     name: str
-    kind: str  # budget | week_budget | brand_cadence | category_max | category_min | tier_min |
-    #            tier_max | tier_share_max | tier_share_min | min_posts | cadence | saturation | symmetry
+    family: Family
     key: str = ""  # the category, tier or index the group is about
-    unit: str = ""  # what its slack is measured in: "RMB", "creators", "notes"
+
+    @property
+    def kind(self) -> str:
+        """The family's code (``budget``, ``cadence`` …)."""
+        return self.family.code
+
+    @property
+    def unit(self) -> str:
+        """What its slack is measured in: "RMB", "creators", "notes"."""
+        return self.family.unit
 
 
 @dataclass(frozen=True, eq=False)
@@ -209,19 +218,19 @@ def build_milp(p: Problem) -> Milp:
     # 1. budget: note prices + hiring fees
     spend_cols = np.arange(n_x + N)
     spend_vals = np.concatenate([spend_x, p.fee])
-    R.add_row(Group("budget", "budget", unit="RMB"), spend_cols, spend_vals, -INF, p.budget)
+    R.add_row(Group("budget", Family.BUDGET), spend_cols, spend_vals, -INF, p.budget)
     # 1b. budgets of week ranges (note prices in those weeks)
     for i, wb in enumerate(opt.budget_by_weeks):
         in_range = np.zeros(W, bool)
         in_range[np.array(wb.weeks) - 1] = True
         sel = in_range[xw]
         weeks = ", ".join(map(str, wb.weeks))
-        R.add_row(Group(f"budget of weeks {weeks}", "week_budget", key=str(i), unit="RMB"),
+        R.add_row(Group(f"budget of weeks {weeks}", Family.WEEK_BUDGET, key=str(i)),
                   sel.nonzero()[0], spend_x[sel], -INF, wb.max)
     # 5. the brand's cadence: sponsored notes a week
     if opt.max_posts_per_week is not None:
         R.add(Group(f"brand cadence: at most {opt.max_posts_per_week} sponsored notes a week",
-                    "brand_cadence", unit="notes"),
+                    Family.BRAND_CADENCE),
               np.bincount(xw, minlength=W), xw.argsort(kind="stable"), np.ones(n_x), -INF,
               opt.max_posts_per_week)
     # 2. category spend shares: L T <= S_c <= U T
@@ -230,39 +239,41 @@ def build_milp(p: Problem) -> Milp:
     named_cat = np.zeros(N, np.int64)  # 1 + index of the creator's category among the named, or 0
     named_tier = np.zeros(N, np.int64)
 
-    def share_rows(label: str, kind: str, key: str, mine: np.ndarray, lo: float, hi: float) -> None:
+    def share_rows(label: str, most: Family, least: Family, key: str, mine: np.ndarray, lo: float,
+                   hi: float) -> None:
         """lo T <= S <= hi T, written as S - hi T <= 0 and lo T - S <= 0."""
         if hi >= 1 and lo <= 0:
             return
         on = mine[col_creator]  # on the columns of the category's (tier's) creators
         if hi < 1:
-            R.add_row(Group(f"{label}: at most {hi:.0%} of spend", f"{kind}_max", key, "RMB"),
+            R.add_row(Group(f"{label}: at most {hi:.0%} of spend", most, key),
                       spend_cols, spend_vals * (on - hi), -INF, 0.0)
         if lo > 0:
-            R.add_row(Group(f"{label}: at least {lo:.0%} of spend", f"{kind}_min", key, "RMB"),
+            R.add_row(Group(f"{label}: at least {lo:.0%} of spend", least, key),
                       spend_cols, spend_vals * (lo - on), -INF, 0.0)
 
     for i, (cat, b) in enumerate(opt.category_share.items()):
         mine = p.category == cat
         named_cat[mine] = i + 1
-        share_rows(f"category {cat}", "category", cat, mine, b.min, b.max)
+        share_rows(f"category {cat}", Family.CATEGORY_MAX, Family.CATEGORY_MIN, cat, mine, b.min, b.max)
     # 3. tier mix: hired creators and spend shares
     for i, (t, rule) in enumerate(opt.tiers.items()):
         mine = p.tier == t
         named_tier[mine] = i + 1
         members = mine.nonzero()[0]
         if rule.min_creators > 0:
-            R.add_row(Group(f"tier {t}: at least {_creators(rule.min_creators)}", "tier_min", t, "creators"),
+            R.add_row(Group(f"tier {t}: at least {_creators(rule.min_creators)}", Family.TIER_MIN, t),
                       y0 + members, np.ones(len(members)), rule.min_creators, INF)
         if rule.max_creators is not None:
-            R.add_row(Group(f"tier {t}: at most {_creators(rule.max_creators)}", "tier_max", t, "creators"),
+            R.add_row(Group(f"tier {t}: at most {_creators(rule.max_creators)}", Family.TIER_MAX, t),
                       y0 + members, np.ones(len(members)), -INF, rule.max_creators)
-        share_rows(f"tier {t}", "tier_share", t, mine, rule.min_share, rule.max_share)
+        share_rows(f"tier {t}", Family.TIER_SHARE_MAX, Family.TIER_SHARE_MIN, t, mine, rule.min_share,
+                   rule.max_share)
     # 7. minimum notes if hired:  m y_k - sum_w x_kw <= 0   (row k: k's x columns, then y_k)
     m = opt.min_posts_if_hired
     x_of = np.bincount(xk, minlength=N)  # x columns of each creator (they are numbered creator by creator)
     lengths, cols, in_run = _run_then_one(np.arange(n_x), x_of, y0 + np.arange(N))
-    R.add(Group(f"at least {m} note(s) from each hired creator", "min_posts", unit="notes"),
+    R.add(Group(f"at least {m} note(s) from each hired creator", Family.MIN_POSTS),
           lengths, cols, np.where(in_run, -1.0, float(m)), -INF, 0.0)
     # 4. the platform's cadence rule, in rolling 4-week windows; also links x to y.
     #    Window j covers weeks j .. j+3; one row per window and creator with a week in it,
@@ -278,7 +289,7 @@ def build_milp(p: Problem) -> Milp:
     vals = np.ones(len(cols))
     vals[~in_run] = -p.cap[wk]
     R.add(Group(f"platform rule: at most {opt.sponsored_share:.0%} of a creator's monthly notes "
-                "sponsored, in any 4 weeks", "cadence", unit="notes"), lengths, cols, vals, -INF, 0.0)
+                "sponsored, in any 4 weeks", Family.CADENCE), lengths, cols, vals, -INF, 0.0)
     # 8. saturation: z_s - b_i C_s <= a_i  for each tangent i of segment s (the request's cuts);
     #    each tangent row holds every x column of its segment, then z_s
     if p.saturating:
@@ -292,7 +303,8 @@ def build_milp(p: Problem) -> Milp:
         lengths, cols, in_run = _run_then_one(run, n_seg[r_seg], z0 + r_seg)
         vals = np.ones(len(cols))
         vals[in_run] = -slopes.repeat(n_seg[r_seg]) * v[run]
-        R.add(Group("saturation of each audience segment", "saturation"), lengths, cols, vals, -INF, intercepts)
+        R.add(Group("saturation of each audience segment", Family.SATURATION), lengths, cols, vals, -INF,
+              intercepts)
     # symmetry: interchangeable creators are hired in order
     first, second = _interchangeable(p, named_tier, named_cat)
     if len(first):
@@ -300,7 +312,7 @@ def build_milp(p: Problem) -> Milp:
         pairs[:, 0], pairs[:, 1] = y0 + first, y0 + second
         signs = np.empty((len(first), 2))
         signs[:, 0], signs[:, 1] = 1.0, -1.0
-        R.add(Group("interchangeable creators hired in order", "symmetry"),
+        R.add(Group("interchangeable creators hired in order", Family.SYMMETRY),
               np.full(len(first), 2), pairs.ravel(), signs.ravel(), 0.0, INF)
 
     row_lo, row_hi = R.bounds()

@@ -20,7 +20,20 @@ from ..pool import Pool, vet
 from ..rules import WINDOW_WEEKS, cadence_cap
 from ..scenario import OBJECTIVES, Optimize, Scenario
 
-__all__ = ["Problem", "build_problem"]
+__all__ = ["Problem", "build_problem", "EXCLUSIONS", "SOFT_EXCLUSIONS"]
+
+#: Why a creator is left out before solving, by code (excluded.csv's ``codes`` column).
+EXCLUSIONS: dict[str, str] = {
+    "vetting": "a red flag of vetting (kolsim pool vet)",
+    "banned_by_law": "its category may not be promoted by creators (law, [S3])",
+    "brand_banned": "its category is in [optimize] banned_categories",
+    "exclude_list": "it is on [optimize] exclude",
+    "no_sponsored_note": "the platform's rule allows it no sponsored note",
+    "no_week": "its tier may post in no week of the plan",
+    "over_budget": "its smallest commitment (fee and minimum notes) exceeds the budget",
+}
+#: Exclusions that a must-include overrides (said in a notice); the others stand.
+SOFT_EXCLUSIONS = frozenset({"vetting"})
 
 
 @dataclass(frozen=True, eq=False)
@@ -88,7 +101,7 @@ class Problem:
     horizon: int
     cuts: tuple = field(default=(), repr=False)
     approximation_error: float = 0.0
-    excluded: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["kol_id", "reason"]))
+    excluded: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["kol_id", "tier", "reason", "codes"]))
     notices: tuple[str, ...] = ()
     blocked: dict = field(default_factory=dict)  # must-include creators a hard rule blocks, and why
 
@@ -153,26 +166,28 @@ def build_problem(scenario: Scenario, pool: Pool, *, objective: str | None = Non
 
     frame = pool.frame
     n_all = len(frame)
-    par = creator_table(frame, scenario.tiers, pool.source)
-    reasons: list[list[str]] = [[] for _ in range(n_all)]
+    par = creator_table(frame, scenario.tiers, pool)
+    reasons: list[list[tuple[str, str]]] = [[] for _ in range(n_all)]  # (code, words) per creator
     notices: list[str] = []
     report = vet(pool, scenario.tiers, scenario.vetting)
     pos = dict(zip(ids_all, range(n_all)))
-    for kol, why in zip(report.excluded["kol_id"], report.excluded["reasons"]):
-        reasons[pos[kol]].append(f"vetting: {why}")
+    for kol, why, codes in zip(report.excluded["kol_id"], report.excluded["reasons"], report.excluded["codes"]):
+        for code, text in zip(codes.split(";"), why.split("; ")):
+            reasons[pos[kol]].append(("banned_by_law" if code == "banned_category" else "vetting", f"vetting: {text}"))
     for kol in opt.exclude:
-        reasons[pos[kol]].append("on the exclude list")
-    cat_all = frame["category"].astype(str).str.strip().str.lower().to_numpy(object)
+        reasons[pos[kol]].append(("exclude_list", "on the exclude list"))
+    cat_all = frame["category"].to_numpy(object)
     for c in opt.banned_categories:
         hit = np.flatnonzero(cat_all == c)
         for i in hit:
-            reasons[i].append(f"category {c} is banned by [optimize] banned_categories")
+            reasons[i].append(("brand_banned", f"category {c} is banned by [optimize] banned_categories"))
         if not hit.size:
             notices.append(f"banned category {c!r} matches no creator in the pool")
     # a banned creator is never a candidate, whatever the lists say
     for kol in opt.must_include:
-        if any("is banned" in r for r in reasons[pos[kol]]):
-            why = ("is in [optimize] banned_categories" if cat_all[pos[kol]] in opt.banned_categories
+        codes = {code for code, _ in reasons[pos[kol]]}
+        if codes & {"banned_by_law", "brand_banned"}:
+            why = ("is in [optimize] banned_categories" if "brand_banned" in codes
                    else "may not be promoted by creators (law, [S3])")
             raise InputError(f"must_include names {kol!r}, whose category {why}",
                              file=scenario.source, where="[optimize] must_include")
@@ -197,13 +212,13 @@ def build_problem(scenario: Scenario, pool: Pool, *, objective: str | None = Non
     cost = _cents(par["cost_per_post"]) / 100
     m = opt.min_posts_if_hired
     for i in np.flatnonzero(cap == 0):
-        reasons[i].append(f"the platform's {opt.sponsored_share:.0%} rule allows no sponsored note "
-                          f"at {par['monthly_posts'][i]:g} notes a month")
+        reasons[i].append(("no_sponsored_note", f"the platform's {opt.sponsored_share:.0%} rule allows no "
+                           f"sponsored note at {par['monthly_posts'][i]:g} notes a month"))
     for i in np.flatnonzero((cap > 0) & ~week_ok.any(axis=1)):
-        reasons[i].append(f"tier {tier[i]} may post in no week of the plan")
+        reasons[i].append(("no_week", f"tier {tier[i]} may post in no week of the plan"))
     for i in np.flatnonzero(fee + m * cost > budget + 1e-9):
-        reasons[i].append(f"the smallest commitment (fee + {m} note(s)) ¥{fee[i] + m * cost[i]:,.0f} "
-                          f"exceeds the budget")
+        reasons[i].append(("over_budget", f"the smallest commitment (fee + {m} note(s)) "
+                           f"¥{fee[i] + m * cost[i]:,.0f} exceeds the budget"))
 
     # value of one note published at the start of week w, within the horizon
     kernel = decay_kernel(scenario.decay, h)
@@ -234,18 +249,16 @@ def build_problem(scenario: Scenario, pool: Pool, *, objective: str | None = Non
     # a must-include creator is the planner's explicit choice: it overrides
     # vetting (said in a notice); a hard rule that leaves it no note stays, and
     # the solve reports the conflict with the reason
-    def soft(r: str) -> bool:  # vetting's red flags, which a planner's explicit choice overrides
-        return r.startswith("vetting: ") and "is banned" not in r
-
     for i in np.flatnonzero(must_mask):
-        vetted = [r for r in reasons[i] if soft(r)]
+        vetted = [text for code, text in reasons[i] if code in SOFT_EXCLUSIONS]
         if vetted:
             notices.append(f"must-include {ids_all[i]} is kept although {'; '.join(vetted)}")
     ex = [i for i in range(n_all) if reasons[i] and not must_mask[i]]
     excluded = pd.DataFrame({"kol_id": [ids_all[i] for i in ex], "tier": [tier[i] for i in ex],
-                             "reason": ["; ".join(reasons[i]) for i in ex]})
-    hard = [i for i in np.flatnonzero(must_mask) if any(not soft(r) for r in reasons[i])]
-    blocked = {ids_all[i]: "; ".join(reasons[i]) for i in hard}
+                             "reason": ["; ".join(text for _, text in reasons[i]) for i in ex],
+                             "codes": [";".join(dict.fromkeys(code for code, _ in reasons[i])) for i in ex]})
+    hard = [i for i in np.flatnonzero(must_mask) if any(code not in SOFT_EXCLUSIONS for code, _ in reasons[i])]
+    blocked = {ids_all[i]: "; ".join(text for _, text in reasons[i]) for i in hard}
     keep = keep | must_mask
     idx = np.flatnonzero(keep)
     segment = np.array([seg_index[s] for s in segs[idx]], dtype=np.int64)

@@ -41,6 +41,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .backends import RawSolution, relative_gap, solve_highs
+from .families import Family
 from .formulation import Milp, build_milp
 from .problem import Problem, window_starts
 from .verify import plan_vector
@@ -51,8 +52,8 @@ __all__ = ["solve_reduced", "SMALL_POOL"]
 SMALL_POOL = 300
 #: Up to this many, the core starts as the whole pool (one LP gives exact prices).
 WHOLE_LP = 2500
-COUPLING = {"budget", "week_budget", "brand_cadence", "category_max", "category_min", "tier_min",
-            "tier_max", "tier_share_max", "tier_share_min", "saturation"}
+#: The families of rows that tie creators together, priced by the Lagrangian bound.
+COUPLING = frozenset(f for f in Family if f.coupling and f.rows)
 MAX_PATTERNS = 50_000
 #: The quick plan's own gap target: it is only a start for the search, which proves the gap.
 QUICK_GAP = 0.01
@@ -88,8 +89,7 @@ def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12
     def left() -> float:
         return deadline - time.perf_counter()
 
-    kinds = np.array([g.kind for g in full.groups])[full.row_group]
-    coupling = np.isin(kinds, list(COUPLING))
+    coupling = np.array([g.family in COUPLING for g in full.groups], bool)[full.row_group]
     pattern = (full.A != 0).astype(float)  # the matrix's nonzeros, for restricting it
 
     def restrict(keep: np.ndarray):

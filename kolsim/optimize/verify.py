@@ -18,6 +18,7 @@ import numpy as np
 
 from ..errors import InputError, KolsimError
 from ..rules import CADENCE_WINDOW_DAYS, max_in_window, week_days
+from .families import Family
 from .formulation import Milp, settle_saturation
 from .problem import Problem
 
@@ -110,25 +111,25 @@ def verify(p: Problem, m: Milp, x: np.ndarray, claimed_objective: float | None =
     short = (hired == 1) & (n_posts < m_min)
     if np.any(short):
         k = int(np.flatnonzero(short)[0])
-        bad.append(f"minimum notes: {p.ids[k]} is hired with {n_posts[k]} notes (at least {m_min})")
+        bad.append(f"{Family.MIN_POSTS.words}: {p.ids[k]} is hired with {n_posts[k]} notes (at least {m_min})")
     if np.any(p.must & (hired == 0)):
         k = int(np.flatnonzero(p.must & (hired == 0))[0])
-        bad.append(f"must include: {p.ids[k]} is not hired")
+        bad.append(f"{Family.MUST_INCLUDE.words}: {p.ids[k]} is not hired")
 
     spend_each = [int(c) * int(n) + int(f) * int(h) for c, n, f, h in
                   zip(p.cost_cents, n_posts, p.fee_cents, hired)]
     spend = sum(spend_each)
     if spend > p.budget_cents:
-        bad.append(f"budget: spend ¥{spend / 100:,.2f} exceeds ¥{p.budget_cents / 100:,.2f}")
+        bad.append(f"{Family.BUDGET.words}: spend ¥{spend / 100:,.2f} exceeds ¥{p.budget_cents / 100:,.2f}")
     for wb in opt.budget_by_weeks:
         cols = np.array(wb.weeks) - 1
         s = sum(int(c) * int(n) for c, n in zip(p.cost_cents, posts[:, cols].sum(axis=1)))
         if s > round(wb.max * 100):
-            bad.append(f"budget of weeks {wb.weeks}: ¥{s / 100:,.2f} exceeds ¥{wb.max:,.2f}")
+            bad.append(f"{Family.WEEK_BUDGET.words} {wb.weeks}: ¥{s / 100:,.2f} exceeds ¥{wb.max:,.2f}")
     if opt.max_posts_per_week is not None:
         per_week = posts.sum(axis=0)
         for w in np.flatnonzero(per_week > opt.max_posts_per_week):
-            bad.append(f"brand cadence: {per_week[w]} notes in week {w + 1} "
+            bad.append(f"{Family.BRAND_CADENCE.words}: {per_week[w]} notes in week {w + 1} "
                        f"(at most {opt.max_posts_per_week})")
     total = Fraction(spend)
     for cat, b in opt.category_share.items():
@@ -154,7 +155,7 @@ def verify(p: Problem, m: Milp, x: np.ndarray, claimed_objective: float | None =
         days = np.concatenate([week_days(w + 1, posts[k, w], p.horizon) for w in range(W) if posts[k, w]])
         most = max_in_window(days)
         if most > p.cap[k]:
-            bad.append(f"platform rule: {p.ids[k]} publishes {most} sponsored notes within {CADENCE_WINDOW_DAYS} days "
+            bad.append(f"{Family.CADENCE.words}: {p.ids[k]} publishes {most} sponsored notes within {CADENCE_WINDOW_DAYS} days "
                        f"(at most {p.cap[k]})")
 
     exact, envelope = plan_value(p, posts, hired)
@@ -232,7 +233,7 @@ def _in_hiring_order(m: Milp, x: np.ndarray) -> np.ndarray:
     The model breaks symmetry with y_a >= y_b along chains of identical creators; a plan
     hiring b but not a is the same plan as one hiring a, and only that one is a start.
     """
-    sym = [g for g, grp in enumerate(m.groups) if grp.kind == "symmetry"]
+    sym = [g for g, grp in enumerate(m.groups) if grp.family is Family.SYMMETRY]
     rows = np.flatnonzero(np.isin(m.row_group, sym))
     if rows.size == 0:
         return x
