@@ -43,7 +43,7 @@ from .errors import PoolError
 from .rules import DEALS, spread_days, week_days
 from .scenario import Scenario
 
-__all__ = ["PostTable", "build_post_table", "decay_kernel", "draw_block",
+__all__ = ["PostTable", "build_post_table", "decay_kernel", "draw_block", "accounting",
            "draw_notes", "thin_reads", "BuyersStep", "mean_field", "TOTAL_METRICS", "DAILY_METRICS"]
 
 #: Per-replication totals every engine reports.
@@ -513,19 +513,15 @@ def draw_block(table: PostTable, rng: np.random.Generator, size: int) -> dict[st
 
     spend = (table.fixed_cost
              + (table.cost * (table.upfront + (1 - table.upfront) * delivered)).sum(axis=1))
-    price = table.price or 0.0
     if affiliates:
+        price = table.price or 0.0
         share_aff = _ratio(exp["commission"], lam_i).transpose(1, 0, 2)
         spend = spend + price * (new_c * share_aff).sum(axis=(0, 2))
     conv_c = new_c.sum(axis=(0, 2))
     conv_w = new_w.sum(axis=(0, 2))
     conversions = conv_c + conv_w
-    revenue = price * conversions
-    margin = table.margin if table.margin is not None else 1.0
-    reach = (table.segment_sizes * -np.expm1(-seg_reads / table.segment_sizes)).sum(axis=1)
     return {
         "reads": seg_reads.sum(axis=1),
-        "unique_reach": reach,
         "interactions": interactions.sum(axis=1),
         "clicks": clicks.sum(axis=1),
         "conversions_campaign": conv_c,
@@ -533,12 +529,27 @@ def draw_block(table: PostTable, rng: np.random.Generator, size: int) -> dict[st
         "conversions": conversions,
         "posts_delivered": delivered.sum(axis=1),
         "spend": spend,
-        "revenue": revenue,
-        "profit": revenue * margin - spend,
+        **accounting(table, seg_reads, conversions, spend),
         "daily_reads": exp["reads"].sum(axis=2),
         "daily_conversions_campaign": new_c.sum(axis=2).T,
         "daily_conversions_wom": new_w.sum(axis=2).T,
     }
+
+
+def accounting(table: PostTable, seg_reads, conversions, spend) -> dict:
+    """Unique reach, revenue and profit from a run's reads per segment, conversions and spend.
+
+    The one place where both engines turn their draws into readers and money
+    (arrays over replications, or plain numbers for one): distinct readers of
+    a segment of A people reached by R reads are A (1 - e^{-R/A}) (Poisson
+    occupancy), revenue is price x conversions, profit revenue x margin - spend
+    (a margin of 1 when none is given; profit is then only reported with both).
+    """
+    A = table.segment_sizes
+    reach = (A * -np.expm1(-np.asarray(seg_reads, float) / A)).sum(axis=-1)
+    revenue = (table.price or 0.0) * conversions
+    margin = table.margin if table.margin is not None else 1.0
+    return {"unique_reach": reach, "revenue": revenue, "profit": revenue * margin - spend}
 
 
 # --------------------------------------------------------------------------- #

@@ -47,12 +47,19 @@ def test_more_runs_extend_fewer(launch):
 def test_seeds_and_generators(launch):
     a = kolsim.simulate(launch, runs=50, rng=np.random.SeedSequence(5))
     b = kolsim.simulate(launch, runs=50, rng=5)
-    g = np.random.default_rng(5)
-    c = kolsim.simulate(launch, runs=50, rng=g)
-    d = kolsim.simulate(launch, runs=50, rng=g)  # the same generator gives the same streams
     _same(a, b)
-    _same(b, c)
-    _same(c, d)
+    # a Generator is drawn from (SPEC 7): the same state gives the same run, a used one another,
+    # and the seed it gave is recorded, so the run can be repeated from it
+    c = kolsim.simulate(launch, runs=50, rng=np.random.default_rng(5))
+    _same(c, kolsim.simulate(launch, runs=50, rng=np.random.default_rng(5)))
+    used = np.random.default_rng(5)
+    used.random()
+    d = kolsim.simulate(launch, runs=50, rng=used)
+    assert not np.array_equal(c.totals["reads"], d.totals["reads"])
+    _same(d, kolsim.simulate(launch, runs=50, rng=d.provenance["seed"]))
+    g = np.random.default_rng(5)
+    first, second = kolsim.simulate(launch, runs=50, rng=g), kolsim.simulate(launch, runs=50, rng=g)
+    assert not np.array_equal(first.totals["reads"], second.totals["reads"])  # g moved on
     e = kolsim.simulate(launch, runs=50, rng=6)
     assert not np.array_equal(a.totals["reads"], e.totals["reads"])
     default = kolsim.simulate(launch, runs=50)

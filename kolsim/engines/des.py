@@ -47,7 +47,6 @@ deliveries and viral factors (common random numbers for ``compare``).
 from __future__ import annotations
 
 import math
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Callable
 
@@ -56,10 +55,12 @@ import pandas as pd
 import simpy
 from scipy import stats
 
-from ..model import PostTable, BuyersStep, build_post_table, draw_notes, thin_reads
+from ..model import PostTable, BuyersStep, accounting, build_post_table, draw_notes, thin_reads
 from ..results import STAGES, SimulationResult
 from ..scenario import Ads, Operations, Scenario
-from ._common import provenance, rel_half_width, require_posts, run_settings, spawn
+from ..errors import InputError
+from ._common import (check_memory, provenance, rel_half_width, require_posts, result_bytes_per_run,
+                      run_in_rounds, run_settings, spawn)
 
 __all__ = ["simulate_des", "DES_METRICS", "STAGES", "CHUNK", "BATCH_STARTS"]
 
@@ -281,9 +282,7 @@ class _Run:
         reads_s = o["reads"].sum(axis=1)
         conv_c, conv_w = int(o["new_c"].sum()), int(o["new_w"].sum())
         spend = self.paid.sum() + self.commission + self.spend_feed + self.spend_search
-        price = t.price or 0.0
-        revenue = price * (conv_c + conv_w)
-        margin = t.margin if t.margin is not None else 1.0
+        money = accounting(t, reads_s, conv_c + conv_w, spend)
         delay = (self.day - t.day)[published]
         H = t.horizon
         if self.reviewing or self.queue:  # review work still under way: the period runs to the horizon
@@ -296,7 +295,7 @@ class _Run:
         waits = self.waits + [H - asked for asked in self.queued.values()]
         totals = {
             "reads": int(reads_s.sum()),
-            "unique_reach": float((t.segment_sizes * -np.expm1(-reads_s / t.segment_sizes)).sum()),
+            "unique_reach": float(money["unique_reach"]),
             "interactions": int(o["interactions"].sum()),
             "clicks": int(o["clicks"].sum()),
             "conversions_campaign": conv_c,
@@ -304,8 +303,8 @@ class _Run:
             "conversions": conv_c + conv_w,
             "posts_delivered": int(published.sum()),
             "spend": float(spend),
-            "revenue": float(revenue),
-            "profit": float(revenue * margin - spend),
+            "revenue": float(money["revenue"]),
+            "profit": float(money["profit"]),
             "posts_late": int((delay > 0).sum()),
             "publication_delay_days": float(delay.mean()) if delay.size else 0.0,
             # drafts still waiting at the horizon count with their wait so far
@@ -562,34 +561,30 @@ def simulate_des(scenario: Scenario, *, runs: int | None = None, rng=None, worke
     """
     runs, target, ss = run_settings(scenario, runs, rng, target_half_width)
     if workers < 1:
-        raise ValueError("workers must be at least 1")
+        raise InputError("must be at least 1", where="workers")
     c = compile_campaign(scenario)
     require_posts(c.table, scenario)
+    t = c.table
+    S, H = len(t.segment_names), t.horizon
+    check_memory(t, runs, workers, per_process=8.0 * (CHUNK * (15 * S * H + 6 * t.n_posts) + 10 * S * H),
+                 per_run=result_bytes_per_run(t, extra_totals=len(DES_METRICS), per_note=9.0),
+                 what=f"chunks of {CHUNK} replications of {t.n_posts:,} notes")
     seeds = spawn(ss, runs)
     chunks = [list(range(i, min(i + CHUNK, runs))) for i in range(0, runs, CHUNK)]
+    tasks = [(c, [seeds[i] for i in ch], ch[0] == 0) for ch in chunks]
     results: list[dict] = []
-    pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
-    try:
-        per_round = workers if target else len(chunks)
-        done = 0
-        stop = len(chunks)
-        while done < stop:
-            batch = chunks[done:done + per_round]
-            args = ([c] * len(batch), [[seeds[i] for i in ch] for ch in batch],
-                    [ch[0] == 0 for ch in batch])
-            outs = map(_run_chunk, *args) if pool is None else pool.map(_run_chunk, *args)
-            for k, res in enumerate(outs):
-                results.extend(res)
-                if target and rel_half_width(
-                        np.array([r["totals"]["conversions"] for r in results], float)) <= target:
-                    stop = done + k + 1
-                    break
-            done += len(batch)
-            if progress is not None:
-                progress(len(results), runs)
-    finally:
-        if pool is not None:
-            pool.shutdown()
+    stop = len(chunks)
+
+    def consume(k: int, res: list[dict]) -> bool:
+        nonlocal stop
+        results.extend(res)
+        if target and rel_half_width(np.array([r["totals"]["conversions"] for r in results], float)) <= target:
+            stop = k + 1
+            return True
+        return False
+
+    run_in_rounds(_run_chunk, tasks, workers=workers, per_round=workers if target else len(chunks),
+                  consume=consume, progress=None if progress is None else lambda done: progress(len(results), runs))
     results = results[:stop * CHUNK]
     n = len(results)
     totals = {k: np.array([r["totals"][k] for r in results]) for k in results[0]["totals"]}

@@ -11,17 +11,18 @@ first 100.
 from __future__ import annotations
 
 import math
-from concurrent.futures import ProcessPoolExecutor
 from typing import Callable
 
 import numpy as np
 
+from ..errors import InputError
 from ..model import DAILY_METRICS, TOTAL_METRICS, PostTable, build_post_table, draw_block
 from ..results import SimulationResult
 from ..scenario import Scenario
-from ._common import provenance, rel_half_width, require_posts, run_settings, seed_sequence, spawn
+from ._common import (check_memory, provenance, rel_half_width, require_posts, result_bytes_per_run,
+                      run_in_rounds, run_settings, spawn)
 
-__all__ = ["simulate", "BLOCK", "seed_sequence"]
+__all__ = ["simulate", "BLOCK", "block_bytes"]
 
 #: Replications per random stream (the unit of reproducibility).  Large enough
 #: that the day-by-day loop's per-call overhead is small, small enough that a
@@ -31,6 +32,16 @@ BLOCK = 1024
 
 def _run_blocks(table: PostTable, seeds: list[np.random.SeedSequence]) -> list[dict[str, np.ndarray]]:
     return [draw_block(table, np.random.default_rng(s), BLOCK) for s in seeds]
+
+
+def block_bytes(table: PostTable) -> float:
+    """Working memory of one block of :data:`BLOCK` replications, in bytes, as :func:`draw_block`
+    allocates it: about five arrays of one value per replication and note (the delivery and viral
+    draws, the reads), about ten per replication, day and segment (expected reads and intents, the
+    intents drawn and the day-major copies the buyers' step keeps), the note-by-day pressure matrix
+    and its weighted copies (four), and the per-segment matrix product's operands."""
+    P, H, S = table.n_posts, table.horizon, len(table.segment_names)
+    return 8.0 * (BLOCK * (5 * P + 10 * H * S) + 4 * P * H + 3 * P * H)
 
 
 def simulate(scenario: Scenario, *, runs: int | None = None, rng=None, workers: int = 1,
@@ -47,6 +58,7 @@ def simulate(scenario: Scenario, *, runs: int | None = None, rng=None, workers: 
         The source of randomness; default the scenario's seed.
     workers : int
         Worker processes (1 runs in this process).  Results do not depend on it.
+        Ctrl-C stops the run in all of them with one ``KeyboardInterrupt``.
     blocks_per_task : int
         Blocks of replications handed to a worker at a time.
     target_half_width : float, optional
@@ -59,6 +71,12 @@ def simulate(scenario: Scenario, *, runs: int | None = None, rng=None, workers: 
     -------
     SimulationResult
 
+    Raises
+    ------
+    InputError
+        When the run would not fit in memory (the estimate says by how much; see
+        :func:`kolsim.engines._common.check_memory`).
+
     Examples
     --------
     >>> import kolsim
@@ -70,9 +88,11 @@ def simulate(scenario: Scenario, *, runs: int | None = None, rng=None, workers: 
     """
     runs, target, ss = run_settings(scenario, runs, rng, target_half_width)
     if workers < 1 or blocks_per_task < 1:
-        raise ValueError("workers and blocks_per_task must be at least 1")
+        raise InputError("must be at least 1", where="workers" if workers < 1 else "blocks_per_task")
     table = build_post_table(scenario)
     require_posts(table, scenario)
+    check_memory(table, runs, workers, per_process=block_bytes(table), per_run=result_bytes_per_run(table),
+                 what=f"blocks of {BLOCK:,} replications of {table.n_posts:,} notes")
     n_blocks = math.ceil(runs / BLOCK)
 
     # exactly `runs` rows; a block's surplus replications are dropped as it is stored
@@ -92,34 +112,25 @@ def simulate(scenario: Scenario, *, runs: int | None = None, rng=None, workers: 
             daily[k][lo:hi] = arr[: hi - lo]
 
     children = spawn(ss, n_blocks)
-    per_round = workers * blocks_per_task if target else n_blocks
-    done = 0
+    tasks = [(table, children[i:i + blocks_per_task]) for i in range(0, n_blocks, blocks_per_task)]
     stop_at = n_blocks
-    pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
-    try:
-        while done < stop_at:
-            batch = list(range(done, min(done + per_round, n_blocks)))
-            tasks = [batch[i:i + blocks_per_task] for i in range(0, len(batch), blocks_per_task)]
-            seeds = [[children[b] for b in t] for t in tasks]
-            # results are stored as they arrive (in order), never all held at once
-            outs = (map(_run_blocks, [table] * len(tasks), seeds) if pool is None
-                    else pool.map(_run_blocks, [table] * len(tasks), seeds))
-            for t, res in zip(tasks, outs):
-                for b, out in zip(t, res):
-                    store(b, out)
-            if target:
-                # the first block, in order, after which the rule holds
-                for b in batch:
-                    n = min((b + 1) * BLOCK, runs)
-                    if rel_half_width(totals["conversions"][:n]) <= target:
-                        stop_at = b + 1
-                        break
-            done = batch[-1] + 1
-            if progress is not None:
-                progress(min(done * BLOCK, runs), runs)
-    finally:
-        if pool is not None:
-            pool.shutdown()
+
+    def consume(t: int, res: list[dict[str, np.ndarray]]) -> bool:
+        """Store a task's blocks; with a stopping rule, stop at the first block, in order, after which
+        it holds."""
+        nonlocal stop_at
+        for j, out in enumerate(res):
+            b = t * blocks_per_task + j
+            store(b, out)
+            if target and rel_half_width(totals["conversions"][:min((b + 1) * BLOCK, runs)]) <= target:
+                stop_at = b + 1
+                return True
+        return False
+
+    run_in_rounds(_run_blocks, tasks, workers=workers, per_round=workers if target else len(tasks),
+                  consume=consume,
+                  progress=None if progress is None else
+                  lambda done: progress(min(done * blocks_per_task * BLOCK, runs), runs))
 
     n = min(stop_at * BLOCK, runs)
     if n < runs:  # stopped early: keep the replications drawn

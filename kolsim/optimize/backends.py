@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import _signals
 from ..errors import InputError
 from .families import row_name
 from .formulation import Milp
 
 __all__ = ["RawSolution", "solve_highs", "solve_pulp", "pulp_solver", "to_pulp", "BACKENDS",
-           "PULP_WARM_START", "pulp_takes_start", "relative_gap"]
+           "PULP_WARM_START", "pulp_takes_start", "relative_gap", "highs_status", "pulp_status"]
 
 BACKENDS = ("highs", "pulp")
 #: PuLP solvers known to use initial values with ``warmStart`` (others ignore or refuse it).
@@ -58,10 +59,71 @@ def relative_gap(obj: float | None, bound: float | None) -> float | None:
     return max(0.0, bound - obj) / max(abs(obj), 1e-9)
 
 
+def highs_status(model_status, words: str, has_x: bool, obj: float | None, dual_bound: float, gap: float,
+                 relax: bool) -> tuple[str, float | None, str]:
+    """HiGHS's model status in kolsim's words: ``(status, bound, message)``.
+
+    "optimal" only for HiGHS's optimum with a feasible plan whose proven gap is
+    the asked one; a plan from any other stop (time limit, interrupt, node or
+    solution limit) is "feasible"; none is "no_solution"; "infeasible" only when
+    HiGHS proved it.  HiGHS 1.7 to 1.9 call some infeasible programs "optimal"
+    without a feasible solution: that is no plan, not an optimum.
+    """
+    import highspy
+
+    S = highspy.HighsModelStatus
+    bound = None
+    if not relax:
+        bound = float(dual_bound) if math.isfinite(dual_bound) else None
+    elif model_status == S.kOptimal and has_x:
+        bound = obj
+    if model_status == S.kOptimal and not has_x:
+        return "no_solution", bound, "the solver said Optimal without a feasible solution"
+    if model_status == S.kOptimal:
+        proven = relax or (bound is not None and relative_gap(obj, bound) <= gap + 1e-9)
+        return ("optimal" if proven else "feasible"), bound, words
+    if model_status == S.kInfeasible:
+        return "infeasible", bound, words
+    return ("feasible" if has_x else "no_solution"), bound, words
+
+
+def _new_highs():
+    """A Highs instance.  Some highspy versions print a banner on stdout when the first one is
+    made, whatever its output options; it is sent nowhere, so that stdout holds only kolsim's report."""
+    import highspy
+
+    return _stdout_silenced(highspy.Highs)
+
+
+def _stdout_silenced(make):
+    """``make()`` with the process's standard output (file descriptor 1) sent to /dev/null."""
+    import ctypes
+    import os
+    import sys
+
+    try:
+        sys.stdout.flush()
+        libc = ctypes.CDLL(None)
+        libc.fflush(None)
+        saved = os.dup(1)
+    except (OSError, AttributeError, ValueError):  # no fd 1, no libc: make it as it is
+        return make()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        return make()
+    finally:
+        libc.fflush(None)
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
 def solve_highs(m: Milp, *, time_limit: float, gap: float, start: np.ndarray | None = None,
                 threads: int | None = None, relax: bool = False, duals: bool = False,
                 gap_levels=(0.01, 0.001), sub_mips: bool = True,
-                root_heuristics: bool = True, stop=None, track: bool = True) -> RawSolution:
+                root_heuristics: bool = True, stop=None, track: bool = True,
+                limits: dict | None = None) -> RawSolution:
     """Solve with HiGHS through highspy, passing the arrays as they are.
 
     ``sub_mips=False`` switches off HiGHS's sub-MIP heuristics (RINS, RENS): for a
@@ -76,13 +138,20 @@ def solve_highs(m: Milp, *, time_limit: float, gap: float, start: np.ndarray | N
     (with a plan in hand); when it says True the search stops there, with its
     plan (status "feasible" unless the gap is met).
 
+    ``limits``: further HiGHS options (``{"mip_max_nodes": 0}``, ``{"mip_max_improving_sols": 1}``),
+    limits of work that, unlike time, end a search at the same point on any machine.
+
     An LP relaxation (``relax=True``) is solved without HiGHS's presolve: on these
     models it costs more than it saves (the same optimum in half the time or less,
     from 100 creators to the cores of 50,000; benchmarks/RESULTS.md).
+
+    Ctrl-C or SIGTERM during the search stops HiGHS through its interrupt and is then
+    raised as usual (``KeyboardInterrupt``), so a solve is never cut off mid-way nor
+    taken for a result.
     """
     import highspy
 
-    h = highspy.Highs()
+    h = _new_highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(time_limit))
     h.setOptionValue("mip_rel_gap", float(gap))
@@ -97,6 +166,8 @@ def solve_highs(m: Milp, *, time_limit: float, gap: float, start: np.ndarray | N
     if not sub_mips:
         h.setOptionValue("mip_heuristic_run_rins", False)
         h.setOptionValue("mip_heuristic_run_rens", False)
+    for name, value in (limits or {}).items():
+        h.setOptionValue(name, value)
     inf = highspy.kHighsInf
     A = m.A.tocsc()
     # the arrays go to HiGHS as they are (not through a HighsLp's list-converting fields)
@@ -108,66 +179,60 @@ def solve_highs(m: Milp, *, time_limit: float, gap: float, start: np.ndarray | N
 
     t0 = time.perf_counter()
     events = {"first": None, "first_x": None, "gaps": {}, "path": []}
+    kinds = highspy.cb.HighsCallbackType
+    interrupts = {kinds.kCallbackMipInterrupt, kinds.kCallbackSimplexInterrupt, kinds.kCallbackIpmInterrupt}
+    tracking = not relax and track
 
-    def on_event(ctype, message, out, inp, user):
-        now = time.perf_counter() - t0
-        improving = ctype == highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution
-        if events["first"] is None and math.isfinite(out.objective_function_value) and improving:
-            events["first"] = now
-            first_x = getattr(out, "mip_solution", None)
-            if hasattr(first_x, "to_array"):  # highspy 1.10: a pointer whose values are not the plan
-                first_x = None
-            events["first_x"] = None if first_x is None else np.array(first_x, float)
-        primal = out.objective_function_value if improving else out.mip_primal_bound
-        if math.isfinite(primal) and math.isfinite(out.mip_dual_bound):
-            path = events["path"]
-            if not path or path[-1][1] != primal or path[-1][2] != out.mip_dual_bound:
-                path.append((now, float(primal), float(out.mip_dual_bound)))
-        g = out.mip_gap
-        for level in gap_levels:
-            if level not in events["gaps"] and math.isfinite(g) and g <= level:
-                events["gaps"][level] = now
-        if stop is not None and not improving and math.isfinite(primal) and stop(now, primal, out.mip_dual_bound):
-            inp.user_interrupt = True
+    with _signals.deferred() as pending:  # Ctrl-C and SIGTERM stop the search through HiGHS's own interrupt
+        def on_event(ctype, message, out, inp, user):
+            if ctype in interrupts and pending:
+                inp.user_interrupt = True
+                return
+            if not tracking:
+                return
+            now = time.perf_counter() - t0
+            improving = ctype == kinds.kCallbackMipImprovingSolution
+            if events["first"] is None and math.isfinite(out.objective_function_value) and improving:
+                events["first"] = now
+                first_x = getattr(out, "mip_solution", None)
+                if hasattr(first_x, "to_array"):  # highspy 1.10: a pointer whose values are not the plan
+                    first_x = None
+                events["first_x"] = None if first_x is None else np.array(first_x, float)
+            primal = out.objective_function_value if improving else out.mip_primal_bound
+            if math.isfinite(primal) and math.isfinite(out.mip_dual_bound):
+                path = events["path"]
+                if not path or path[-1][1] != primal or path[-1][2] != out.mip_dual_bound:
+                    path.append((now, float(primal), float(out.mip_dual_bound)))
+            g = out.mip_gap
+            for level in gap_levels:
+                if level not in events["gaps"] and math.isfinite(g) and g <= level:
+                    events["gaps"][level] = now
+            if stop is not None and not improving and math.isfinite(primal) and stop(now, primal, out.mip_dual_bound):
+                inp.user_interrupt = True
 
-    if not relax and track:
         h.setCallback(on_event, None)
-        h.startCallback(highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution)
-        h.startCallback(highspy.cb.HighsCallbackType.kCallbackMipInterrupt)
-    if start is not None and not relax:
-        sol = highspy.HighsSolution()
-        sol.col_value = list(map(float, start))
-        sol.value_valid = True
-        h.setSolution(sol)
-    h.run()
+        if relax:
+            h.startCallback(kinds.kCallbackSimplexInterrupt)
+            h.startCallback(kinds.kCallbackIpmInterrupt)
+        else:
+            h.startCallback(kinds.kCallbackMipInterrupt)
+            if tracking:
+                h.startCallback(kinds.kCallbackMipImprovingSolution)
+        if start is not None and not relax:
+            sol = highspy.HighsSolution()
+            sol.col_value = list(map(float, start))
+            sol.value_valid = True
+            h.setSolution(sol)
+        h.run()
     seconds = time.perf_counter() - t0
-    ms = h.getModelStatus()
     info = h.getInfo()
-    S = highspy.HighsModelStatus
-    message = h.modelStatusToString(ms)
     has_x = info.primal_solution_status == 2  # kSolutionStatusFeasible
     x = np.array(h.getSolution().col_value) if has_x else None
     obj = float(info.objective_function_value) if has_x else None
-    bound = None
-    if not relax:
-        bound = float(info.mip_dual_bound) if math.isfinite(info.mip_dual_bound) else None
-    elif ms == S.kOptimal:
-        bound = obj
-    if ms == S.kOptimal and not has_x:
-        # "optimal" without a feasible solution: a solver fault (HiGHS 1.7 to 1.9 say so on an
-        # infeasible program of the diagnosis), so no claim is passed on
-        status = "no_solution"
-        message = "the solver said Optimal without a feasible solution"
-    elif ms == S.kOptimal:
-        status = "optimal"
-        if not relax and (bound is None or relative_gap(obj, bound) > gap + 1e-9):
-            status = "feasible"
-    elif ms == S.kInfeasible:
-        status, x, obj = "infeasible", None, None
-    elif has_x:
-        status = "feasible"
-    else:
-        status = "no_solution"
+    status, bound, message = highs_status(h.getModelStatus(), h.modelStatusToString(h.getModelStatus()),
+                                          has_x, obj, info.mip_dual_bound, gap, relax)
+    if status in ("infeasible", "no_solution"):
+        x, obj = None, None
     gaps = dict(events["gaps"])
     if status == "optimal":  # reached by the end: the levels at or above the gap proven
         final = relative_gap(obj, bound)
@@ -237,6 +302,32 @@ def pulp_solver(name: str, **options):
     return s
 
 
+def pulp_status(status: str, sol_status, has_values: bool) -> str:
+    """PuLP's status and solution status in kolsim's words.
+
+    PuLP's ``status`` alone is not trusted: a solver stopped at its time limit
+    with a plan reports ``Optimal`` (CBC's "Stopped on time - objective value"
+    is read so), and values are filled in when no plan was found.  Only the
+    solution status says which: ``LpSolutionOptimal`` is an optimum (to the
+    asked gap), ``LpSolutionIntegerFeasible`` a plan without that proof.
+
+    Examples
+    --------
+    >>> import pulp
+    >>> pulp_status("Optimal", pulp.LpSolutionIntegerFeasible, True)  # CBC at its time limit
+    'feasible'
+    >>> pulp_status("Optimal", pulp.LpSolutionOptimal, True), pulp_status("Not Solved", pulp.LpSolutionNoSolutionFound, True)
+    ('optimal', 'no_solution')
+    """
+    import pulp
+
+    if status == "Infeasible" or sol_status == pulp.LpSolutionInfeasible:
+        return "infeasible"
+    if sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible) or not has_values:
+        return "no_solution"
+    return "optimal" if status == "Optimal" and sol_status == pulp.LpSolutionOptimal else "feasible"
+
+
 def solve_pulp(m: Milp, *, time_limit: float, gap: float, solver: str | None = None,
                start: np.ndarray | None = None) -> RawSolution:
     """Solve with PuLP's solver ``solver`` (CBC by default).
@@ -259,21 +350,14 @@ def solve_pulp(m: Milp, *, time_limit: float, gap: float, solver: str | None = N
         for v, value in zip(var, start):
             v.setInitialValue(float(value))
     t0 = time.perf_counter()
-    prob.solve(s)
+    with _signals.deferred():  # the solver (CBC, in its own process) finishes or stops; then the interrupt
+        prob.solve(s)
     seconds = time.perf_counter() - t0
     st = pulp.LpStatus.get(prob.status, "Undefined")
     sol_status = getattr(prob, "sol_status", None)
     values = np.array([v.value() if v.value() is not None else np.nan for v in var], float)
-    has_x = sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible) and \
-        not np.isnan(values).any()
-    if st == "Infeasible" or sol_status == pulp.LpSolutionInfeasible:
-        status, x = "infeasible", None
-    elif not has_x:
-        status, x = "no_solution", None
-    elif st == "Optimal" and sol_status == pulp.LpSolutionOptimal and seconds < time_limit * 0.98:
-        status, x = "optimal", values
-    else:
-        status, x = "feasible", values
+    status = pulp_status(st, sol_status, not np.isnan(values).any())
+    x = values if status in ("optimal", "feasible") else None
     obj = float(m.c @ x) if x is not None else None
     # PuLP reports no bound; CBC's "optimal" proves only the asked relative gap, so only
     # the levels at or above it count as reached. A feasible plan gets the LP relaxation's
