@@ -57,7 +57,7 @@ class _Group(click.Group):
         if threading.current_thread() is threading.main_thread():
             previous = signal.signal(signal.SIGTERM, _signals.raise_terminated)
         try:
-            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            code = super().main(args, "kolsim", complete_var, standalone_mode=False, **extra)
         except click.exceptions.UsageError as e:
             hint = f" (see '{e.ctx.command_path} --help')" if e.ctx is not None else ""
             _echo(f"kolsim: error: {' '.join(e.format_message().split())}{hint}", err=True)

@@ -127,6 +127,10 @@ class PostTable:
     def n_posts(self) -> int:
         return len(self.day)
 
+    def __repr__(self) -> str:
+        return (f"PostTable({self.n_posts:,} notes in {len(self.group_p):,} delivery groups over "
+                f"{self.horizon} days, {len(self.segment_names)} segment(s))")
+
     def pressure(self) -> np.ndarray:
         """Note-by-day matrix kappa(t - d_j), shape (P, horizon)."""
         lag = np.arange(self.horizon)[None, :] - self.day[:, None]

@@ -165,7 +165,8 @@ class Pool:
         if dupes:
             at = [i + 1 for i, c in enumerate(header) if c == dupes[0]]
             raise PoolError(f"column {dupes[0]!r} appears more than once in the header (columns "
-                            f"{', '.join(map(str, at))}); each column needs a name of its own", file=source)
+                            f"{', '.join(map(str, at[:-1]))} and {at[-1]}); each column needs a name of its own",
+                            file=source)
         df.columns = header
         missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
         if missing:
@@ -176,11 +177,11 @@ class Pool:
         if len(df) == 0:
             raise PoolError("the pool has no creators (no data rows under the header)", file=source)
         places = tuple(places) if places is not None else tuple(f"line {i + 2}" for i in range(len(df)))
-        problems: list[tuple[str, str]] = []
+        problems: list[tuple[int, str]] = []  # (row, what is wrong), reported row by row
         ids_raw = df["kol_id"].tolist()
 
-        def where(i: int) -> str:
-            return _label(i, places[i], ids_raw[i])
+        def where(i: int) -> int:
+            return i
 
         out = pd.DataFrame(index=range(len(df)))
         # kol_id: non-empty text, unique even across Unicode normal forms.
@@ -215,7 +216,8 @@ class Pool:
         out["segment"] = pd.Series(_names(df, "segment", where, problems), dtype=object)
         out["deal_type"] = pd.Series(_names(df, "deal_type", where, problems, choices=DEAL_TYPES), dtype=object)
         if problems:
-            raise PoolError.of(problems, file=source)
+            problems.sort(key=lambda p: p[0])  # stable: a row's problems in column order
+            raise PoolError.of([(_label(i, places[i], ids_raw[i]), text) for i, text in problems], file=source)
 
         extra = [c for c in df.columns if c not in out.columns]
         for c in extra:
@@ -442,7 +444,7 @@ def generate_pool(size: int, rng: np.random.Generator, *,
         The only source of randomness.
     """
     if size < 1:
-        raise PoolError(f"--size must be at least 1 (got {size})")
+        raise PoolError(f"must be at least 1 (got {size})", where="size")
     tiers = tiers or {c: Tier(code=c, **TIER_DEFAULTS[c]) for c in TIERS}
     codes = np.array(TIERS)
     probs = np.array([POOL_TIER_MIX[c] for c in TIERS])

