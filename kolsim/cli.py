@@ -24,7 +24,6 @@ import kolsim
 from . import _signals, io, plots
 from .defaults import TIERS
 from .errors import InputError, KolsimError
-from .optimize.result import Status
 from .scenario import MAX_RUNS
 from .text import printable
 
@@ -338,9 +337,6 @@ def compare(scenarios, runs, seed, workers, engine, out):
                    "run's, which is replaced as a whole.")
 def optimize(scenario, candidates, objective, time_limit, gap, backend, solver, export, sim_runs, start, out):
     """Choose creators and their weekly notes from a candidate pool by integer programming."""
-    from .optimize.export import model_bytes
-    from .optimize.formulation import build_milp
-
     sc = kolsim.load_scenario(scenario)
     _notices(sc)
     pool = kolsim.load_pool(candidates, tiers=sc.tiers)
@@ -363,13 +359,12 @@ def optimize(scenario, candidates, objective, time_limit, gap, backend, solver, 
         _echo(f"note: {n}", err=True)
     _echo(_optimize_report(sc, r))
     if export is not None:
-        _write_file(export, model_bytes(build_milp(r.problem), "mps" if str(export).lower().endswith(".mps")
-                                        else "lp"))
+        _write_file(export, r.model("mps" if str(export).lower().endswith(".mps") else "lp"))
     if out is not None:
         files = {"plan.csv": r.to_frame(), "summary.json": summary, "excluded.csv": r.problem.excluded}
         written = _write_outputs(out, files, "optimize")
         _echo(f"wrote {', '.join(f.name for f in written)} to {out}")
-    if not Status(r.status).has_plan:
+    if not r.has_plan:
         raise click.exceptions.Exit(EXIT_INFEASIBLE)
 
 

@@ -28,6 +28,7 @@ temporary directories of their own and are never a user's output.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io as _io
 import json
@@ -652,7 +653,7 @@ def write_outputs(out: str | os.PathLike, files: Mapping[str, Any], *, kind: str
     written: list[str] = []
     staging = _scratch_name(real, "new")
     old = _scratch_name(real, "old")
-    try:
+    with _staged(staging, out, "the outputs", written):
         parent.mkdir(parents=True, exist_ok=True)
         _sweep(real)
         os.mkdir(staging, 0o777)
@@ -664,29 +665,17 @@ def write_outputs(out: str | os.PathLike, files: Mapping[str, Any], *, kind: str
         _write_new(staging / MANIFEST, _to_bytes(manifest))
         _fsync_dir(staging)
         with _signals.deferred():
+            swapped = real.exists()
+            if swapped:
+                os.rename(real, old)
             try:
-                swapped = real.exists()
+                os.rename(staging, real)
+            except OSError:
                 if swapped:
-                    os.rename(real, old)
-                try:
-                    os.rename(staging, real)
-                except OSError:
-                    if swapped:
-                        os.rename(old, real)  # put the earlier output back
-                    raise
-                written.append(str(out))
-                _fsync_dir(parent)
-            except KeyboardInterrupt as e:  # pragma: no cover - the block defers them
-                raise _interrupted(e, written)
-    except KeyboardInterrupt as e:
-        _remove(staging)
-        raise _interrupted(e, written) from None
-    except OSError as e:
-        _remove(staging)
-        raise _os_error(e, out, "the outputs") from None
-    except BaseException:
-        _remove(staging)
-        raise
+                    os.rename(old, real)  # put the earlier output back
+                raise
+            written.append(str(out))
+            _fsync_dir(parent)
     _remove(old)
     return [real / n for n in names]
 
@@ -702,23 +691,34 @@ def write_file(out: str | os.PathLike, content: Any) -> Path:
     """
     target = check_output_file(out).absolute()
     tmp = _scratch_name(target, "tmp")
-    try:
+    written: list[str] = []
+    with _staged(tmp, out, "the file", written):
         target.parent.mkdir(parents=True, exist_ok=True)
         _sweep(target)
         _write_new(tmp, _to_bytes(content))
         with _signals.deferred():
             os.replace(tmp, target)
+            written.append(str(out))
             _fsync_dir(target.parent)
-    except KeyboardInterrupt as e:
-        _remove(tmp)
-        raise _interrupted(e, [str(out)] if target.exists() and not tmp.exists() else []) from None
-    except OSError as e:
-        _remove(tmp)
-        raise _os_error(e, out, "the file") from None
-    except BaseException:
-        _remove(tmp)
-        raise
     return target
+
+
+@contextlib.contextmanager
+def _staged(scratch: Path, out, what: str, written: list[str]):
+    """Whatever stops a write removes its scratch file or folder: an OS error becomes an
+    :class:`InputError` naming ``out`` and the reason; an interrupt (held back until the renames
+    are done) goes on with a note of what those renames had put in place."""
+    try:
+        yield
+    except KeyboardInterrupt as e:
+        _remove(scratch)
+        raise _interrupted(e, written) from None
+    except OSError as e:
+        _remove(scratch)
+        raise _os_error(e, out, what) from None
+    except BaseException:
+        _remove(scratch)
+        raise
 
 
 # --------------------------------------------------------------------------- #

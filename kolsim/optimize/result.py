@@ -112,9 +112,22 @@ class OptimizationResult:
     scenario: Any = None
     pool: Any = None
 
+    @property
+    def has_plan(self) -> bool:
+        """Whether a verified plan was found (status optimal or feasible)."""
+        return Status(self.status).has_plan
+
+    def model(self, fmt: str = "lp") -> bytes:
+        """The request's integer program as an LP or MPS file's bytes (rows named by their rule's
+        family and the category or tier it is about), for other solvers or for reading."""
+        from .export import model_bytes
+        from .formulation import build_milp
+
+        return model_bytes(build_milp(self.problem), fmt)
+
     def raise_for_status(self) -> "OptimizationResult":
         """Raise :class:`InfeasibleError` unless a verified plan was found."""
-        if not Status(self.status).has_plan:
+        if not self.has_plan:
             raise InfeasibleError(self.explanation or f"no plan: {self.status}")
         return self
 

@@ -51,6 +51,15 @@ def _check(obj: Any) -> None:
     validate(obj, obj.TABLE)
 
 
+class _Checked:
+    """A value object whose fields are checked, as their rules say, when it is made."""
+
+    __slots__ = ()
+
+    def __post_init__(self):
+        _check(self)
+
+
 def _banned_message(category: str) -> str:
     return (f"category {show(category)} may not be promoted by creators on RED (law, [S3]); "
             f"banned: {', '.join(sorted(BANNED_CATEGORIES))}")
@@ -147,7 +156,7 @@ class Tier:
 
 
 @dataclass(frozen=True, slots=True)
-class Decay:
+class Decay(_Checked):
     """How a note's reads spread over the days after publication [A]."""
 
     TABLE: ClassVar[str] = "decay"
@@ -156,20 +165,14 @@ class Decay:
     feed_days: int = field(default=30, metadata=rule(Number(lo=1, hi=MAX_DAYS, integer=True)))
     search_half_life_days: float = field(default=30.0, metadata=rule(Number(lo=0, lo_open=True, hi=MAX_DAYS)))
 
-    def __post_init__(self):
-        _check(self)
-
 
 @dataclass(frozen=True, slots=True)
-class WordOfMouth:
+class WordOfMouth(_Checked):
     """Imitation among readers: Bass q per year (per day is q / 365) [E30]."""
 
     TABLE: ClassVar[str] = "word_of_mouth"
     enabled: bool = field(default=True, metadata=rule(Flag()))
     q_per_year: float = field(default=0.38, metadata=rule(Number(lo=0, hi=365)))
-
-    def __post_init__(self):
-        _check(self)
 
     @property
     def q_per_day(self) -> float:
@@ -303,7 +306,7 @@ class Plan:
 # How to run it
 # --------------------------------------------------------------------------- #
 @dataclass(frozen=True, slots=True)
-class Simulation:
+class Simulation(_Checked):
     """Monte Carlo settings.
 
     ``runs`` replications (the most, when ``target_half_width`` is set: then
@@ -319,15 +322,12 @@ class Simulation:
     target_half_width: float | None = field(default=None, metadata=rule(
         Number(lo=0, hi=1, lo_open=True, hi_open=True, optional=True)))
 
-    def __post_init__(self):
-        _check(self)
-
 
 _DAYS = rule(Number(lo=0, hi=MAX_DAYS))
 
 
 @dataclass(frozen=True, slots=True)
-class Operations:
+class Operations(_Checked):
     """The campaign's operations, for the discrete-event engine (``docs/scenarios.md``).
 
     Durations are in days; each is drawn from a gamma distribution with shape
@@ -349,15 +349,12 @@ class Operations:
     revision_days: float = field(default=2.0, metadata=_DAYS)
     consideration_days: float = field(default=2.0, metadata=_DAYS)
 
-    def __post_init__(self):
-        _check(self)
-
 
 _MONEY = rule(Number(lo=0, hi=MAX_MONEY))
 
 
 @dataclass(frozen=True, slots=True)
-class Ads:
+class Ads(_Checked):
     """Paid amplification (the KOL + feed + search model [S4 #28]), discrete-event engine only.
 
     Feed ads boost the best notes: ``feed_budget`` is split into
@@ -378,15 +375,12 @@ class Ads:
     searches_per_read: float = field(default=0.02, metadata=rule(Number(lo=0, hi=100)))
     search_ctr: float = field(default=0.03, metadata=_RATE)
 
-    def __post_init__(self):
-        _check(self)
-
 
 _COUNT = rule(Number(lo=0, hi=MAX_PEOPLE))
 
 
 @dataclass(frozen=True, slots=True)
-class Vetting:
+class Vetting(_Checked):
     """Red-flag thresholds for candidate pools [S2 #42, E10–E12]."""
 
     TABLE: ClassVar[str] = "vetting"
@@ -402,9 +396,6 @@ class Vetting:
     min_likes_per_follower: float = field(default=1.0, metadata=_COUNT)
     min_like_read_ratio: float = field(default=0.01, metadata=_RATE)
     max_like_read_ratio: float = field(default=0.10, metadata=_RATE)
-
-    def __post_init__(self):
-        _check(self)
 
 
 # --------------------------------------------------------------------------- #
@@ -445,15 +436,12 @@ class ShareBounds:
 
 
 @dataclass(frozen=True, slots=True)
-class WeekBudget:
+class WeekBudget(_Checked):
     """At most ``max`` RMB of note prices in the given weeks (a wave's budget)."""
 
     TABLE: ClassVar[str] = "optimize.budget_by_weeks"
     weeks: tuple[int, ...] = field(metadata=rule(Weeks()))
     max: float = field(metadata=_MONEY)
-
-    def __post_init__(self):
-        _check(self)
 
 
 def _mapping_of(cls, value: Any, where: str, key_rule) -> dict:
