@@ -259,20 +259,12 @@ def _html(title: str, table: pd.DataFrame) -> str:
 class SavedRun:
     """An output folder read back (:func:`kolsim.load_results`).
 
-    Attributes
-    ----------
-    path : str
-    kind : str
-        ``simulate``, ``compare`` or ``optimize``: the command that wrote it.
-    files : tuple of str
-        Every file of the run, as its manifest lists them.
-    summary : dict or None
-        ``summary.json``, parsed (provenance, notices, the summary table).
-    tables : dict of str -> DataFrame
-        Every CSV file, by name without ``.csv`` (``summary``, ``replications``,
-        ``daily``, ``plan`` …).
-    kolsim_version : str
-        The kolsim that wrote it.
+    ``kind`` is the command that wrote it (``simulate``, ``compare`` or
+    ``optimize``) and ``kolsim_version`` the kolsim that did; ``files`` lists
+    every file of the run as its manifest does; ``summary`` is ``summary.json``
+    parsed (provenance, notices, the summary table); ``tables`` holds every CSV
+    file as a DataFrame, by name without ``.csv`` (``summary``,
+    ``replications``, ``daily``, ``plan`` …).
     """
 
     path: str
