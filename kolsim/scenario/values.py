@@ -384,7 +384,6 @@ class Vetting(_Checked):
     """Red-flag thresholds for candidate pools [S2 #42, E10–E12]."""
 
     TABLE: ClassVar[str] = "vetting"
-    enabled: bool = field(default=True, metadata=rule(Flag()))
     min_engagement_rate: float = field(default=0.02, metadata=_RATE)
     engagement_floor_share: float = field(default=0.5, metadata=_RATE)
     max_fake_share: float = field(default=0.30, metadata=_RATE)
@@ -396,6 +395,7 @@ class Vetting(_Checked):
     min_likes_per_follower: float = field(default=1.0, metadata=_COUNT)
     min_like_read_ratio: float = field(default=0.01, metadata=_RATE)
     max_like_read_ratio: float = field(default=0.10, metadata=_RATE)
+    enabled: bool = field(default=True, metadata=rule(Flag()))
 
 
 # --------------------------------------------------------------------------- #
