@@ -16,6 +16,11 @@ __all__ = [
     "cost_curve",
     "SPONSORED_SHARE",
     "UPFRONT_SHARE",
+    "IN_MARKET_SHARE",
+    "REACH_ELASTICITY",
+    "CONVERSION_ELASTICITY",
+    "RELEVANCE",
+    "relevance_of",
 ]
 
 #: Sponsored notes may be at most this share of a creator's monthly notes [S3 #13]
@@ -48,32 +53,97 @@ TIER_FOLLOWER_RANGE: dict[str, tuple[int, int]] = {
 #:   cost_per_post    median price of an image note, RMB [S1, S4, E13–E18]
 #:   reach            mean reads per note per real follower [A; E6, E7, S0]
 #:   reach_sigma      sigma of the per-note lognormal viral factor [A]
-#:   interaction_rate interactions per read (i/r) [A; E10, E11]
+#:   interaction_rate interactions (likes + collects + comments) per read, i/r:
+#:                    likes per read 1.8–3.0 % [E10 1–3 %, E11 3–5 % healthy] over
+#:                    like_share [A]; the typical engagement rate per follower is
+#:                    reach x i/r (0.2–2.3 %, E5's 2026 medians 0.3–1.8 %)
+#:   like_share       share of interactions that are likes [A; E10, E11]
+#:   collect_share    share that are collects (comments are the rest) [A; E11, E12]
 #:   ctr              P(click or brand search | read) [A]
 #:   cvr              P(purchase | click) [A; E1, E40]
 #:   p_post_paid      P(a paid post is delivered) [A; S2 payment terms]
 #:   p_post_gifted    P(a gifted creator posts), agreed exchange [S2 #31; E23]
 #:   fake_share       mean share of fake followers [A; E35, E36]
 #:   monthly_posts    organic notes per month [A]
-#:   engagement_sd    sd of engagement rate across creators of the tier [A; E1, E2]
+#:   engagement_sd    sd of the engagement rate (interactions per follower) across
+#:                    creators of the tier, about half its mean [A; E1, E2]
 TIER_DEFAULTS: dict[str, dict[str, float]] = {
     "koc": dict(followers=3_000, cost_per_post=450, reach=0.50, reach_sigma=1.2,
-                interaction_rate=0.12, ctr=0.025, cvr=0.030, p_post_paid=0.98,
-                p_post_gifted=0.75, fake_share=0.10, monthly_posts=8, engagement_sd=0.030),
+                interaction_rate=0.046, like_share=0.65, collect_share=0.28, ctr=0.025, cvr=0.030,
+                p_post_paid=0.98, p_post_gifted=0.75, fake_share=0.10, monthly_posts=8,
+                engagement_sd=0.0115),
     "micro": dict(followers=30_000, cost_per_post=3_000, reach=0.35, reach_sigma=1.1,
-                  interaction_rate=0.11, ctr=0.020, cvr=0.025, p_post_paid=0.98,
-                  p_post_gifted=0.75, fake_share=0.15, monthly_posts=12, engagement_sd=0.020),
+                  interaction_rate=0.042, like_share=0.65, collect_share=0.28, ctr=0.020, cvr=0.025,
+                  p_post_paid=0.98, p_post_gifted=0.75, fake_share=0.15, monthly_posts=12,
+                  engagement_sd=0.0075),
     "mid": dict(followers=220_000, cost_per_post=12_000, reach=0.22, reach_sigma=1.0,
-                interaction_rate=0.11, ctr=0.015, cvr=0.020, p_post_paid=0.98,
-                p_post_gifted=0.30, fake_share=0.20, monthly_posts=15, engagement_sd=0.012),
+                interaction_rate=0.038, like_share=0.66, collect_share=0.27, ctr=0.015, cvr=0.020,
+                p_post_paid=0.98, p_post_gifted=0.30, fake_share=0.20, monthly_posts=15,
+                engagement_sd=0.0042),
     "top": dict(followers=2_000_000, cost_per_post=90_000, reach=0.15, reach_sigma=0.9,
-                interaction_rate=0.10, ctr=0.010, cvr=0.015, p_post_paid=0.98,
-                p_post_gifted=0.10, fake_share=0.25, monthly_posts=15, engagement_sd=0.008),
+                interaction_rate=0.033, like_share=0.68, collect_share=0.25, ctr=0.010, cvr=0.015,
+                p_post_paid=0.98, p_post_gifted=0.10, fake_share=0.25, monthly_posts=15,
+                engagement_sd=0.0025),
     "celebrity": dict(followers=20_000_000, cost_per_post=1_500_000, reach=0.08,
-                      reach_sigma=0.8, interaction_rate=0.10, ctr=0.008, cvr=0.015,
-                      p_post_paid=0.98, p_post_gifted=0.0, fake_share=0.30,
-                      monthly_posts=6, engagement_sd=0.005),
+                      reach_sigma=0.8, interaction_rate=0.028, like_share=0.70, collect_share=0.22,
+                      ctr=0.008, cvr=0.015, p_post_paid=0.98, p_post_gifted=0.0, fake_share=0.30,
+                      monthly_posts=6, engagement_sd=0.0011),
 }
+
+#: Share of an audience who would buy the product if persuaded within the
+#: horizon (the ceiling of campaign buyers in it) [A].  Reads persuade only
+#: these people, each once: with the default micro note (ctr x cvr = 5e-4 per
+#: read) one read persuades an in-market reader with probability
+#: 5e-4 / 0.002 = 0.25, so a reader's response to n reads, 1 - 0.75^n, is 58 %
+#: of its ceiling at the third read (effective frequency about 3) [A].
+IN_MARKET_SHARE = 0.002
+
+#: Reads of a note scale with (ER / tier ER) ** REACH_ELASTICITY: the platform
+#: shows engaging notes to more people [A; S0 #22, E29 first test pool].
+REACH_ELASTICITY = 0.5
+#: The readers' chance to click and buy scales with (ER / tier ER) ** CONVERSION_ELASTICITY [A; S4 #8].
+CONVERSION_ELASTICITY = 0.3
+
+#: Relevance of an audience interested in one category to a product of
+#: another: the share of it that is in the product's market, relative to the
+#: product's own category (1 on the diagonal) [A: no public source; pairs
+#: follow the content clusters of S3/S1 #23].  Symmetric; a pair not listed is
+#: BASE_RELEVANCE.
+BASE_RELEVANCE = 0.1
+_PAIRS: dict[tuple[str, str], float] = {
+    ("beauty", "skincare"): 0.8, ("beauty", "fashion"): 0.5, ("beauty", "luxury"): 0.5,
+    ("skincare", "fashion"): 0.35, ("skincare", "luxury"): 0.4, ("skincare", "mother_baby"): 0.3,
+    ("skincare", "fitness"): 0.25, ("fashion", "luxury"): 0.6, ("fashion", "travel"): 0.3,
+    ("food", "travel"): 0.4, ("food", "fitness"): 0.3, ("food", "home"): 0.3, ("food", "mother_baby"): 0.35,
+    ("home", "mother_baby"): 0.4, ("home", "pets"): 0.3, ("travel", "luxury"): 0.35,
+    ("fitness", "fashion"): 0.25, ("mother_baby", "pets"): 0.15, ("beauty", "fitness"): 0.2,
+}
+RELEVANCE: dict[str, dict[str, float]] = {
+    a: {b: 1.0 if a == b else _PAIRS.get((a, b), _PAIRS.get((b, a), BASE_RELEVANCE)) for b in CATEGORIES}
+    for a in CATEGORIES
+}
+
+
+def relevance_of(product: str, audience: str, overrides=None) -> float | None:
+    """Relevance of an audience's category to the product's, or None when unknown.
+
+    ``overrides`` (audience category -> relevance, the scenario's
+    ``[response.relevance]``) wins; then the default matrix; a category equal
+    to the product's is 1; any other pair outside the matrix is unknown.
+
+    Examples
+    --------
+    >>> relevance_of("skincare", "beauty"), relevance_of("skincare", "pets"), relevance_of("snacks", "snacks")
+    (0.8, 0.1, 1.0)
+    >>> relevance_of("snacks", "food") is None
+    True
+    """
+    if overrides and audience in overrides:
+        return float(overrides[audience])
+    if audience == product:
+        return 1.0
+    return RELEVANCE.get(product, {}).get(audience)
+
 
 #: P(creator has >= 30 % fake followers) by tier [A; E35, E36] (synthetic pools).
 FRAUD_PREVALENCE: dict[str, float] = {

@@ -39,12 +39,13 @@ from typing import Mapping
 
 import numpy as np
 
+from .defaults import relevance_of
 from .errors import PoolError
 from .rules import DEALS, spread_days, week_days
-from .scenario import Scenario
+from .scenario import Response, Scenario
 
 __all__ = ["PostTable", "build_post_table", "decay_kernel", "draw_block", "accounting",
-           "draw_notes", "thin_reads", "BuyersStep", "mean_field", "TOTAL_METRICS", "DAILY_METRICS"]
+           "draw_notes", "thin_reads", "BuyersStep", "mean_field", "relevance", "capacity", "day_survival", "TOTAL_METRICS", "DAILY_METRICS"]
 
 #: Per-replication totals every engine reports.
 TOTAL_METRICS: tuple[str, ...] = (
@@ -89,6 +90,12 @@ class PostTable:
     creator, tier, wave : str arrays (P,)
         Labels for reports and the event log.
     segment_names : tuple of str; segment_sizes : float array (S,)
+        People in each segment (unique reach is counted against them).
+    segment_capacity : float array (S,)
+        In-market people of each segment, M_s = in_market_share x relevance_s x A_s:
+        the most buyers the segment can give, and the scale on which reads saturate.
+    relevance : float array (P,)
+        Each note's audience relevance to the product (already in ``cvr``).
     horizon : int
         Days simulated.
     q_per_day : float
@@ -117,6 +124,8 @@ class PostTable:
     wave: np.ndarray
     segment_names: tuple[str, ...]
     segment_sizes: np.ndarray
+    segment_capacity: np.ndarray
+    relevance: np.ndarray
     horizon: int
     q_per_day: float
     price: float | None
@@ -180,11 +189,11 @@ def build_post_table(scenario: Scenario) -> PostTable:
     seg_index = {name: i for i, name in enumerate(scenario.segments)}
     cols: dict[str, list] = {k: [] for k in (
         "day", "segment", "reads", "sigma", "interaction_rate", "ctr", "cvr", "commission",
-        "cost", "upfront", "group", "creator", "tier", "wave", "fixed_share")}
+        "cost", "upfront", "group", "creator", "tier", "wave", "fixed_share", "relevance")}
     group_p: list[float] = []
     fixed = 0.0
 
-    def add(days, *, seg, reads, tier, ir, ctr, cvr, comm, cost, upfront, per_creator_delivery,
+    def add(days, *, seg, reads, tier, ir, ctr, cvr, rel, comm, cost, upfront, per_creator_delivery,
             p, creator, wave, fixed_cost):
         start = len(group_p)
         if per_creator_delivery:
@@ -197,14 +206,16 @@ def build_post_table(scenario: Scenario) -> PostTable:
         cols["day"].extend(int(d) for d in days)
         cols["group"].extend(groups)
         for key, val in (("segment", seg), ("reads", reads), ("sigma", tier.reach_sigma),
-                         ("interaction_rate", ir), ("ctr", ctr), ("cvr", cvr),
+                         ("interaction_rate", ir), ("ctr", ctr), ("cvr", cvr), ("relevance", rel),
                          ("commission", comm), ("cost", cost), ("upfront", upfront),
                          ("creator", creator), ("tier", tier.code), ("wave", wave),
                          ("fixed_share", fixed_cost / n)):
             cols[key].extend([val] * n)
 
+    product = scenario.campaign.category
     for w in scenario.waves:
         seg = seg_index[w.segment or w.category or scenario.campaign.category]
+        rel = relevance(scenario, w.category or product)
         width = w.end_day - w.start_day + 1
         months = math.ceil(width / 30)
         deal = DEALS[w.deal]
@@ -223,7 +234,7 @@ def build_post_table(scenario: Scenario) -> PostTable:
             for _ in range(count):
                 days = all_days[c::n_creators]
                 add(days, seg=seg, reads=tier.expected_reads(tier.followers),
-                    tier=tier, ir=tier.interaction_rate, ctr=tier.ctr, cvr=tier.cvr,
+                    tier=tier, ir=tier.interaction_rate, ctr=tier.ctr, cvr=min(1.0, tier.cvr * rel), rel=rel,
                     comm=w.commission, cost=cost, upfront=deal.upfront,
                     per_creator_delivery=deal.per_creator, p=p,
                     creator=f"{w.name}/{code}#{c + 1}", wave=w.name,
@@ -238,20 +249,22 @@ def build_post_table(scenario: Scenario) -> PostTable:
             by_creator.setdefault(it.kol_id, []).append(it)
         rows = pool.positions(by_creator)
         frame = pool.frame.iloc[rows]
-        par = creator_table(frame, scenario.tiers, pool, rows)
+        par = creator_table(frame, scenario.tiers, pool, rows, scenario=scenario)
         for i, (kol, items) in enumerate(by_creator.items()):
             tier = scenario.tiers[frame["tier"].iat[i]]
             days = []
             for it in sorted(items, key=lambda it: it.week):
                 days.extend(week_days(it.week, it.posts, h))
             add(days, seg=seg_index[pool.segment_of(kol)], reads=par["reads"][i], tier=tier,
-                ir=par["interaction_rate"][i], ctr=par["ctr"][i], cvr=par["cvr"][i], comm=0.0,
+                ir=par["interaction_rate"][i], ctr=par["ctr"][i], cvr=par["cvr"][i],
+                rel=par["relevance"][i], comm=0.0,
                 cost=par["cost_per_post"][i], upfront=par["upfront"][i],
                 per_creator_delivery=bool(par["per_creator_delivery"][i]), p=par["p_post"][i],
                 creator=kol, wave="plan", fixed_cost=float(par["hiring_fee"][i]))
             fixed += par["hiring_fee"][i]
 
     f = lambda k, t=float: np.asarray(cols[k], dtype=t)
+    sizes = np.asarray(list(scenario.segments.values()), float)
     return PostTable(
         day=f("day", np.int64), segment=f("segment", np.int64), reads=f("reads"),
         sigma=f("sigma"), interaction_rate=f("interaction_rate"), ctr=f("ctr"), cvr=f("cvr"),
@@ -259,29 +272,57 @@ def build_post_table(scenario: Scenario) -> PostTable:
         group=f("group", np.int64), group_p=np.asarray(group_p, float), fixed_cost=fixed,
         fixed_share=f("fixed_share"),
         creator=f("creator", object), tier=f("tier", object), wave=f("wave", object),
-        segment_names=tuple(scenario.segments),
-        segment_sizes=np.asarray(list(scenario.segments.values()), float),
+        segment_names=tuple(scenario.segments), segment_sizes=sizes,
+        segment_capacity=capacity(scenario, tuple(scenario.segments), sizes), relevance=f("relevance"),
         horizon=h, q_per_day=scenario.word_of_mouth.q_per_day,
         price=scenario.campaign.price, margin=scenario.campaign.margin,
         kernel=decay_kernel(scenario.decay, h))
 
 
-def creator_table(frame, tiers, pool=None, rows=None) -> dict[str, np.ndarray]:
+def relevance(scenario: Scenario, category: str) -> float:
+    """Relevance of an audience of ``category`` to the scenario's product (1 when unknown).
+
+    ``[response.relevance]`` wins, then the default matrix
+    (:data:`kolsim.defaults.RELEVANCE`); a pair outside both counts as 1
+    (``docs/model.md`` §4).
+    """
+    r = relevance_of(scenario.campaign.category, category, scenario.response.relevance)
+    return 1.0 if r is None else r
+
+
+def capacity(scenario: Scenario, names, sizes) -> np.ndarray:
+    """In-market people of each segment: round(in_market_share x relevance x A_s), at least 1."""
+    share = scenario.response.in_market_share
+    rel = np.array([relevance(scenario, n) for n in names], float)
+    return np.maximum(1.0, np.round(share * rel * np.asarray(sizes, float)))
+
+
+def creator_table(frame, tiers, pool=None, rows=None, *, scenario: Scenario | None = None) -> dict[str, np.ndarray]:
     """Per-note model parameters of every creator in a pool frame, with tier fallbacks.
 
     Vectorised over rows (pools of 50,000 creators are compiled at once).  The
-    planner's own numbers win: ``reads_per_note`` replaces
-    F (1 - phi_k) reach_t / (1 - phi_t); ``engagement_rate`` (interactions per
-    follower) sets the interactions per read; ``expected_conversions`` sets the
-    conversion rate per click so that reads x ctr x cvr equals it.
+    planner's own numbers win: ``reads_per_note`` replaces the modelled reads;
+    ``engagement_rate`` (interactions per follower) sets the interactions per
+    read; ``expected_conversions`` sets the conversion rate per click so that
+    reads x ctr x cvr equals it.
+
+    Otherwise a note's reads are F (1 - phi_k) reach_t / (1 - phi_t) x e^beta_r
+    and its rate per click cvr_t x rel_k x e^beta_c (at most 1), with e the
+    creator's engagement relative to its tier (its engagement_rate over
+    reach_t x i/r_t, or its interaction_rate over i/r_t; 1 without either) and
+    rel_k its audience's relevance to the product (its ``relevance`` column,
+    else :func:`relevance` of its category).  ``scenario`` supplies the
+    product, the relevance overrides and the elasticities (without it, the
+    defaults and a relevance of 1: enough to check a pool's rows).
 
     ``pool`` (the :class:`~kolsim.pool.Pool` the frame comes from) and ``rows``
     (the frame's row positions in it, when the frame is a part of it) name the
     rows in messages.
 
     Returns arrays (one entry per row): reads, interaction_rate, ctr, cvr,
-    p_post, hiring_fee, cost_per_post, monthly_posts, upfront (share of the
-    price paid whatever happens), per_creator_delivery (bool), deal.
+    relevance, engagement (e), p_post, hiring_fee, cost_per_post,
+    monthly_posts, upfront (share of the price paid whatever happens),
+    per_creator_delivery (bool), deal.
 
     Raises
     ------
@@ -292,6 +333,7 @@ def creator_table(frame, tiers, pool=None, rows=None) -> dict[str, np.ndarray]:
     masks = {t: tier_codes == t for t in tiers}
     problems: list[tuple[int, str]] = []  # (row of the frame, what is wrong)
     positions = np.arange(len(frame)) if rows is None else np.asarray(rows)
+    resp = scenario.response if scenario is not None else Response()
 
     def where(i: int) -> str:
         return pool.row_label(int(positions[i])) if pool is not None else f"kol_id={ids[i]}"
@@ -303,16 +345,26 @@ def creator_table(frame, tiers, pool=None, rows=None) -> dict[str, np.ndarray]:
         return out
 
     def col(name, fallback):
+        if name not in frame.columns:
+            return np.broadcast_to(np.asarray(fallback, float), (len(frame),)).copy()
         v = frame[name].to_numpy(float)
         return np.where(np.isnan(v), fallback, v)
 
     followers = frame["followers"].to_numpy(float)
     phi_t = tier_attr("fake_share")
+    ir_t = tier_attr("interaction_rate")
+    reach_t = tier_attr("reach")
     fake = col("fake_share", phi_t)
-    reads = col("reads_per_note", followers * (1 - fake) * tier_attr("reach") / (1 - phi_t))
-    ir = col("interaction_rate", tier_attr("interaction_rate"))
-    er = frame["engagement_rate"].to_numpy(float)
-    use_er = ~np.isnan(er) & np.isnan(frame["interaction_rate"].to_numpy(float))
+    er = col("engagement_rate", np.nan)
+    ir_given = col("interaction_rate", np.nan)
+    # engagement relative to the tier: ER over the tier's reach x i/r, or i/r over the tier's
+    with np.errstate(divide="ignore", invalid="ignore"):
+        e = np.where(~np.isnan(er), er / (reach_t * ir_t),
+                     np.where(~np.isnan(ir_given), ir_given / ir_t, 1.0))
+    e = np.where(np.isfinite(e), e, 1.0)
+    reads = col("reads_per_note", followers * (1 - fake) * reach_t / (1 - phi_t) * e ** resp.reach_elasticity)
+    ir = np.where(np.isnan(ir_given), ir_t, ir_given)
+    use_er = ~np.isnan(er) & np.isnan(ir_given)
     with np.errstate(divide="ignore", invalid="ignore"):
         ir_er = np.where(reads > 0, er * followers / reads, 0.0)
     ir = np.where(use_er, ir_er, ir)
@@ -322,8 +374,11 @@ def creator_table(frame, tiers, pool=None, rows=None) -> dict[str, np.ndarray]:
                                    f"{ir[i]:.2f} interactions per read (expected reads {reads[i]:,.0f}); "
                                    "give reads_per_note or interaction_rate too"))
     ctr = col("ctr", tier_attr("ctr"))
-    cvr = col("cvr", tier_attr("cvr"))
-    conv = frame["expected_conversions"].to_numpy(float)
+    cats = frame["category"].to_numpy(object)
+    rel_of = {c: relevance(scenario, c) if scenario is not None else 1.0 for c in set(cats)}
+    rel = col("relevance", np.array([rel_of[c] for c in cats], float))
+    cvr = np.minimum(1.0, col("cvr", tier_attr("cvr")) * rel * e ** resp.conversion_elasticity)
+    conv = col("expected_conversions", np.nan)
     clicks = reads * ctr
     given = ~np.isnan(conv)
     for i in np.flatnonzero(given & (conv > clicks)):
@@ -339,7 +394,7 @@ def creator_table(frame, tiers, pool=None, rows=None) -> dict[str, np.ndarray]:
     paid_like = np.isin(deal, [d.name for d in DEALS.values() if d.paid_delivery])
     p_default = np.where(paid_like, tier_attr("p_post_paid"), tier_attr("p_post_gifted"))
     return dict(
-        reads=reads, interaction_rate=ir, ctr=ctr, cvr=cvr, deal=deal,
+        reads=reads, interaction_rate=ir, ctr=ctr, cvr=cvr, relevance=rel, engagement=e, deal=deal,
         p_post=col("post_probability", p_default), hiring_fee=col("hiring_fee", 0.0),
         cost_per_post=frame["cost_per_post"].to_numpy(float),
         monthly_posts=col("monthly_posts", tier_attr("monthly_posts")),
@@ -438,40 +493,76 @@ def thin_reads(intents: np.ndarray, lam: Mapping[str, np.ndarray],
     return reads, clicks, interactions
 
 
+def _occupancy(x):
+    """(1 - e^{-x}) / x, and 1 at x = 0: the share of x/M persuasions per person that find a new person."""
+    x = np.asarray(x, float)
+    out = np.ones_like(x)
+    np.divide(-np.expm1(-x), x, out=out, where=x > 0)
+    return out if out.ndim else float(out)
+
+
+def day_survival(a, q: float, f0):
+    """P(an in-market non-buyer adopts by imitation during one day), exactly.
+
+    With campaign hazard ``a`` per non-buyer (constant over the day), Bass
+    imitation ``q`` per day and a share ``f0`` of buyers at the start of the
+    day, the share of buyers follows df/ds = (a + q f)(1 - f), whose solution
+    gives the day's survival S = u0 / u1 with u = 1 / (1 - f) and
+    u1 = q/k + (u0 - q/k) e^k, k = a + q.  The campaign alone leaves e^{-a};
+    the rest, S e^{a}, is the survival of imitation, so the day's imitation
+    probability is 1 - S e^{a} (in log form, which cannot overflow).  With a
+    constant pressure the daily steps so follow the closed-form Bass curve
+    F(t) = (1 - e^{-(p+q)t}) / (1 + (q/p) e^{-(p+q)t}), p = a, at every whole day.
+    """
+    if q <= 0:
+        return np.zeros_like(np.asarray(f0, float)) if np.ndim(f0) or np.ndim(a) else 0.0
+    a = np.asarray(a, float)
+    f0 = np.minimum(np.asarray(f0, float), 1.0 - 1e-15)
+    k = a + q
+    u0 = 1.0 / (1.0 - f0)
+    log_rest = np.log(u0) - q - np.log(u0 - (q / k) * -np.expm1(-k))
+    out = -np.expm1(np.minimum(log_rest, 0.0))
+    return out if out.ndim else float(out)
+
+
 class BuyersStep:
     """One day of the buyers' dynamics in every segment, for both engines.
 
-    Called with the day's purchase decisions (integers of shape ``shape``:
+    Called with the day's purchase intents (integers of shape ``shape``:
     replications x segments for the Monte Carlo engine; ``()``, one segment
     as plain numbers, for the discrete-event engine), it draws::
 
-        new buyers     c ~ Binomial(decisions, 1 - N/A)    (only non-buyers become new buyers)
-        word of mouth  w ~ Binomial(A - N - c, 1 - exp(-q N / A))
+        new buyers     c ~ Binomial(I, (1 - N/M) (1 - e^{-I/M}) M / I)
+        word of mouth  w ~ Binomial(M - N - c, day_survival(I/M, q, N/M))
 
-    with N the buyers at the start of the day, and returns ``(c, w)``.  A
-    segment never has more buyers than members (the cap binds only when a
-    day's decisions exceed the remaining non-buyers).
+    with M the segment's in-market people (:attr:`PostTable.segment_capacity`)
+    and N its buyers at the start of the day, and returns ``(c, w)``.  Each
+    intent is a read that persuades an in-market reader; it lands on one of
+    the M at random, and only the first to reach a person makes a buyer
+    (Poisson occupancy: the day's I intents reach M (1 - e^{-I/M}) people, a
+    share 1 - N/M of them not yet buyers).  So 0 <= c <= I, and a segment never
+    has more buyers than in-market people.
     """
 
-    def __init__(self, sizes, q_per_day: float, shape: tuple[int, ...]):
+    def __init__(self, capacity, q_per_day: float, shape: tuple[int, ...]):
         self.q = q_per_day
         if shape == ():
-            self.A, self.inv_a, self.buyers = int(sizes), 1.0 / float(sizes), 0
+            self.M, self.inv_m, self.buyers = int(capacity), 1.0 / float(capacity), 0
         else:
-            self.A = np.asarray(sizes).astype(np.int64)
-            self.inv_a = 1.0 / np.asarray(sizes, float)
+            self.M = np.asarray(capacity).astype(np.int64)
+            self.inv_m = 1.0 / np.asarray(capacity, float)
             self.buyers = np.zeros(shape, dtype=np.int64)
 
     def __call__(self, decisions, rng: np.random.Generator):
-        share = self.buyers * self.inv_a  # N / A at the start of the day
-        c = rng.binomial(decisions, 1.0 - share)
-        left = self.A - self.buyers
-        c = np.minimum(c, left) if isinstance(c, np.ndarray) else min(c, left)
+        share = self.buyers * self.inv_m  # N / M at the start of the day
+        a = decisions * self.inv_m         # the day's persuasions per in-market person
+        c = rng.binomial(decisions, np.clip((1.0 - share) * _occupancy(a), 0.0, 1.0))
+        left = self.M - self.buyers
+        c = np.minimum(c, left) if isinstance(c, np.ndarray) else min(int(c), left)
         left = left - c
         w = 0
-        if self.q > 0:  # Bass imitation from the buyers at the start of the day
-            p = -np.expm1(-self.q * share) if isinstance(share, np.ndarray) else -math.expm1(-self.q * share)
-            w = rng.binomial(left, p)
+        if self.q > 0:
+            w = rng.binomial(left, day_survival(a, self.q, share))
         self.buyers = self.buyers + c + w
         return c, w
 
@@ -508,7 +599,7 @@ def draw_block(table: PostTable, rng: np.random.Generator, size: int) -> dict[st
     seg_reads, clicks, interactions = thin_reads(intents.sum(axis=1), total, rng)
 
     # buyers, day by day (day-major arrays keep each day's slice contiguous)
-    step = BuyersStep(table.segment_sizes, table.q_per_day, (size, len(table.segment_sizes)))
+    step = BuyersStep(table.segment_capacity, table.q_per_day, (size, len(table.segment_sizes)))
     by_day = np.ascontiguousarray(intents.transpose(1, 0, 2))  # (H, B, S)
     new_c = np.empty_like(by_day)
     new_w = np.zeros_like(by_day)
@@ -563,23 +654,26 @@ def mean_field(table: PostTable) -> dict[str, np.ndarray]:
     """The model's deterministic expectation, day by day (no randomness).
 
     Reads, interactions, clicks and intents are exact expectations (linear in
-    the notes); buyers follow the same day step with every draw replaced by
-    its mean, which is exact for q = 0 up to the discreteness of a day and a
-    first-order approximation otherwise.  Returns daily arrays of shape
+    the notes); buyers follow the same day step as :class:`BuyersStep` with
+    every draw replaced by its mean: exact for q = 0 (the buyers are then
+    M (1 - e^{-sum intents / M}) whatever the timing) and, with a constant
+    pressure, the closed-form Bass curve at every whole day; otherwise a
+    mean-field approximation (the mean of the draws differs from it by the
+    variance of the intents over M).  Returns daily arrays of shape
     (horizon,) summed over segments, and ``buyers`` per segment at the end.
     """
     mean_reads = (table.reads * table.group_p[table.group])[None, :]
     exp = {k: v[0] for k, v in expected_daily(table, mean_reads).items()}
-    A = table.segment_sizes
-    buyers = np.zeros(len(A))
-    new_c = np.zeros((table.horizon, len(A)))
+    M = table.segment_capacity
+    buyers = np.zeros(len(M))
+    new_c = np.zeros((table.horizon, len(M)))
     new_w = np.zeros_like(new_c)
     for t in range(table.horizon):
-        start = buyers
-        new_c[t] = np.minimum(exp["intents"][t] * (1 - start / A), A - start)
-        buyers = start + new_c[t]
-        new_w[t] = (A - buyers) * -np.expm1(-table.q_per_day * start / A)
-        buyers = buyers + new_w[t]
+        f0 = buyers / M
+        a = exp["intents"][t] / M
+        new_c[t] = (M - buyers) * -np.expm1(-a)
+        new_w[t] = (M - buyers - new_c[t]) * day_survival(a, table.q_per_day, f0)
+        buyers = buyers + new_c[t] + new_w[t]
     return {
         "reads": exp["reads"].sum(axis=1),
         "interactions": exp["interactions"].sum(axis=1),

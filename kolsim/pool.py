@@ -44,6 +44,7 @@ OPTIONAL_COLUMNS: dict[str, tuple[float, float, str]] = {
     "max_weekly_posts": (0.0, 10_000.0, "most notes in one week"),
     "likes_collects_total": (0.0, 1e13, "profile likes + collects"),
     "like_read_ratio": (0.0, 1.0, "likes per read on recent notes"),
+    "relevance": (0.0, 1.0, "the audience's relevance to the product (overrides the category matrix)"),
 }
 
 

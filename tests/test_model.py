@@ -44,6 +44,8 @@ feed_half_life_days = 0.001
 feed_days = 1
 [audience.segments]
 beauty = {A}
+[response]
+in_market_share = 1.0   # every reader is in the market: the segment is the Bass population
 [word_of_mouth]
 q_per_year = {q_day * 365}
 [[waves]]
@@ -58,12 +60,15 @@ def bass_fraction(t: np.ndarray, p: float, q: float) -> np.ndarray:
     return (1 - e) / (1 + (q / p) * e)
 
 
-@pytest.mark.parametrize("q_day", [0.0, 0.02])
+@pytest.mark.parametrize("q_day", [0.0, 0.02, 0.09])
 def test_bass_closed_form_limit(q_day):
     """T7: constant pressure p and imitation q follow the Bass curve; q = 0 gives 1 - e^{-pt}.
 
-    q = 0.02 a day is 20x the calibrated rate (0.38 a year) and lifts adoption by
-    day 90 from 59 % to 82 %; daily steps stay within 1 % of the curve up to it.
+    q = 0.09 a day is 86x the calibrated rate (0.38 a year).  The day step uses
+    the exact hazard over the day (model.day_survival), so the model's daily
+    expectation is the closed form at every whole day (up to the campaign's
+    Poisson intents, E e^{-I/A} = e^{-pA(1 - e^{-1/A})}, a relative 5e-7 here):
+    the issue asks for 0.5 percentage points; it holds to 1e-4.
     """
     A, p, days = 1_000_000, 0.01, 90
     s = scenario_from_toml(constant_pressure_scenario(A, p, q_day, days))
@@ -76,7 +81,7 @@ def test_bass_closed_form_limit(q_day):
     closed = A * bass_fraction(t, p, q_day) if q_day else A * (1 - np.exp(-p * t))
     mf = np.cumsum(sum(mean_field(r.table)[k] for k in ("conversions_campaign", "conversions_wom")))
     discretisation = np.abs(mf - closed)
-    assert np.all(discretisation <= 0.01 * closed), "daily steps stray more than 1 % from the curve"
+    assert np.all(discretisation <= 1e-4 * A), "daily steps stray from the closed-form curve"
     assert np.all(np.abs(mean - closed) <= 4 * se + discretisation)
     # and the Monte Carlo mean is the model's own expectation within 4 SE (+ the O(1/A)
     # nonlinearity of imitation, far below one buyer here)
@@ -84,19 +89,21 @@ def test_bass_closed_form_limit(q_day):
 
 
 def test_saturation_is_exact_for_deterministic_pressure():
-    """With no viral noise and q = 0, E[buyers] = A (1 - prod(1 - c_t/A)) exactly,
-    and this is the concave curve A (1 - exp(-C/A)) up to a day's discreteness."""
+    """Occupancy: with no viral noise and q = 0, each day's Poisson(pA) intents land on
+    random people and only a first reaches a buyer, so E[buyers] =
+    A (1 - exp(-days pA (1 - e^{-1/A}))) exactly: the concave curve A (1 - exp(-C/A))
+    of the pressure C = p A days, whatever its timing."""
     A, days = 20_000, 30
     text = constant_pressure_scenario(A, 0.05, 0.0, days)
     s = scenario_from_toml(text)
     r = kolsim.simulate(s, runs=1024, rng=5)
     total = r.totals["conversions"].astype(float)
-    exact = A * (1 - (1 - 0.05) ** days)
+    exact = A * -math.expm1(-days * 0.05 * A * -math.expm1(-1 / A))
     se = total.std(ddof=1) / math.sqrt(total.size)
     assert abs(total.mean() - exact) <= 4 * se
     C = 0.05 * A * days  # campaign pressure: expected intents
-    assert abs(exact - A * (1 - math.exp(-C / A))) <= 0.02 * exact
-    assert total.mean() < C  # saturation: fewer distinct buyers than intents
+    assert abs(exact - A * -math.expm1(-C / A)) <= 1e-3 * exact
+    assert total.mean() < 0.8 * C  # saturation: far fewer distinct buyers than intents
 
 
 @pytest.mark.parametrize("name", ["perfume_launch", "micro_seeding", "skincare_pool_plan"])

@@ -130,7 +130,7 @@ def test_synthetic_pool_is_calibrated():
     ratio = pool["cost_per_post"] / kolsim.defaults.cost_curve(pool["followers"])
     assert 0.8 < np.exp(np.log(ratio).median()) < 1.2
     micro = pool[pool["tier"] == "micro"]
-    assert 0.025 < micro["engagement_rate"].mean() < 0.045  # tier ER 3.85 %
+    assert 0.011 < micro["engagement_rate"].mean() < 0.018  # tier ER 0.35 x 4.2 % = 1.47 %
     fraud = (pool.groupby("tier")["fake_share"].apply(lambda s: (s >= 0.3).mean()))
     assert abs(fraud["top"] - 0.30) < 0.05 and abs(fraud["koc"] - 0.10) < 0.03
 
@@ -140,7 +140,7 @@ def test_vetting_explains_every_exclusion():
         "kol_id": ["ok", "low_er", "fake", "jump", "cheap", "burst", "likes", "tobacco"],
         "tier": ["micro"] * 8, "category": ["beauty"] * 7 + ["tobacco"],
         "followers": [30_000] * 8, "cost_per_post": [3000] * 4 + [100] + [3000] * 3,
-        "engagement_rate": [0.04, 0.01, 0.04, 0.04, 0.04, 0.04, 0.04, 0.04],
+        "engagement_rate": [0.04, 0.005, 0.04, 0.04, 0.04, 0.04, 0.04, 0.04],
         "fake_share": [0.1, 0.1, 0.45, 0.1, 0.1, 0.1, 0.1, 0.1],
         "max_daily_follower_gain": [100, 100, 100, 12_000, 100, 100, 100, 100],
         "max_weekly_posts": [3, 3, 3, 3, 3, 60, 3, 3],
@@ -150,7 +150,7 @@ def test_vetting_explains_every_exclusion():
     rep = kolsim.vet(kolsim.Pool.from_frame(df), tiers)
     assert rep.kept == ("ok",)
     reasons = dict(zip(rep.excluded["kol_id"], rep.excluded["reasons"]))
-    assert "engagement rate 1.00%" in reasons["low_er"]
+    assert "engagement rate 0.50%" in reasons["low_er"]
     assert "fake followers 45%" in reasons["fake"]
     assert "12,000 followers in one day" in reasons["jump"]
     assert "price ¥100" in reasons["cheap"]

@@ -222,7 +222,7 @@ class _Run:
         self.lam = np.zeros((5, S, H))
         self.pending = np.zeros((S, H + 1), np.int64)          # purchase decisions by day (H: later)
         self.pending_comm = np.zeros((S, H + 1))               # their expected commission weight
-        self.steps = [BuyersStep(t.segment_sizes[s], t.q_per_day, ()) for s in range(S)]
+        self.steps = [BuyersStep(t.segment_capacity[s], t.q_per_day, ()) for s in range(S)]
         self.stage = np.zeros(P, np.int8)
         self.day = np.full(P, -1, np.int64)                    # actual publication day
         self.paid = np.zeros(P)                                # RMB paid per note so far

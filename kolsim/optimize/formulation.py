@@ -158,7 +158,7 @@ def settle_saturation(m: Milp, p: Problem, x: np.ndarray) -> np.ndarray:
         return x
     x = np.array(x, float)
     pressure = np.bincount(p.segment[m.xk], weights=p.value[m.xk, m.xw] * x[:m.n_x], minlength=m.n_z)
-    z = [min(float(p.segment_sizes[s]), float(np.min(a + b * pressure[s]))) for s, (b, a) in enumerate(p.cuts)]
+    z = [min(float(p.capacity[s]), float(np.min(a + b * pressure[s]))) for s, (b, a) in enumerate(p.cuts)]
     x[m.n_x + m.n_y:] = z
     return x
 
@@ -209,7 +209,7 @@ def build_milp(p: Problem) -> Milp:
         c[:n_x] -= p.expected_cost[xk]
         c[y0:z0] -= p.fee
     lb = np.zeros(n)
-    ub = np.concatenate([p.upper[xk, xw], np.ones(N), p.segment_sizes[:S]])
+    ub = np.concatenate([p.upper[xk, xw], np.ones(N), p.capacity[:S]])
     lb[y0:z0] = p.must
     integral = np.arange(n) < z0  # x and y; z is continuous
 

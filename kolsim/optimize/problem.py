@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..model import creator_table, decay_kernel
+from ..model import capacity, creator_table, decay_kernel
 from ..pool import Pool, vet
-from ..rules import WINDOW_WEEKS, cadence_cap
+from ..rules import WINDOW_WEEKS, cadence_cap, week_days
 from ..scenario import OBJECTIVES, Optimize, Scenario
 
 __all__ = ["Problem", "build_problem", "EXCLUSIONS", "SOFT_EXCLUSIONS"]
@@ -44,6 +44,12 @@ class Problem:
     ----------
     ids, tier, category : arrays (N,)
     segment : int array (N,), into ``segment_names`` / ``segment_sizes``
+    segment_sizes : float array (S,)
+        People in each segment.
+    capacity : float array (S,)
+        The saturation curve's scale of each segment: its in-market people
+        (:func:`kolsim.model.capacity`) for conversions and profit, its people
+        for reach.
     cost, fee : float arrays (N,)
         RMB per note and one-off hiring fee (contracted: what the budget counts).
     cost_cents, fee_cents : int arrays (N,)
@@ -59,14 +65,15 @@ class Problem:
         purchase intents (conversions, profit), reads (reach) or interactions.
     objective : str
     saturating : bool
-        Whether per-segment value saturates as A (1 - exp(-C/A)).
+        Whether per-segment value saturates as M (1 - exp(-C/M)), M the capacity.
     cuts : tuple of (slopes, intercepts), one per segment when saturating
         The tangents z <= intercept + slope C that approximate the curve up to
         the most pressure the segment can take (:func:`saturation_cuts`); part
         of the request, so every model of it (and any baseline) uses the same.
     approximation_error : float
-        The largest relative overestimate of those tangents' envelope (0 when
-        nothing saturates).
+        The largest relative overestimate of the objective: the tangents'
+        envelope (0 when nothing saturates) compounded with valuing a week's
+        notes at its middle day (:func:`_seen_by_week`).
     unit_value : float
         RMB per saturated unit (price x margin) for profit; 1 otherwise.
     budget, budget_cents
@@ -83,6 +90,7 @@ class Problem:
     segment: np.ndarray
     segment_names: tuple[str, ...]
     segment_sizes: np.ndarray
+    capacity: np.ndarray
     cost: np.ndarray
     fee: np.ndarray
     cost_cents: np.ndarray
@@ -170,7 +178,7 @@ def build_problem(scenario: Scenario, pool: Pool, *, objective: str | None = Non
 
     frame = pool.frame
     n_all = len(frame)
-    par = creator_table(frame, scenario.tiers, pool)
+    par = creator_table(frame, scenario.tiers, pool, scenario=scenario)
     reasons: list[list[tuple[str, str]]] = [[] for _ in range(n_all)]  # (code, words) per creator
     notices: list[str] = []
     report = vet(pool, scenario.tiers, scenario.vetting)
@@ -224,9 +232,9 @@ def build_problem(scenario: Scenario, pool: Pool, *, objective: str | None = Non
         reasons[i].append(("over_budget", f"the smallest commitment (fee + {m} note(s)) "
                            f"¥{fee[i] + m * cost[i]:,.0f} exceeds the budget"))
 
-    # value of one note published at the start of week w, within the horizon
-    kernel = decay_kernel(scenario.decay, h)
-    seen = np.array([kernel[: h - 7 * w].sum() if 7 * w < h else 0.0 for w in range(W)])
+    # value of one note of week w: the share of its reads within the horizon when
+    # published on the week's middle day, the mean day of its notes (rules.week_days)
+    seen, timing_error = _seen_by_week(decay_kernel(scenario.decay, h), h, W, int(upper.max(initial=0)))
     base = par["p_post"] * par["reads"]
     per_note = {"conversions": base * par["ctr"] * par["cvr"], "profit": base * par["ctr"] * par["cvr"],
                 "reach": base, "interactions": base * par["interaction_rate"]}[objective]
@@ -267,12 +275,15 @@ def build_problem(scenario: Scenario, pool: Pool, *, objective: str | None = Non
     idx = np.flatnonzero(keep)
     segment = np.array([seg_index[s] for s in segs[idx]], dtype=np.int64)
     segment_sizes = np.array([sizes[s] for s in seg_names], float)
-    cuts, error = _cuts(segment, segment_sizes, value[idx], upper[idx], opt.saturation_tolerance) \
+    # the curve's scale: in-market people for buyers, people for distinct readers
+    curve = segment_sizes if objective == "reach" else capacity(scenario, seg_names, segment_sizes)
+    cuts, error = _cuts(segment, curve, value[idx], upper[idx], opt.saturation_tolerance) \
         if saturating and seg_names else ((), 0.0)
+    error = (1 + error) * (1 + timing_error) - 1
     return Problem(
         ids=frame["kol_id"].to_numpy(object)[idx], tier=tier[idx],
         category=frame["category"].to_numpy(object)[idx],
-        segment=segment, segment_names=seg_names, segment_sizes=segment_sizes,
+        segment=segment, segment_names=seg_names, segment_sizes=segment_sizes, capacity=curve,
         cost=cost[idx], fee=fee[idx], cost_cents=_cents(cost[idx]), fee_cents=_cents(fee[idx]),
         expected_cost=expected_cost[idx], cap=cap[idx], upper=upper[idx], value=value[idx],
         objective=objective, saturating=saturating, cuts=cuts, approximation_error=error,
@@ -280,6 +291,27 @@ def build_problem(scenario: Scenario, pool: Pool, *, objective: str | None = Non
         budget=int(round(budget * 100)) / 100, budget_cents=int(round(budget * 100)),
         must=must_mask[idx], settings=opt, horizon=h, excluded=excluded, notices=tuple(notices),
         blocked=blocked)
+
+
+def _seen_by_week(kernel: np.ndarray, h: int, weeks: int, most: int) -> tuple[np.ndarray, float]:
+    """Share of a note's reads within the horizon for a note of each week, and the error of it.
+
+    A week's n notes are published on the days :func:`kolsim.rules.week_days`
+    gives, whose mean is the week's middle day; each is valued as published
+    there.  The share seen, s(d) = sum of kappa up to the horizon, is concave
+    in the day (kappa decreases), so n s(middle) overstates the notes' exact
+    sum by Jensen's inequality; the largest relative overstatement over the
+    weeks and n = 1..``most`` is returned with the shares.
+    """
+    share = np.concatenate([np.cumsum(kernel)[::-1], [0.0]])  # s(d) for d = 0..h (0 from h on)
+    seen = np.array([share[min(7 * w + 3, h)] for w in range(weeks)])
+    worst = 0.0
+    for w in range(weeks):
+        for n in range(1, max(most, 1) + 1):
+            exact = share[np.minimum(week_days(w + 1, n, h), h)].sum()
+            if exact > 0:
+                worst = max(worst, n * seen[w] / exact - 1)
+    return seen, float(worst)
 
 
 def window_starts(weeks: int) -> range:

@@ -438,7 +438,7 @@ class _Pricer:
         g = self.values(d)
         p, m = self.p, self.m
         dz = d[m.n_x + m.n_y:]
-        gz = np.maximum(dz, 0) @ p.segment_sizes[:m.n_z] if m.n_z else 0.0
+        gz = np.maximum(dz, 0) @ p.capacity[:m.n_z] if m.n_z else 0.0
         gk = np.where(p.must, g, np.maximum(g, 0))  # a must-include is hired whatever it is worth
         return float(pi @ self.b + gk.sum() + gz), g
 

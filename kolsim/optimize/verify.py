@@ -55,7 +55,7 @@ def plan_value(p: Problem, posts: np.ndarray, hired: np.ndarray) -> tuple[float,
     pressure = (p.value * posts).sum(axis=1)
     per_seg = np.bincount(p.segment, weights=pressure, minlength=len(p.segment_names))
     if p.saturating:
-        A = p.segment_sizes
+        A = p.capacity
         exact = A * -np.expm1(-per_seg / A)
         if p.cuts:
             env = np.minimum(A, [np.min(a + b * c) for (b, a), c in zip(p.cuts, per_seg)])  # z <= A_s too

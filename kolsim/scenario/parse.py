@@ -16,7 +16,7 @@ from ..errors import ScenarioError
 from ..text import name_key, show
 from .checks import did_you_mean, label
 from .table import TABLE_KEYS, Table
-from .values import (SCHEMA_VERSION, Ads, Campaign, Decay, Operations, Optimize, Plan, PlanItem, Scenario,
+from .values import (SCHEMA_VERSION, Ads, Campaign, Decay, Operations, Optimize, Plan, PlanItem, Response, Scenario,
                      ShareBounds, Simulation, Tier, TierRule, Vetting, Wave, WeekBudget, WordOfMouth,
                      _relabel)
 
@@ -52,6 +52,16 @@ def _parse_audience(t: Table | None) -> tuple[Any, Any]:
     segments = sub.data if sub is not None else {}
     t.finish()
     return segments, default
+
+
+def _parse_response(t: Table | None) -> Response:
+    if t is None:
+        return Response()
+    sub = t.table("relevance", "response.relevance")
+    given = {"relevance": sub.data} if sub is not None else {}
+    if sub is not None:
+        sub.used.update(sub.data)
+    return t.build(Response, **given)
 
 
 def _parse_wave(t: Table, index: int) -> Wave:
@@ -166,6 +176,7 @@ def parse_scenario(data: Mapping[str, Any], *, pool: Any = None,
     segments, default_size = _parse_audience(top.table("audience"))
     decay = _build(top.table("decay"), Decay)
     wom = _build(top.table("word_of_mouth"), WordOfMouth)
+    response = _parse_response(top.table("response"))
 
     waves_raw = top.raw("waves", [])
     if not isinstance(waves_raw, list):
@@ -185,7 +196,7 @@ def parse_scenario(data: Mapping[str, Any], *, pool: Any = None,
     vet = _build(top.table("vetting"), Vetting)
     try:
         return Scenario(
-            campaign=campaign, tiers=tiers, segments=segments, decay=decay, word_of_mouth=wom,
+            campaign=campaign, tiers=tiers, segments=segments, decay=decay, word_of_mouth=wom, response=response,
             waves=waves, plan=plan, simulation=sim, operations=ops, ads=ads,
             operations_given=ops_t is not None or ads_t is not None, vetting=vet, optimize=optimize,
             default_segment_size=default_size, schema_version=version,

@@ -15,13 +15,14 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Mapping
 
-from ..defaults import SPONSORED_SHARE, TIER_DEFAULTS, TIERS
+from ..defaults import (CONVERSION_ELASTICITY, IN_MARKET_SHARE, REACH_ELASTICITY, SPONSORED_SHARE,
+                        TIER_DEFAULTS, TIERS)
 from ..errors import ScenarioError
 from ..rules import BANNED_CATEGORIES, DEAL_TYPES
 from ..text import has_control, name_key, show
 from .checks import Flag, Names, Number, Text, Weeks, did_you_mean, label, rule, validate
 
-__all__ = ["SCHEMA_VERSION", "MAX_MONEY", "MAX_PEOPLE", "MAX_DAYS", "MAX_RUNS", "MAX_NOTES", "OBJECTIVES",
+__all__ = ["SCHEMA_VERSION", "Response", "MAX_MONEY", "MAX_PEOPLE", "MAX_DAYS", "MAX_RUNS", "MAX_NOTES", "OBJECTIVES",
            "Campaign", "Tier", "Decay", "WordOfMouth", "Wave", "PlanItem", "Plan", "Simulation",
            "Operations", "Ads", "Vetting", "TierRule", "ShareBounds", "WeekBudget", "Optimize", "Scenario"]
 
@@ -118,6 +119,8 @@ class Tier:
     reach: float = field(metadata=rule(Number(lo=0, hi=100)))
     reach_sigma: float = field(metadata=rule(Number(lo=0, hi=4)))
     interaction_rate: float = field(metadata=_RATE)
+    like_share: float = field(metadata=_RATE)
+    collect_share: float = field(metadata=_RATE)
     ctr: float = field(metadata=_RATE)
     cvr: float = field(metadata=_RATE)
     p_post_paid: float = field(metadata=_RATE)
@@ -131,7 +134,10 @@ class Tier:
         if isinstance(self.code, str) and name_key(self.code) not in TIERS:
             raise ScenarioError(f"unknown tier {show(self.code)}; allowed: {', '.join(TIERS)}."
                                 f"{did_you_mean(self.code, TIERS)}", where=f"[tiers.{label(self.code)}]")
-        validate(self, f"tiers.{name_key(self.code)}" if isinstance(self.code, str) else "tiers")
+        at = f"tiers.{name_key(self.code)}" if isinstance(self.code, str) else "tiers"
+        validate(self, at)
+        Number(lo=0, hi=1 - self.like_share, note="likes and collects are shares of the interactions; "
+               "comments are the rest").check(self.collect_share, f"[{at}] collect_share")
 
     @classmethod
     def default(cls, code: str) -> "Tier":
@@ -164,6 +170,39 @@ class Decay(_Checked):
     feed_half_life_days: float = field(default=1.5, metadata=rule(Number(lo=0, lo_open=True, hi=MAX_DAYS)))
     feed_days: int = field(default=30, metadata=rule(Number(lo=1, hi=MAX_DAYS, integer=True)))
     search_half_life_days: float = field(default=30.0, metadata=rule(Number(lo=0, lo_open=True, hi=MAX_DAYS)))
+
+
+@dataclass(frozen=True, slots=True)
+class Response(_Checked):
+    """How readers respond: the in-market ceiling, category fit and engagement (``docs/model.md`` §4).
+
+    ``relevance`` maps an audience's category (a creator's category, or a
+    segment's name) to its relevance to the product, overriding the default
+    matrix (``kolsim.defaults.RELEVANCE``).
+    """
+
+    TABLE: ClassVar[str] = "response"
+    in_market_share: float = field(default=IN_MARKET_SHARE, metadata=rule(Number(lo=0, lo_open=True, hi=1)))
+    reach_elasticity: float = field(default=REACH_ELASTICITY, metadata=rule(Number(lo=0, hi=3)))
+    conversion_elasticity: float = field(default=CONVERSION_ELASTICITY, metadata=rule(Number(lo=0, hi=3)))
+    relevance: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self):
+        _check(self)
+        if not isinstance(self.relevance, Mapping):
+            raise ScenarioError(f"must be a table of category = relevance, e.g. beauty = 0.8 "
+                                f"(got {show(self.relevance)})", where="[response.relevance]")
+        out: dict[str, float] = {}
+        for cat, value in self.relevance.items():
+            if not isinstance(cat, str):
+                raise ScenarioError(f"needs category names as keys (got {show(cat)})", where="[response.relevance]")
+            key = name_key(cat)
+            where = f"[response.relevance] {label(str(cat))}"
+            if key in out:
+                raise ScenarioError(f"names category {key!r} twice", where=where)
+            out[key] = Number(lo=0, hi=1, note="the share of the audience in the product's market, "
+                              "relative to the product's own category").check(value, where)
+        object.__setattr__(self, "relevance", out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -561,6 +600,7 @@ class Scenario:
     segments: Mapping[str, float] = field(default_factory=dict)
     decay: Decay = field(default_factory=Decay)
     word_of_mouth: WordOfMouth = field(default_factory=WordOfMouth)
+    response: Response = field(default_factory=Response)
     waves: tuple[Wave, ...] = ()
     plan: Plan | None = None
     simulation: Simulation = field(default_factory=Simulation)
@@ -578,6 +618,7 @@ class Scenario:
         object.__setattr__(self, "default_segment_size", Number(lo=1, hi=MAX_PEOPLE, optional=True).check(
             self.default_segment_size, "[audience] default_size"))
         for name, cls in (("campaign", Campaign), ("decay", Decay), ("word_of_mouth", WordOfMouth),
+                          ("response", Response),
                           ("simulation", Simulation), ("operations", Operations), ("ads", Ads),
                           ("vetting", Vetting)):
             if not isinstance(getattr(self, name), cls):
