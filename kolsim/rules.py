@@ -19,7 +19,7 @@ from .defaults import SPONSORED_SHARE, UPFRONT_SHARE
 from .text import name_key
 
 __all__ = ["BANNED_CATEGORIES", "is_banned", "CADENCE_WINDOW_DAYS", "WINDOW_WEEKS", "cadence_cap",
-           "max_in_window", "spread_days", "week_days", "Deal", "DEALS", "DEAL_TYPES", "SPONSORED_SHARE"]
+           "max_in_window", "spread_days", "week_days", "WEEK_DAY", "Deal", "DEALS", "DEAL_TYPES", "SPONSORED_SHARE"]
 
 #: Categories that may not be promoted by creators [S3 #17], in normalised form.
 BANNED_CATEGORIES: frozenset[str] = frozenset({"tobacco", "alcohol", "banned_cosmetic_surgery_drugs"})
@@ -82,24 +82,26 @@ def spread_days(start: int, width: int, count: int) -> np.ndarray:
     return start + (np.arange(count) * width) // count
 
 
+#: The day of its week on which a plan's notes are published (0-based: the week's middle day).
+WEEK_DAY = 3
+
+
 def week_days(week: int, posts: int, horizon: int) -> np.ndarray:
     """Days of ``posts`` notes in ``week`` (1-based), within a horizon of ``horizon`` days.
 
-    The notes are centred in the week's days: the i-th of n on day
-    start + floor(width (2i + 1) / (2n)).  In a whole week their mean day is
-    always the week's middle (day 3), whatever n, so the optimizer can value
-    every note of a week at its middle day (to second order); and any 28
-    days hold no more of them than some 4 whole weeks do, so the cadence rule
-    on weeks is the rule on days.
+    A plan is a weekly schedule: all of a week's notes are published on its
+    middle day (:data:`WEEK_DAY`, or the last day of a week the horizon cuts
+    short), so the optimizer values each note on the very day the engines
+    publish it, and any 28 days hold the notes of exactly four weeks (the
+    platform's rule on weeks is the rule on days).
 
     Examples
     --------
-    >>> week_days(1, 1, 90).tolist(), week_days(2, 3, 90).tolist()
-    ([3], [8, 10, 12])
+    >>> week_days(1, 1, 90).tolist(), week_days(2, 3, 90).tolist(), week_days(2, 1, 9).tolist()
+    ([3], [10, 10, 10], [8])
     """
     start = 7 * (week - 1)
-    width = min(7, horizon - start)
-    return start + (width * (2 * np.arange(posts) + 1)) // (2 * posts)
+    return np.full(posts, start + min(WEEK_DAY, horizon - start - 1), dtype=np.int64)
 
 
 @dataclass(frozen=True)

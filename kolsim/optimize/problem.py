@@ -17,7 +17,7 @@ import pandas as pd
 from ..errors import InputError
 from ..model import capacity, creator_table, decay_kernel
 from ..pool import Pool, vet
-from ..rules import WINDOW_WEEKS, cadence_cap, week_days
+from ..rules import WEEK_DAY, WINDOW_WEEKS, cadence_cap
 from ..scenario import OBJECTIVES, Optimize, Scenario
 
 __all__ = ["Problem", "build_problem", "EXCLUSIONS", "SOFT_EXCLUSIONS"]
@@ -71,9 +71,8 @@ class Problem:
         the most pressure the segment can take (:func:`saturation_cuts`); part
         of the request, so every model of it (and any baseline) uses the same.
     approximation_error : float
-        The largest relative overestimate of the objective: the tangents'
-        envelope (0 when nothing saturates) compounded with valuing a week's
-        notes at its middle day (:func:`_seen_by_week`).
+        The largest relative overestimate of the tangents' envelope (0 when
+        nothing saturates).
     unit_value : float
         RMB per saturated unit (price x margin) for profit; 1 otherwise.
     budget, budget_cents
@@ -232,9 +231,11 @@ def build_problem(scenario: Scenario, pool: Pool, *, objective: str | None = Non
         reasons[i].append(("over_budget", f"the smallest commitment (fee + {m} note(s)) "
                            f"¥{fee[i] + m * cost[i]:,.0f} exceeds the budget"))
 
-    # value of one note of week w: the share of its reads within the horizon when
-    # published on the week's middle day, the mean day of its notes (rules.week_days)
-    seen, timing_error = _seen_by_week(decay_kernel(scenario.decay, h), h, W, int(upper.max(initial=0)))
+    # value of one note of week w: the share of its reads within the horizon, published on
+    # the week's middle day, the day the engines publish it (rules.week_days)
+    kernel = decay_kernel(scenario.decay, h)
+    seen = np.array([kernel[: h - (7 * w + WEEK_DAY)].sum() if 7 * w + WEEK_DAY < h else 0.0
+                     for w in range(W)])
     base = par["p_post"] * par["reads"]
     per_note = {"conversions": base * par["ctr"] * par["cvr"], "profit": base * par["ctr"] * par["cvr"],
                 "reach": base, "interactions": base * par["interaction_rate"]}[objective]
@@ -279,7 +280,6 @@ def build_problem(scenario: Scenario, pool: Pool, *, objective: str | None = Non
     curve = segment_sizes if objective == "reach" else capacity(scenario, seg_names, segment_sizes)
     cuts, error = _cuts(segment, curve, value[idx], upper[idx], opt.saturation_tolerance) \
         if saturating and seg_names else ((), 0.0)
-    error = (1 + error) * (1 + timing_error) - 1
     return Problem(
         ids=frame["kol_id"].to_numpy(object)[idx], tier=tier[idx],
         category=frame["category"].to_numpy(object)[idx],
@@ -291,27 +291,6 @@ def build_problem(scenario: Scenario, pool: Pool, *, objective: str | None = Non
         budget=int(round(budget * 100)) / 100, budget_cents=int(round(budget * 100)),
         must=must_mask[idx], settings=opt, horizon=h, excluded=excluded, notices=tuple(notices),
         blocked=blocked)
-
-
-def _seen_by_week(kernel: np.ndarray, h: int, weeks: int, most: int) -> tuple[np.ndarray, float]:
-    """Share of a note's reads within the horizon for a note of each week, and the error of it.
-
-    A week's n notes are published on the days :func:`kolsim.rules.week_days`
-    gives, whose mean is the week's middle day; each is valued as published
-    there.  The share seen, s(d) = sum of kappa up to the horizon, is concave
-    in the day (kappa decreases), so n s(middle) overstates the notes' exact
-    sum by Jensen's inequality; the largest relative overstatement over the
-    weeks and n = 1..``most`` is returned with the shares.
-    """
-    share = np.concatenate([np.cumsum(kernel)[::-1], [0.0]])  # s(d) for d = 0..h (0 from h on)
-    seen = np.array([share[min(7 * w + 3, h)] for w in range(weeks)])
-    worst = 0.0
-    for w in range(weeks):
-        for n in range(1, max(most, 1) + 1):
-            exact = share[np.minimum(week_days(w + 1, n, h), h)].sum()
-            if exact > 0:
-                worst = max(worst, n * seen[w] / exact - 1)
-    return seen, float(worst)
 
 
 def window_starts(weeks: int) -> range:

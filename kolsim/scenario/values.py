@@ -200,7 +200,7 @@ class Response(_Checked):
             where = f"[response.relevance] {label(str(cat))}"
             if key in out:
                 raise ScenarioError(f"names category {key!r} twice", where=where)
-            out[key] = Number(lo=0, hi=1, note="the share of the audience in the product's market, "
+            out[key] = Number(lo=0, lo_open=True, hi=1, note="the share of the audience in the product's market, "
                               "relative to the product's own category").check(value, where)
         object.__setattr__(self, "relevance", out)
 
