@@ -39,13 +39,13 @@ from typing import Mapping
 
 import numpy as np
 
-from .defaults import relevance_of
+from .defaults import TIERS, relevance_of
 from .errors import PoolError
 from .rules import DEALS, spread_days, week_days
 from .scenario import Response, Scenario
 
 __all__ = ["PostTable", "build_post_table", "decay_kernel", "draw_block", "accounting",
-           "draw_notes", "thin_reads", "BuyersStep", "mean_field", "relevance", "capacity", "day_survival", "TOTAL_METRICS", "DAILY_METRICS"]
+           "draw_notes", "draw_effects", "thin_reads", "BuyersStep", "mean_field", "relevance", "capacity", "day_survival", "TOTAL_METRICS", "DAILY_METRICS"]
 
 #: Per-replication totals every engine reports.
 TOTAL_METRICS: tuple[str, ...] = (
@@ -96,6 +96,10 @@ class PostTable:
         the most buyers the segment can give, and the scale on which reads saturate.
     relevance : float array (P,)
         Each note's audience relevance to the product (already in ``cvr``).
+    creator_index, tier_index : int arrays (P,)
+        Each note's creator (0 … K−1) and tier (0 … 4), for the shared effects.
+    creator_sigma, campaign_sigma, tier_sigma : float
+        Spreads of the random effects (``[uncertainty]``, :func:`draw_effects`).
     horizon : int
         Days simulated.
     q_per_day : float
@@ -126,6 +130,11 @@ class PostTable:
     segment_sizes: np.ndarray
     segment_capacity: np.ndarray
     relevance: np.ndarray
+    creator_index: np.ndarray
+    tier_index: np.ndarray
+    creator_sigma: float
+    campaign_sigma: float
+    tier_sigma: float
     horizon: int
     q_per_day: float
     price: float | None
@@ -274,6 +283,11 @@ def build_post_table(scenario: Scenario) -> PostTable:
         creator=f("creator", object), tier=f("tier", object), wave=f("wave", object),
         segment_names=tuple(scenario.segments), segment_sizes=sizes,
         segment_capacity=capacity(scenario, tuple(scenario.segments), sizes), relevance=f("relevance"),
+        creator_index=np.unique(f("creator", object), return_inverse=True)[1].astype(np.int64).reshape(-1)
+        if cols["creator"] else np.zeros(0, np.int64),
+        tier_index=np.array([TIERS.index(t) for t in cols["tier"]], np.int64),
+        creator_sigma=scenario.uncertainty.creator_sigma, campaign_sigma=scenario.uncertainty.campaign_sigma,
+        tier_sigma=scenario.uncertainty.tier_sigma,
         horizon=h, q_per_day=scenario.word_of_mouth.q_per_day,
         price=scenario.campaign.price, margin=scenario.campaign.margin,
         kernel=decay_kernel(scenario.decay, h))
@@ -419,14 +433,53 @@ def draw_notes(table: PostTable, rng: np.random.Generator, size: int) -> tuple[n
     return delivered, delivered * table.reads * viral
 
 
+def draw_effects(table: PostTable, rng: np.random.Generator, size: int):
+    """Random effects shared by notes, for ``size`` replications (``docs/model.md`` §5).
+
+    Returns ``(quality, conversion)``, each (size, P) or None when its spreads
+    are 0 (nothing is drawn then, so zero spreads give the note-level model):
+
+    - quality Q_k ~ Lognormal(-s_c^2/2, s_c), one per creator and replication,
+      multiplies the reads of all of the creator's notes (content quality);
+    - conversion G x T_t, a campaign demand effect G (one per replication)
+      times the uncertainty T_t of the tier's click and purchase rates (one per
+      tier and replication), each lognormal with mean 1, multiplies every
+      note's rate of purchase intents per read; a note's ctr x cvr x G T_t is
+      kept at most its ctr (a click is needed to buy).
+    """
+    quality = conversion = None
+    n_creators = int(table.creator_index.max(initial=-1)) + 1
+    if table.creator_sigma > 0 and n_creators:
+        z = rng.standard_normal((size, n_creators))
+        sc = table.creator_sigma
+        quality = np.exp(sc * z - 0.5 * sc * sc)[:, table.creator_index]
+    sg, st = table.campaign_sigma, table.tier_sigma
+    if sg > 0 or st > 0:
+        g = rng.standard_normal((size, 1))
+        t = rng.standard_normal((size, int(table.tier_index.max(initial=-1)) + 1))
+        log_m = (sg * g - 0.5 * sg * sg) + (st * t - 0.5 * st * st)[:, table.tier_index]
+        with np.errstate(divide="ignore"):
+            most = np.where(table.cvr > 0, 1.0 / table.cvr, 1.0)
+        conversion = np.minimum(np.exp(log_m), most)
+    return quality, conversion
+
+
 def expected_daily(table: PostTable, note_reads: np.ndarray,
                    names: tuple[str, ...] = ("reads", "interactions", "clicks", "intents",
-                                             "commission")) -> dict[str, np.ndarray]:
+                                             "commission"), conversion=None) -> dict[str, np.ndarray]:
     """Expected reads, interactions, clicks, intents and commission weight per day and segment.
 
     ``note_reads`` has shape (B, P); each output has shape (B, horizon, S).
-    ``names`` picks which of them to compute.
+    ``names`` picks which of them to compute; ``conversion`` (B, P), the
+    replications' shared conversion effects (:func:`draw_effects`), scales
+    the intents and the commission.
     """
+    if conversion is not None:
+        buy = tuple(n for n in names if n in ("intents", "commission"))
+        rest = tuple(n for n in names if n not in buy)
+        out = expected_daily(table, note_reads, rest) if rest else {}
+        out.update(expected_daily(table, note_reads * conversion, buy) if buy else {})
+        return {n: out[n] for n in names}
     b = note_reads.shape[0]
     h, s = table.horizon, len(table.segment_names)
     weight_of = {"reads": lambda: np.ones(table.n_posts),
@@ -448,15 +501,17 @@ def expected_daily(table: PostTable, note_reads: np.ndarray,
     return dict(zip(names, out))
 
 
-def expected_totals(table: PostTable, note_reads: np.ndarray) -> dict[str, np.ndarray]:
-    """Expected reads, interactions, clicks and intents over the horizon, shape (B, S)."""
+def expected_totals(table: PostTable, note_reads: np.ndarray, conversion=None) -> dict[str, np.ndarray]:
+    """Expected reads, interactions, clicks and intents over the horizon, shape (B, S)
+    (``conversion`` as in :func:`expected_daily`)."""
     seen = table.kernel.cumsum()[table.horizon - 1 - table.day]  # share of each note's reads in the horizon
     onehot = np.zeros((table.n_posts, len(table.segment_names)))
     onehot[np.arange(table.n_posts), table.segment] = 1.0
     out = {}
     for name, w in (("reads", 1.0), ("interactions", table.interaction_rate), ("clicks", table.ctr),
                     ("intents", table.ctr * table.cvr)):
-        out[name] = note_reads @ (onehot * (seen * w)[:, None])
+        r = note_reads * conversion if name == "intents" and conversion is not None else note_reads
+        out[name] = r @ (onehot * (seen * w)[:, None])
     return out
 
 
@@ -601,12 +656,15 @@ def draw_block(table: PostTable, rng: np.random.Generator, size: int) -> dict[st
     (size, horizon)).
     """
     delivered, note_reads = draw_notes(table, rng, size)
+    quality, conversion = draw_effects(table, rng, size)
+    if quality is not None:
+        note_reads = note_reads * quality
     affiliates = bool(np.any(table.commission > 0))
     exp = expected_daily(table, note_reads, ("reads", "intents", "commission") if affiliates
-                         else ("reads", "intents"))
+                         else ("reads", "intents"), conversion)
     lam_i = exp["intents"]
     intents = rng.poisson(lam_i)                  # (B, H, S): they drive the buyers day by day
-    total = expected_totals(table, note_reads)   # (B, S) over the horizon
+    total = expected_totals(table, note_reads, conversion)   # (B, S) over the horizon
     seg_reads, clicks, interactions = thin_reads(intents.sum(axis=1), total, rng)
 
     # buyers, day by day (day-major arrays keep each day's slice contiguous)

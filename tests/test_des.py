@@ -68,7 +68,8 @@ def test_engines_agree_with_operations_off(name, edit):
     for k in AGREE_METRICS:
         a, b = d.totals[k].astype(float), m.totals[k].astype(float)
         assert _within_4se(a[:, None], b[:, None])[0], (k, a.mean(), b.mean())
-        assert stats.ks_2samp(a, b).pvalue > 0.01, k
+        # KS at 1 % for the scenario as a whole: Bonferroni over its metrics
+        assert stats.ks_2samp(a, b).pvalue > 0.01 / len(AGREE_METRICS), k
     # in time too: the mean cumulative reads and conversions, day by day
     for k in ("reads", "conversions_campaign", "conversions_wom"):
         ok = _within_4se(np.cumsum(d.daily[k], axis=1).astype(float), np.cumsum(m.daily[k], axis=1))

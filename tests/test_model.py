@@ -46,6 +46,10 @@ feed_days = 1
 beauty = {A}
 [response]
 in_market_share = 1.0   # every reader is in the market: the segment is the Bass population
+[uncertainty]           # the note-level model: no shared effects
+creator_sigma = 0.0
+campaign_sigma = 0.0
+tier_sigma = 0.0
 [word_of_mouth]
 q_per_year = {q_day * 365}
 [[waves]]

@@ -55,7 +55,7 @@ import pandas as pd
 import simpy
 from scipy import stats
 
-from ..model import PostTable, BuyersStep, accounting, build_post_table, draw_notes, thin_reads
+from ..model import PostTable, BuyersStep, accounting, build_post_table, draw_effects, draw_notes, thin_reads
 from ..results import STAGES, SimulationResult
 from ..scenario import Ads, Operations, Scenario
 from ..errors import InputError
@@ -204,7 +204,9 @@ class _Run:
             seed.entropy, spawn_key=tuple(seed.spawn_key) + (k,))) for k in range(3)]
         model_rng, ops_rng, self.rng = streams
         delivered, reads = draw_notes(t, model_rng, 1)
-        self.delivered, self.note_reads = delivered[0], reads[0]
+        quality, conversion = draw_effects(t, model_rng, 1)
+        self.delivered, self.note_reads = delivered[0], reads[0] * (1.0 if quality is None else quality[0])
+        self.conversion = None if conversion is None else conversion[0]  # the shared effects on buying
         # operations' durations, drawn in bulk (gamma, shape 2; a zero mean is no delay)
         o = c.ops
         P, K = t.n_posts, len(c.creator_notes)
@@ -419,7 +421,11 @@ def _note(env: simpy.Environment, run: _Run, j: int):
 def _add(run: _Run, j: int, lo: int, per_day: np.ndarray) -> None:
     """Add a note's expected reads on days lo, lo+1, … (and what they bring) to its segment."""
     hi = lo + per_day.size
-    run.lam[:, run.table.segment[j], lo:hi] += run.c.weights[:, j, None] * per_day
+    w = run.c.weights[:, j]
+    if run.conversion is not None:  # intents and commission carry the replication's effects
+        w = w.copy()
+        w[[1, 4]] *= run.conversion[j]
+    run.lam[:, run.table.segment[j], lo:hi] += w[:, None] * per_day
 
 
 def _reads(env: simpy.Environment, run: _Run, j: int, day: int):

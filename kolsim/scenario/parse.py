@@ -16,7 +16,7 @@ from ..errors import ScenarioError
 from ..text import name_key, show
 from .checks import did_you_mean, label
 from .table import TABLE_KEYS, Table
-from .values import (SCHEMA_VERSION, Ads, Campaign, Decay, Operations, Optimize, Plan, PlanItem, Response, Scenario,
+from .values import (SCHEMA_VERSION, Ads, Campaign, Decay, Operations, Optimize, Plan, PlanItem, Response, Scenario, Uncertainty,
                      ShareBounds, Simulation, Tier, TierRule, Vetting, Wave, WeekBudget, WordOfMouth,
                      _relabel)
 
@@ -177,6 +177,7 @@ def parse_scenario(data: Mapping[str, Any], *, pool: Any = None,
     decay = _build(top.table("decay"), Decay)
     wom = _build(top.table("word_of_mouth"), WordOfMouth)
     response = _parse_response(top.table("response"))
+    uncertainty = _build(top.table("uncertainty"), Uncertainty)
 
     waves_raw = top.raw("waves", [])
     if not isinstance(waves_raw, list):
@@ -196,7 +197,7 @@ def parse_scenario(data: Mapping[str, Any], *, pool: Any = None,
     vet = _build(top.table("vetting"), Vetting)
     try:
         return Scenario(
-            campaign=campaign, tiers=tiers, segments=segments, decay=decay, word_of_mouth=wom, response=response,
+            campaign=campaign, tiers=tiers, segments=segments, decay=decay, word_of_mouth=wom, response=response, uncertainty=uncertainty,
             waves=waves, plan=plan, simulation=sim, operations=ops, ads=ads,
             operations_given=ops_t is not None or ads_t is not None, vetting=vet, optimize=optimize,
             default_segment_size=default_size, schema_version=version,

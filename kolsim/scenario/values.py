@@ -22,7 +22,7 @@ from ..rules import BANNED_CATEGORIES, DEAL_TYPES
 from ..text import has_control, name_key, show
 from .checks import Flag, Names, Number, Text, Weeks, did_you_mean, label, rule, validate
 
-__all__ = ["SCHEMA_VERSION", "Response", "MAX_MONEY", "MAX_PEOPLE", "MAX_DAYS", "MAX_RUNS", "MAX_NOTES", "OBJECTIVES",
+__all__ = ["SCHEMA_VERSION", "Response", "Uncertainty", "MAX_MONEY", "MAX_PEOPLE", "MAX_DAYS", "MAX_RUNS", "MAX_NOTES", "OBJECTIVES",
            "Campaign", "Tier", "Decay", "WordOfMouth", "Wave", "PlanItem", "Plan", "Simulation",
            "Operations", "Ads", "Vetting", "TierRule", "ShareBounds", "WeekBudget", "Optimize", "Scenario"]
 
@@ -203,6 +203,19 @@ class Response(_Checked):
             out[key] = Number(lo=0, lo_open=True, hi=1, note="the share of the audience in the product's market, "
                               "relative to the product's own category").check(value, where)
         object.__setattr__(self, "relevance", out)
+
+
+_SPREAD = rule(Number(lo=0, hi=3, note="sigma of a lognormal effect of mean 1"))
+
+
+@dataclass(frozen=True, slots=True)
+class Uncertainty(_Checked):
+    """Random effects shared by notes, drawn per replication (``docs/model.md`` §5); 0 turns one off."""
+
+    TABLE: ClassVar[str] = "uncertainty"
+    creator_sigma: float = field(default=0.4, metadata=_SPREAD)
+    campaign_sigma: float = field(default=0.25, metadata=_SPREAD)
+    tier_sigma: float = field(default=0.3, metadata=_SPREAD)
 
 
 @dataclass(frozen=True, slots=True)
@@ -601,6 +614,7 @@ class Scenario:
     decay: Decay = field(default_factory=Decay)
     word_of_mouth: WordOfMouth = field(default_factory=WordOfMouth)
     response: Response = field(default_factory=Response)
+    uncertainty: Uncertainty = field(default_factory=Uncertainty)
     waves: tuple[Wave, ...] = ()
     plan: Plan | None = None
     simulation: Simulation = field(default_factory=Simulation)
@@ -618,7 +632,7 @@ class Scenario:
         object.__setattr__(self, "default_segment_size", Number(lo=1, hi=MAX_PEOPLE, optional=True).check(
             self.default_segment_size, "[audience] default_size"))
         for name, cls in (("campaign", Campaign), ("decay", Decay), ("word_of_mouth", WordOfMouth),
-                          ("response", Response),
+                          ("response", Response), ("uncertainty", Uncertainty),
                           ("simulation", Simulation), ("operations", Operations), ("ads", Ads),
                           ("vetting", Vetting)):
             if not isinstance(getattr(self, name), cls):
