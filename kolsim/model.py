@@ -458,8 +458,9 @@ def draw_effects(table: PostTable, rng: np.random.Generator, size: int):
         g = rng.standard_normal((size, 1))
         t = rng.standard_normal((size, int(table.tier_index.max(initial=-1)) + 1))
         log_m = (sg * g - 0.5 * sg * sg) + (st * t - 0.5 * st * st)[:, table.tier_index]
-        with np.errstate(divide="ignore"):
-            most = np.where(table.cvr > 0, 1.0 / table.cvr, 1.0)
+        most = np.full(table.n_posts, np.inf)  # a note's rate per click may not pass 1
+        with np.errstate(over="ignore"):
+            np.divide(1.0, table.cvr, out=most, where=table.cvr > 0)
         conversion = np.minimum(np.exp(log_m), most)
     return quality, conversion
 
