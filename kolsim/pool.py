@@ -340,13 +340,13 @@ def vet(pool: Pool, tiers: Mapping[str, Tier] | None = None, rules: Vetting | No
     >>> from kolsim.scenario import parse_scenario
     >>> df = pd.DataFrame({"kol_id": ["a", "b"], "tier": ["top", "micro"],
     ...                    "category": ["beauty", "tobacco"], "followers": [2_000_000, 30000],
-    ...                    "cost_per_post": [90000, 3000], "engagement_rate": [0.005, 0.05]})
+    ...                    "cost_per_post": [90000, 3000], "engagement_rate": [0.002, 0.05]})
     >>> from kolsim.defaults import TIER_DEFAULTS
     >>> from kolsim.scenario import Tier
     >>> tiers = {c: Tier(code=c, **TIER_DEFAULTS[c]) for c in TIER_DEFAULTS}
     >>> report = vet(Pool.from_frame(df), tiers)
     >>> list(report.excluded["reasons"])
-    ['engagement rate 0.50% is under 0.75%', 'category tobacco is banned']
+    ['engagement rate 0.20% is under 0.25%', 'category tobacco is banned']
     """
     rules = rules or Vetting()
     tiers = tiers or {c: Tier.default(c) for c in TIERS}
@@ -363,7 +363,7 @@ def vet(pool: Pool, tiers: Mapping[str, Tier] | None = None, rules: Vetting | No
     flag("banned_category", np.isin(cats, list(BANNED_CATEGORIES)), lambda i: f"category {cats[i]} is banned")
     if rules.enabled:
         # [S2]'s 2 % line, but never above a share of the tier's typical ER:
-        # with the calibrated tier means (top 1.5 %) a flat 2 % would exclude
+        # with the calibrated tier means (top 0.5 %) a flat 2 % would exclude
         # most large creators (docs/model.md, vetting)
         er = f["engagement_rate"].to_numpy(float)
         tier_er = _per_tier(tier_arr, {t: tiers[t].engagement_rate for t in tiers})
