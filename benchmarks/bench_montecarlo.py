@@ -110,7 +110,7 @@ def baseline_replication(table: PostTable, segments, rng: np.random.Generator,
     P = table.n_posts
     S = len(table.segment_names)
     H = table.horizon
-    A = [int(a) for a in table.segment_sizes]
+    M = [int(m) for m in table.segment_capacity]  # in-market people: the buyers' ceiling
     q = table.q_per_day
     price = table.price or 0.0
     margin = table.margin if table.margin is not None else 1.0
@@ -127,6 +127,21 @@ def baseline_replication(table: PostTable, segments, rng: np.random.Generator,
         delivered[j] = group_ok[table.group[j]]
         note_reads[j] = table.reads[j] * viral if delivered[j] else 0.0
 
+    # 2b. the shared effects: content quality per creator, demand x tier on the purchase rate
+    conv = np.ones(P)
+    sc, sg, st = table.creator_sigma, table.campaign_sigma, table.tier_sigma
+    if sc > 0:
+        quality = [math.exp(sc * rng.standard_normal() - 0.5 * sc * sc)
+                   for _ in range(int(table.creator_index.max()) + 1)]
+        for j in range(P):
+            note_reads[j] *= quality[table.creator_index[j]]
+    if sg > 0 or st > 0:
+        g = sg * rng.standard_normal() - 0.5 * sg * sg
+        tiers = [st * rng.standard_normal() - 0.5 * st * st for _ in range(int(table.tier_index.max()) + 1)]
+        for j in range(P):
+            cap = 1.0 / table.cvr[j] if table.cvr[j] > 0 else math.inf
+            conv[j] = min(math.exp(g + tiers[table.tier_index[j]]), cap)
+
     # per segment: the notes' reads weighted by each rate (small arrays, length P_s)
     seg = []
     for idx, kappa_t in segments:
@@ -136,8 +151,8 @@ def baseline_replication(table: PostTable, segments, rng: np.random.Generator,
             reads=r,
             interactions=r * table.interaction_rate[idx],
             clicks=r * table.ctr[idx],
-            intents=r * table.ctr[idx] * table.cvr[idx],
-            commission=r * table.ctr[idx] * table.cvr[idx] * table.commission[idx],
+            intents=r * table.ctr[idx] * table.cvr[idx] * conv[idx],
+            commission=r * table.ctr[idx] * table.cvr[idx] * conv[idx] * table.commission[idx],
         ))
 
     # 3. day by day: purchase intents (Poisson thinning of reads), then buyers
@@ -160,8 +175,8 @@ def baseline_replication(table: PostTable, segments, rng: np.random.Generator,
                     e_reads += x
                     e_inter += x * table.interaction_rate[j]
                     e_click += x * table.ctr[j]
-                    e_intent += x * table.ctr[j] * table.cvr[j]
-                    e_comm += x * table.ctr[j] * table.cvr[j] * table.commission[j]
+                    e_intent += x * table.ctr[j] * table.cvr[j] * conv[j]
+                    e_comm += x * table.ctr[j] * table.cvr[j] * conv[j] * table.commission[j]
             else:
                 w = seg[s]
                 k = w["kappa_t"][t]
@@ -179,12 +194,18 @@ def baseline_replication(table: PostTable, segments, rng: np.random.Generator,
             ex["intents"] += e_intent
 
             start = buyers[s]
-            # only non-buyers become new buyers; never more buyers than members
-            new_c = min(int(rng.binomial(intents, 1.0 - start / A[s])), A[s] - start)
+            # intents land on random in-market people; only a first reaches a new buyer
+            f0 = start / M[s]
+            a = intents / M[s]
+            occupancy = -math.expm1(-a) / a if a > 0 else 1.0
+            new_c = min(int(rng.binomial(intents, (1.0 - f0) * occupancy)), M[s] - start)
             after = start + new_c
             new_w = 0
-            if q > 0:  # Bass imitation from the buyers at the start of the day
-                new_w = int(rng.binomial(A[s] - after, -math.expm1(-q * start / A[s])))
+            if q > 0:  # Bass imitation, exact over the day (model.day_survival)
+                u0 = 1.0 / (1.0 - min(f0, 1.0 - 1e-15))
+                k_ = a + q
+                log_rest = math.log(u0) - q - math.log(u0 - (q / k_) * -math.expm1(-k_))
+                new_w = int(rng.binomial(M[s] - after, -math.expm1(min(log_rest, 0.0))))
             buyers[s] = after + new_w
 
             commission_paid += price * new_c * _share(e_comm, e_intent)
