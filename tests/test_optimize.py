@@ -190,9 +190,14 @@ def test_optimum_equals_exhaustive_enumeration(req):
         assert r.status == c.status == "infeasible", (r.summary(), c.summary())
         assert r.explanation
         return
-    assert r.status == c.status == "optimal", (r.summary(), c.summary())
+    # a solver proves a gap only to its own tolerances (HiGHS's 1e-6 on feasibility and the
+    # objective): on a request worth one or two conversions (segments of a few in-market people)
+    # that is a relative 1e-6, so a 1e-9 request may end "feasible" with such a gap
+    for res in (r, c):
+        assert res.status == "optimal" or (res.status == "feasible" and res.gap is not None
+                                           and res.gap <= 2e-6), (r.summary(), c.summary())
     # the backends agree on the optimum of the model they share
-    assert c.model_objective == pytest.approx(r.model_objective, rel=1e-6, abs=1e-9)
+    assert c.model_objective == pytest.approx(r.model_objective, rel=1e-6, abs=2e-6)
     # the envelope overstates saturated value (revenue, for profit: at most best + budget)
     revenue = abs(best) + (budget if objective == "profit" else 0)
     tol = (r.approximation_error + 1e-7) * revenue + 1e-7
@@ -1108,6 +1113,50 @@ def test_a_start_hiring_the_second_of_two_identical_creators_is_used():
     start = pd.DataFrame([{"kol_id": "c02", "week": 1, "posts": 1}, {"kol_id": "c02", "week": 2, "posts": 1}])
     r = optimize(scenario, pool, marginal=False, start=start)
     assert r.model_size["start"] == "used"
+
+
+def test_a_started_search_returns_the_plan_it_reports():
+    """HiGHS 1.16, started from a worse plan, reported the better optimum's value with the start's
+    columns (the verifier then refused the plan): the vector solve_highs returns is always worth
+    the objective it reports, and the request is solved to the optimum CBC finds."""
+    from kolsim.optimize.backends import solve_highs
+
+    cats = ["beauty", "beauty", "beauty", "food", "beauty", "food", "beauty", "beauty"]
+    rows = [creator(i, tier="koc", category=c, followers=1000, cost=100 if i < 6 else 500, monthly=5,
+                    hiring_fee=0) for i, c in enumerate(cats)]
+    scenario, pool = make(rows, budget=500, weeks=1, saturation=False)
+    m = build_milp(build_problem(scenario, pool))
+    start = np.zeros(m.n_cols)
+    for k in (0, 1, 2, 4):  # four of the five the budget allows: a feasible, not optimal, plan
+        start[k] = start[m.n_x + k] = 1
+    raw = solve_highs(m, time_limit=30, gap=1e-9, start=start)
+    assert raw.status == "optimal"
+    assert float(m.c @ raw.x) == pytest.approx(raw.objective, rel=1e-9)
+    assert raw.objective > float(m.c @ start)
+    r = optimize(scenario, pool, gap=1e-9, marginal=False)
+    c = optimize(scenario, pool, gap=1e-9, marginal=False, backend="pulp")
+    assert r.status == c.status == "optimal"
+    assert r.objective == pytest.approx(c.objective, rel=1e-9)
+
+
+def test_a_request_worth_two_conversions_is_solved_to_the_relative_gap_asked():
+    """Segments of a few in-market people give an optimum near 2 conversions. HiGHS's absolute gap
+    (1e-6) and CBC's cutoff increment (1e-5) once ended such searches short of a 1e-9 relative gap:
+    HiGHS said "feasible" and CBC's "optimal" plan was 4e-6 below HiGHS's."""
+    spec = [("koc", "beauty", 1000, 100), ("koc", "beauty", 1000, 200), ("koc", "beauty", 1000, 100),
+            ("koc", "food", 1195, 4200), ("koc", "beauty", 1000, 1500), ("koc", "food", 126589, 100),
+            ("micro", "food", 1000, 1900), ("micro", "food", 1000, 3800), ("koc", "beauty", 23998, 4500),
+            ("koc", "beauty", 1000, 2900)]
+    rows = [creator(i, tier=t, category=c, followers=f, cost=p, monthly=5, hiring_fee=0)
+            for i, (t, c, f, p) in enumerate(spec)]
+    micro = {"min_creators": 0, "max_creators": 2, "min_share": 0.1, "max_share": 0.5}
+    scenario, pool = make(rows, budget=9200, weeks=1, optimize_extra={"tiers": {"micro": micro}},
+                          segments={"beauty": 300.0, "food": 100.0})
+    r = optimize(scenario, pool, gap=1e-9, marginal=False)
+    c = optimize(scenario, pool, gap=1e-9, marginal=False, backend="pulp")
+    assert r.status == c.status == "optimal", (r.summary(), c.summary())
+    assert 1 < r.model_objective < 3
+    assert c.model_objective == pytest.approx(r.model_objective, rel=1e-7)
 
 
 def test_cli_starts_from_an_earlier_plan_csv(tmp_path):

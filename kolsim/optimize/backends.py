@@ -26,6 +26,8 @@ __all__ = ["RawSolution", "solve_highs", "solve_pulp", "pulp_solver", "to_pulp",
 BACKENDS = ("highs", "pulp")
 #: PuLP solvers known to use initial values with ``warmStart`` (others ignore or refuse it).
 PULP_WARM_START = ("PULP_CBC_CMD", "COIN_CMD", "HiGHS_CMD")
+#: PuLP's names for CBC (bundled, or installed on the system)
+CBC_NAMES = ("PULP_CBC_CMD", "COIN_CMD")
 
 
 def pulp_takes_start(solver: str | None) -> bool:
@@ -155,6 +157,9 @@ def solve_highs(m: Milp, *, time_limit: float, gap: float, start: np.ndarray | N
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(time_limit))
     h.setOptionValue("mip_rel_gap", float(gap))
+    # HiGHS also stops at an absolute gap of 1e-6: on a request worth a few conversions that
+    # ends before the relative gap kolsim reports; the relative gap alone decides
+    h.setOptionValue("mip_abs_gap", 0.0)
     h.setOptionValue("random_seed", 0)
     if threads:
         h.setOptionValue("threads", int(threads))
@@ -229,6 +234,18 @@ def solve_highs(m: Milp, *, time_limit: float, gap: float, start: np.ndarray | N
     has_x = info.primal_solution_status == 2  # kSolutionStatusFeasible
     x = np.array(h.getSolution().col_value) if has_x else None
     obj = float(info.objective_function_value) if has_x else None
+    if has_x and not relax and abs(float(m.c @ x) - obj) > 1e-7 * max(1.0, abs(obj)):
+        # HiGHS 1.16, started from a plan, can report a better optimum's value with the
+        # start's column values: the vector is not the plan it reports.  The search is run
+        # again without the start (in the time left), which returns a plan that matches.
+        # Without a start the plan in hand is kept at its own value, with the bound as proven.
+        if start is not None:
+            again = solve_highs(m, time_limit=max(0.5, time_limit - seconds), gap=gap, threads=threads,
+                                gap_levels=gap_levels, sub_mips=sub_mips, root_heuristics=root_heuristics,
+                                stop=stop, track=track, limits=limits)
+            again.solve_seconds += seconds
+            return again
+        obj = float(m.c @ x)  # without a start: the plan in hand at its own value, the bound as proven
     status, bound, message = highs_status(h.getModelStatus(), h.modelStatusToString(h.getModelStatus()),
                                           has_x, obj, info.mip_dual_bound, gap, relax)
     if status in ("infeasible", "no_solution"):
@@ -343,8 +360,13 @@ def solve_pulp(m: Milp, *, time_limit: float, gap: float, solver: str | None = N
     import pulp
 
     name = solver or "PULP_CBC_CMD"
-    s = pulp_solver(name, msg=False, timeLimit=time_limit, gapRel=gap,
-                    **({"warmStart": True} if start is not None and pulp_takes_start(name) else {}))
+    extra = {"warmStart": True} if start is not None and pulp_takes_start(name) else {}
+    if name in CBC_NAMES:
+        # CBC prunes every node that cannot beat the plan in hand by its cutoff increment
+        # (1e-5 by default, absolute): on a request worth a few conversions that is more than
+        # the asked relative gap, so its "optimal" would not be the proof kolsim reports
+        extra["options"] = ["increment 0"]
+    s = pulp_solver(name, msg=False, timeLimit=time_limit, gapRel=gap, **extra)
     prob, var = to_pulp(m)
     if start is not None:
         for v, value in zip(var, start):
