@@ -234,18 +234,18 @@ def solve_highs(m: Milp, *, time_limit: float, gap: float, start: np.ndarray | N
     has_x = info.primal_solution_status == 2  # kSolutionStatusFeasible
     x = np.array(h.getSolution().col_value) if has_x else None
     obj = float(info.objective_function_value) if has_x else None
-    if has_x and not relax and abs(float(m.c @ x) - obj) > 1e-7 * max(1.0, abs(obj)):
+    worth = float(m.c @ x) if has_x and not relax else obj
+    if has_x and abs(worth - obj) > 1e-7 * max(1.0, abs(obj)):
         # HiGHS 1.16, started from a plan, can report a better optimum's value with the
         # start's column values: the vector is not the plan it reports.  The search is run
         # again without the start (in the time left), which returns a plan that matches.
-        # Without a start the plan in hand is kept at its own value, with the bound as proven.
         if start is not None:
             again = solve_highs(m, time_limit=max(0.5, time_limit - seconds), gap=gap, threads=threads,
                                 gap_levels=gap_levels, sub_mips=sub_mips, root_heuristics=root_heuristics,
                                 stop=stop, track=track, limits=limits)
             again.solve_seconds += seconds
             return again
-        obj = float(m.c @ x)  # without a start: the plan in hand at its own value, the bound as proven
+        obj = worth  # without a start: the plan in hand at its own value, the bound as proven
     status, bound, message = highs_status(h.getModelStatus(), h.modelStatusToString(h.getModelStatus()),
                                           has_x, obj, info.mip_dual_bound, gap, relax)
     if status in ("infeasible", "no_solution"):
