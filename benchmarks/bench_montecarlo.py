@@ -70,8 +70,9 @@ TARGET_PEAK_MB = 1024.0
 Z_LIMIT = 4.0
 #: Totals whose means must agree (reads and conversions are required by the
 #: acceptance point; the others catch a wrong step elsewhere in the model).
-CHECKED = ("reads", "interactions", "clicks", "conversions_campaign", "conversions_wom",
-           "conversions", "posts_delivered", "spend", "unique_reach")
+CHECKED = ("reads", "interactions", "likes", "clicks", "conversions_campaign", "conversions_offsite",
+           "conversions_ugc", "conversions_wom", "conversions", "conversions_organic", "repeat_orders",
+           "posts_delivered", "spend", "unique_reach")
 
 
 # --------------------------------------------------------------------------- #
@@ -150,6 +151,7 @@ def baseline_replication(table: PostTable, segments, rng: np.random.Generator,
             kappa_t=kappa_t,  # (H, P_s)
             reads=r,
             interactions=r * table.interaction_rate[idx],
+            likes=r * table.interaction_rate[idx] * table.like_share[idx],
             clicks=r * table.ctr[idx],
             intents=r * table.ctr[idx] * table.cvr[idx] * conv[idx],
             commission=r * table.ctr[idx] * table.cvr[idx] * conv[idx] * table.commission[idx],
@@ -157,16 +159,22 @@ def baseline_replication(table: PostTable, segments, rng: np.random.Generator,
 
     # 3. day by day: purchase intents (Poisson thinning of reads), then buyers
     buyers = [0] * S
-    tot = dict(reads=0, interactions=0, clicks=0, conversions_campaign=0, conversions_wom=0)
+    credited = [0] * S      # buyers the campaign is credited with (not the organic ones)
+    tot = dict(reads=0, interactions=0, likes=0, clicks=0, conversions_campaign=0, conversions_offsite=0,
+               conversions_ugc=0, conversions_wom=0, conversions_organic=0, repeat_orders=0)
     seg_reads = [0] * S
     seg_other = [0] * S
     seg_intents = [0] * S
-    seg_exp = [dict(reads=0.0, interactions=0.0, clicks=0.0, intents=0.0) for _ in range(S)]
+    seg_exp = [dict(reads=0.0, interactions=0.0, likes=0.0, clicks=0.0, intents=0.0) for _ in range(S)]
+    p_org = table.p_per_day
+    offsite = [[0.0] * H for _ in range(S)]   # expected off-platform decisions by day
+    ugc = [[0.0] * H for _ in range(S)]       # expected reads of buyers' notes by day
+    pmf = table.offsite_pmf * table.offsite_ratio
     commission_paid = 0.0
     for t in range(H):
         for s in range(S):
             if note_sums:
-                e_reads = e_inter = e_click = e_intent = e_comm = 0.0
+                e_reads = e_inter = e_likes = e_click = e_intent = e_comm = 0.0
                 for j in segments[s][0]:
                     lag = t - table.day[j]
                     if lag < 0:
@@ -174,6 +182,7 @@ def baseline_replication(table: PostTable, segments, rng: np.random.Generator,
                     x = note_reads[j] * table.kernel[lag]
                     e_reads += x
                     e_inter += x * table.interaction_rate[j]
+                    e_likes += x * table.interaction_rate[j] * table.like_share[j]
                     e_click += x * table.ctr[j]
                     e_intent += x * table.ctr[j] * table.cvr[j] * conv[j]
                     e_comm += x * table.ctr[j] * table.cvr[j] * conv[j] * table.commission[j]
@@ -182,36 +191,66 @@ def baseline_replication(table: PostTable, segments, rng: np.random.Generator,
                 k = w["kappa_t"][t]
                 e_reads = float(w["reads"] @ k)
                 e_inter = float(w["interactions"] @ k)
+                e_likes = float(w["likes"] @ k)
                 e_click = float(w["clicks"] @ k)
                 e_intent = float(w["intents"] @ k)
                 e_comm = float(w["commission"] @ k)
 
+            for d in range(min(pmf.size, H - t)):  # this day's reads bring off-platform decisions later
+                offsite[s][t + d] += e_intent * pmf[d]
             intents = int(rng.poisson(e_intent))
+            off = int(rng.poisson(offsite[s][t])) if pmf.size and table.offsite_ratio > 0 else 0
             ex = seg_exp[s]
             ex["reads"] += e_reads
             ex["interactions"] += e_inter
+            ex["likes"] += e_likes
             ex["clicks"] += e_click
             ex["intents"] += e_intent
 
+            ugc_int = 0
+            if table.ugc_share > 0 and table.ugc_reads > 0:
+                ugc_reads = int(rng.poisson(ugc[s][t]))
+                ugc_int = int(rng.binomial(ugc_reads, table.ugc_rate))
             start = buyers[s]
-            # intents land on random in-market people; only a first reaches a new buyer
+            # decisions land on random in-market people; only a first reaches a new buyer
             f0 = start / M[s]
-            a = intents / M[s]
+            a = (intents + off + ugc_int) / M[s]
             occupancy = -math.expm1(-a) / a if a > 0 else 1.0
-            new_c = min(int(rng.binomial(intents, (1.0 - f0) * occupancy)), M[s] - start)
-            after = start + new_c
-            new_w = 0
-            if q > 0:  # Bass imitation, exact over the day (model.day_survival)
+            p_new = (1.0 - f0) * occupancy
+            left = M[s] - start
+            got = []
+            for x in (intents, off, ugc_int):
+                c = min(int(rng.binomial(x, p_new)), left)
+                left -= c
+                got.append(c)
+            new_c, new_o, new_g = got
+            new_w = organic = 0
+            if q > 0 or p_org > 0:  # organic adoption and Bass imitation, exact over the day
                 u0 = 1.0 / (1.0 - min(f0, 1.0 - 1e-15))
-                k_ = a + q
-                log_rest = math.log(u0) - q - math.log(u0 - (q / k_) * -math.expm1(-k_))
-                new_w = int(rng.binomial(M[s] - after, -math.expm1(min(log_rest, 0.0))))
-            buyers[s] = after + new_w
+                k_ = a + p_org + q
+                if q > 0:
+                    log_rest = math.log(u0) - p_org - q - math.log(u0 - (q / k_) * -math.expm1(-k_))
+                    rest = int(rng.binomial(left, -math.expm1(min(log_rest, 0.0))))
+                    e = math.exp(-0.5 * k_)
+                    f_half = 1.0 - e / ((q / k_) * e + u0 - q / k_)
+                    organic = int(rng.binomial(rest, p_org / (p_org + q * f_half))) if p_org > 0 else 0
+                else:
+                    rest = organic = int(rng.binomial(left, -math.expm1(-p_org)))
+                new_w = rest - organic
+            repeats = int(rng.poisson(table.repeat_per_day * credited[s])) if table.repeat_per_day > 0 else 0
+            new = new_c + new_o + new_g + new_w + organic
+            buyers[s] = start + new
+            credited[s] += new - organic
+            if table.ugc_share > 0 and table.ugc_reads > 0 and t + 1 < H:
+                notes = int(rng.binomial(new, table.ugc_share))
+                for tau in range(H - t - 1):
+                    ugc[s][t + 1 + tau] += notes * table.ugc_reads * table.kernel[tau]
 
             commission_paid += price * new_c * _share(e_comm, e_intent)
             seg_intents[s] += intents
-            tot["conversions_campaign"] += new_c
-            tot["conversions_wom"] += new_w
+            for key, v in (("conversions_campaign", new_c), ("conversions_offsite", new_o), ("conversions_ugc", new_g),
+                           ("conversions_wom", new_w), ("conversions_organic", organic), ("repeat_orders", repeats)):
+                tot[key] += v
 
     # other reads, clicks and interactions over the horizon, thinned from the segment's reads
     for s in range(S):
@@ -221,14 +260,17 @@ def baseline_replication(table: PostTable, segments, rng: np.random.Generator,
         tot["reads"] += seg_reads[s]
         tot["clicks"] += seg_intents[s] + int(rng.binomial(
             seg_other[s], _share(ex["clicks"] - ex["intents"], ex["reads"] - ex["intents"])))
-        tot["interactions"] += int(rng.binomial(seg_reads[s], _share(ex["interactions"], ex["reads"])))
+        inter = int(rng.binomial(seg_reads[s], _share(ex["interactions"], ex["reads"])))
+        tot["interactions"] += inter
+        tot["likes"] += int(rng.binomial(inter, _share(ex["likes"], ex["interactions"])))
 
     spend = table.fixed_cost + commission_paid
     for j in range(P):
         u = table.upfront[j]
         spend += table.cost[j] * (u + (1 - u) * delivered[j])
-    conversions = tot["conversions_campaign"] + tot["conversions_wom"]
-    revenue = price * conversions
+    conversions = (tot["conversions_campaign"] + tot["conversions_offsite"] + tot["conversions_ugc"]
+                   + tot["conversions_wom"])
+    revenue = price * (conversions + tot["repeat_orders"])
     reach = sum(a * -math.expm1(-seg_reads[s] / a) for s, a in enumerate(table.segment_sizes))
     return dict(tot, conversions=conversions, posts_delivered=int(delivered.sum()),
                 unique_reach=reach, spend=spend, revenue=revenue,

@@ -7,9 +7,11 @@ Run it from the repository root::
 
 It simulates every scenario in ``scenarios/`` that the Monte Carlo engine can
 run on its own (waves or a plan), with the scenario's own seed, and prints
-reads, interactions per read (i/r), likes per read, CPE, CPV, CPA, ROI and the
-share of conversions from word of mouth, then the source ranges they are held
-against.  The optimizer request (``optimize_skincare.toml``) is run through the
+reads, interactions per read (i/r), likes per read, CPE, CPV, CPA, ROI, the
+break-even multiple (spend over margin x revenue: how many times the modelled
+sales a campaign would need to break even), the share of conversions beyond the
+click (off-platform, buyers' notes, imitation) and repeat orders per buyer, then
+the source ranges they are held against.  The optimizer request (``optimize_skincare.toml``) is run through the
 optimizer first and its plan simulated.
 """
 
@@ -26,7 +28,6 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import kolsim  # noqa: E402
-from kolsim.model import build_post_table  # noqa: E402
 from kolsim.scenario import Plan, PlanItem  # noqa: E402
 
 
@@ -47,21 +48,20 @@ def _ratio(num, den):
 def row(name: str, scenario, runs: int) -> dict:
     r = kolsim.simulate(scenario, runs=runs, rng=scenario.simulation.seed)
     t = r.totals
-    table = build_post_table(scenario)
-    # likes per read: interactions weighted by each note's tier like share
-    like_share = np.array([scenario.tiers[c].like_share for c in table.tier])
-    w = table.reads * table.group_p[table.group] * table.interaction_rate
-    likes = float((w * like_share).sum() / w.sum()) if w.sum() > 0 else float("nan")
+    margin = scenario.campaign.margin
+    beyond = t["conversions_offsite"] + t["conversions_ugc"] + t["conversions_wom"]
     out = {
         "scenario": name,
         "reads": float(t["reads"].mean()),
         "i/r": _ratio(t["interactions"], t["reads"]),
-        "likes/read": _ratio(t["interactions"], t["reads"]) * likes,
+        "likes/read": _ratio(t["likes"], t["reads"]),
         "CPE": _ratio(t["spend"], t["interactions"]),
         "CPV": _ratio(t["spend"], t["reads"]),
         "CPA": _ratio(t["spend"], t["conversions"]),
-        "ROI": _ratio(t["profit"], t["spend"]) if scenario.campaign.margin is not None else float("nan"),
-        "WOM share": _ratio(t["conversions_wom"], t["conversions"]),
+        "ROI": _ratio(t["profit"], t["spend"]) if margin is not None else float("nan"),
+        "break-even": _ratio(t["spend"], margin * t["revenue"]) if margin is not None else float("nan"),
+        "beyond click": _ratio(beyond, t["conversions"]),
+        "repeat/buyer": _ratio(t["repeat_orders"], t["conversions"]),
     }
     return out
 
@@ -87,7 +87,8 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     rows = [row(name, s, args.runs) for name, s in scenarios()]
     fmt = {"reads": "{:,.0f}", "i/r": "{:.1%}", "likes/read": "{:.1%}", "CPE": "¥{:.1f}", "CPV": "¥{:.2f}",
-           "CPA": "¥{:,.0f}", "ROI": "{:+.0%}", "WOM share": "{:.0%}"}
+           "CPA": "¥{:,.0f}", "ROI": "{:+.0%}", "break-even": "{:.1f}x", "beyond click": "{:.0%}",
+           "repeat/buyer": "{:.2f}"}
     cols = list(fmt)
     print("| scenario | " + " | ".join(cols) + " |")
     print("|---|" + "---|" * len(cols))

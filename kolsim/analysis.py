@@ -117,8 +117,9 @@ def check_plan(result: OptimizationResult, *, runs: int = 2000, rng=None) -> Opt
 
     Returns the result with ``simulated`` filled in: the metric, the
     simulated mean and its standard error, the optimizer's expectation, the
-    difference (absolute, relative and in standard errors) and the word of
-    mouth the optimizer leaves out.  A plan without notes has nothing to
+    difference (absolute, relative and in standard errors), and the buyers
+    the optimizer leaves out (those persuaded by buyers' notes or by
+    imitation, and repeat orders).  A plan without notes has nothing to
     simulate and is returned as it is.
 
     Examples
@@ -140,13 +141,15 @@ def check_plan(result: OptimizationResult, *, runs: int = 2000, rng=None) -> Opt
     sizes = dict(zip(p.segment_names, p.segment_sizes))
     sc = replace(scenario, waves=(), plan=Plan(pool=pool, items=items), segments=sizes)
     sim = simulate(sc, runs=runs, rng=rng if rng is not None else scenario.simulation.seed)
-    metric = {"conversions": "conversions_campaign", "profit": "profit",
+    metric = {"conversions": "conversions_campaign+conversions_offsite", "profit": "profit",
               "reach": "unique_reach" if p.saturating else "reads",
               "interactions": "interactions"}[p.objective]
-    x = sim.totals[metric].astype(float)
+    x = sum(sim.totals[m].astype(float) for m in metric.split("+"))
+    later = sim.totals["conversions_ugc"] + sim.totals["conversions_wom"]
     if p.objective == "profit":
-        # the optimizer counts campaign buyers only; word of mouth is reported apart
-        x = x - (scenario.campaign.price * scenario.campaign.margin) * sim.totals["conversions_wom"]
+        # the optimizer counts the buyers its notes persuade (on and off RED); buyers' notes,
+        # imitation and repeat orders are reported apart
+        x = x - (scenario.campaign.price * scenario.campaign.margin) * (later + sim.totals["repeat_orders"])
     mean = float(x.mean())
     se = float(x.std(ddof=1) / math.sqrt(x.size))
     diff = mean - result.objective
@@ -154,5 +157,6 @@ def check_plan(result: OptimizationResult, *, runs: int = 2000, rng=None) -> Opt
                "standard_error": se, "optimizer_expectation": result.objective, "difference": diff,
                "relative_difference": diff / result.objective if result.objective else None,
                "z": diff / se if se > 0 else None,
-               "word_of_mouth_conversions": float(sim.totals["conversions_wom"].mean())}
+               "word_of_mouth_conversions": float(later.mean()),
+               "repeat_orders": float(sim.totals["repeat_orders"].mean())}
     return replace(result, simulated=checked)

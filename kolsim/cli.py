@@ -411,8 +411,9 @@ def _optimize_report(sc, r) -> str:
         sm = r.simulated
         lines.append(f"simulated ({sm['runs']:,} runs): {_fmt(sm['simulated_mean'])} ± "
                      f"{_fmt(1.96 * sm['standard_error'])} vs the optimizer's {_fmt(sm['optimizer_expectation'])} "
-                     f"(difference {sm['relative_difference']:+.2%}); word of mouth adds "
-                     f"{_fmt(sm['word_of_mouth_conversions'])} conversions")
+                     f"(difference {sm['relative_difference']:+.2%}); word of mouth and buyers' notes add "
+                     f"{_fmt(sm['word_of_mouth_conversions'])} conversions, repeat orders "
+                     f"{_fmt(sm['repeat_orders'])}")
     return "\n".join(lines)
 
 

@@ -17,6 +17,13 @@ __all__ = [
     "SPONSORED_SHARE",
     "UPFRONT_SHARE",
     "IN_MARKET_SHARE",
+    "ORGANIC_P_PER_YEAR",
+    "OFFSITE_PER_ONSITE",
+    "OFFSITE_DELAY_DAYS",
+    "UGC_SHARE",
+    "UGC_READS",
+    "UGC_INTENT_RATE",
+    "REPEAT_PER_MONTH",
     "REACH_ELASTICITY",
     "CONVERSION_ELASTICITY",
     "RELEVANCE",
@@ -103,6 +110,30 @@ IN_MARKET_SHARE = 0.002
 REACH_ELASTICITY = 0.5
 #: The readers' chance to click and buy scales with (ER / tier ER) ** CONVERSION_ELASTICITY [A; S4 #8].
 CONVERSION_ELASTICITY = 0.3
+
+#: Organic adoption: Bass innovation p per year, the in-market people who buy
+#: without the campaign (the campaign's baseline, reported apart) [E30].
+ORGANIC_P_PER_YEAR = 0.03
+#: Off-platform purchase intents per on-platform intent: RED readers often
+#: search and buy on Taobao, JD or PDD after a read [A; S3 #43, calibration
+#: note 4: clicks understate the effect, sweep 0.5x to 3x].
+OFFSITE_PER_ONSITE = 1.0
+#: Mean days from the read to an off-platform purchase (gamma, shape 2) [A].
+OFFSITE_DELAY_DAYS = 3.0
+#: Share of new buyers who publish a note of their own about the product [A].
+UGC_SHARE = 0.05
+#: Expected lifetime reads of a buyer's own note (an account below the KOC
+#: band: a tenth of the KOC note's ~1,500 reads) [A; calibration tier table].
+UGC_READS = 150.0
+#: P(a read of a buyer's note persuades an in-market reader): the KOC note's
+#: ctr x cvr (0.025 x 0.030) [A].
+UGC_INTENT_RATE = 7.5e-4
+#: Repeat orders per buyer per 30 days by product category, for fast-moving
+#: goods (a category not listed has none) [A: no public source; a product
+#: used up in one to three months, reordered by a minority of buyers].
+REPEAT_PER_MONTH: dict[str, float] = {
+    "food": 0.30, "pets": 0.25, "mother_baby": 0.20, "skincare": 0.15, "beauty": 0.10,
+}
 
 #: Relevance of an audience interested in one category to a product of
 #: another: the share of it that is in the product's market, relative to the

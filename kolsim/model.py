@@ -44,15 +44,22 @@ from .errors import PoolError
 from .rules import DEALS, spread_days, week_days
 from .scenario import Response, Scenario
 
-__all__ = ["PostTable", "build_post_table", "decay_kernel", "draw_block", "accounting",
-           "draw_notes", "draw_effects", "thin_reads", "BuyersStep", "mean_field", "relevance", "capacity", "day_survival", "TOTAL_METRICS", "DAILY_METRICS"]
+__all__ = ["PostTable", "build_post_table", "decay_kernel", "delay_pmf", "offsite_pressure", "draw_block",
+           "accounting", "draw_notes", "draw_effects", "thin_reads", "split_interactions", "BuyersStep",
+           "mean_field", "relevance", "capacity", "day_survival", "decision_share", "STREAMS", "TOTAL_METRICS",
+           "DAILY_METRICS"]
 
+#: The buyers' streams a run credits to the campaign (their sum is ``conversions``), in the
+#: order :class:`BuyersStep` returns them: clicked and bought on RED, bought elsewhere after a
+#: read, persuaded by a buyer's own note, and imitation (Bass q).
+STREAMS: tuple[str, ...] = ("campaign", "offsite", "ugc", "wom")
 #: Per-replication totals every engine reports.
 TOTAL_METRICS: tuple[str, ...] = (
-    "reads", "unique_reach", "interactions", "clicks", "conversions_campaign",
-    "conversions_wom", "conversions", "posts_delivered", "spend", "revenue", "profit")
+    "reads", "unique_reach", "interactions", "likes", "collects", "comments", "clicks",
+    *(f"conversions_{s}" for s in STREAMS), "conversions", "conversions_organic", "repeat_orders",
+    "reads_ugc", "posts_delivered", "spend", "revenue", "profit")
 #: Daily series every engine reports (replications x days).
-DAILY_METRICS: tuple[str, ...] = ("reads", "conversions_campaign", "conversions_wom")
+DAILY_METRICS: tuple[str, ...] = ("reads", *(f"conversions_{s}" for s in STREAMS))
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,6 +78,8 @@ class PostTable:
         Sigma of the note's lognormal viral factor.
     interaction_rate, ctr, cvr : float arrays (P,)
         Interactions per read, P(click | read), P(purchase | click).
+    like_share, collect_share : float arrays (P,)
+        Shares of a note's interactions that are likes and collects (comments are the rest).
     commission : float array (P,)
         Affiliate commission as a share of revenue.
     cost : float array (P,)
@@ -102,8 +111,17 @@ class PostTable:
         Spreads of the random effects (``[uncertainty]``, :func:`draw_effects`).
     horizon : int
         Days simulated.
-    q_per_day : float
-        Bass imitation rate per day.
+    q_per_day, p_per_day : float
+        Bass imitation and organic adoption (innovation) rates per day.
+    offsite_ratio : float
+        Off-platform purchase intents per on-platform intent.
+    offsite_pmf : float array
+        P(an off-platform intent decides d days after the day of its read), d = 0, 1, …
+    repeat_per_day : float
+        Repeat orders per buyer per day.
+    ugc_share, ugc_reads, ugc_rate : float
+        Share of new buyers who publish a note, its expected reads, and P(a
+        read of it persuades an in-market reader).
     price, margin : float or None
     kernel : float array (horizon,)
         kappa(tau): share of a note's lifetime reads on day tau after publishing.
@@ -114,6 +132,8 @@ class PostTable:
     reads: np.ndarray
     sigma: np.ndarray
     interaction_rate: np.ndarray
+    like_share: np.ndarray
+    collect_share: np.ndarray
     ctr: np.ndarray
     cvr: np.ndarray
     commission: np.ndarray
@@ -137,6 +157,13 @@ class PostTable:
     tier_sigma: float
     horizon: int
     q_per_day: float
+    p_per_day: float
+    offsite_ratio: float
+    offsite_pmf: np.ndarray
+    repeat_per_day: float
+    ugc_share: float
+    ugc_reads: float
+    ugc_rate: float
     price: float | None
     margin: float | None
     kernel: np.ndarray
@@ -185,6 +212,79 @@ def decay_kernel(scenario_decay, horizon: int) -> np.ndarray:
     return feed + search
 
 
+def delay_pmf(mean: float, horizon: int, tail: float = 1e-12) -> np.ndarray:
+    """P(a decision falls d whole days after the day its read arose), d = 0, 1, ….
+
+    The read arises at a uniform moment U of its day and the decision follows
+    after a gamma(2, mean/2) delay D; it counts on the day U + D falls in, so
+    P(d) = integral over u of [F(d + 1 - u) - F(d - u)] du, and the mean of d
+    is ``mean`` (E floor(x + U) = x).  A mean of 0 is the same day (``[1.0]``).
+    The array stops at the horizon, or once less than ``tail`` of the mass is
+    left (those decisions fall after any horizon that matters).
+
+    Examples
+    --------
+    >>> p = delay_pmf(3.0, 365)
+    >>> round(float(p.sum()), 9), round(float((np.arange(p.size) * p).sum()), 6)
+    (1.0, 3.0)
+    """
+    if mean <= 0:
+        return np.ones(1)
+    from scipy import stats
+
+    u = (np.arange(400) + 0.5) / 400  # midpoints: the integral over u to about 1e-6
+    edges = np.arange(horizon + 1)[:, None] - u[None, :]
+    cdf = stats.gamma.cdf(np.maximum(edges, 0.0), 2.0, scale=mean / 2.0).mean(axis=1)
+    pmf = np.diff(cdf)
+    left = 1.0 - np.cumsum(pmf)
+    stop = int(np.argmax(left < tail)) + 1 if (left < tail).any() else pmf.size
+    return pmf[:stop]
+
+
+def offsite_pressure(table: "PostTable", intents: np.ndarray) -> np.ndarray | None:
+    """Expected off-platform purchase decisions per day from expected on-platform intents.
+
+    ``intents`` has days on axis 1 (replications x days x segments); each
+    day's intents bring ``offsite_ratio`` times as many off-platform intents,
+    which decide after the delay :attr:`PostTable.offsite_pmf`:
+    out[t] = ratio x sum_d intents[t - d] pmf[d].  Decisions after the horizon
+    are not counted.  None when the ratio is 0.
+    """
+    if table.offsite_ratio <= 0:
+        return None
+    return _delayed(intents, table.offsite_pmf * table.offsite_ratio)
+
+
+def _delayed(x: np.ndarray, pmf: np.ndarray) -> np.ndarray:
+    """out[:, t] = sum_d x[:, t - d] pmf[d] along axis 1 (the days)."""
+    out = np.zeros_like(x, dtype=float)
+    h = x.shape[1]
+    for d in range(min(pmf.size, h)):
+        out[:, d:] += pmf[d] * x[:, :h - d]
+    return out
+
+
+def decision_share(scenario: Scenario, days) -> np.ndarray:
+    """Expected purchase decisions within the horizon, per unit of a note's lifetime intents, for a
+    note published on each of ``days``.
+
+    On RED they are its reads' share in the horizon; off it ``offsite_ratio``
+    times the same reads' share, delayed; each decision on day t is weighted
+    by e^{-p t}, the chance that its in-market reader has not bought by
+    organic adoption before (first order in p).  The optimizer values a note
+    with it: its campaign and off-platform buyers.
+    """
+    h = scenario.campaign.horizon_days
+    fun = scenario.funnel
+    kappa = decay_kernel(scenario.decay, h)
+    per_day = kappa.copy()
+    if fun.offsite_per_onsite > 0:
+        per_day += _delayed(kappa[None, :], delay_pmf(fun.offsite_delay_days, h) * fun.offsite_per_onsite)[0]
+    survive = np.exp(-(fun.organic_p_per_year / 365.0) * np.arange(h))
+    return np.array([float((per_day[: h - d] * survive[d:]).sum()) if 0 <= d < h else 0.0
+                     for d in np.asarray(days, np.int64).reshape(-1)])
+
+
 def build_post_table(scenario: Scenario) -> PostTable:
     """Compile a scenario's waves and plan into a :class:`PostTable`.
 
@@ -197,7 +297,8 @@ def build_post_table(scenario: Scenario) -> PostTable:
     h = scenario.campaign.horizon_days
     seg_index = {name: i for i, name in enumerate(scenario.segments)}
     cols: dict[str, list] = {k: [] for k in (
-        "day", "segment", "reads", "sigma", "interaction_rate", "ctr", "cvr", "commission",
+        "day", "segment", "reads", "sigma", "interaction_rate", "like_share", "collect_share", "ctr", "cvr",
+        "commission",
         "cost", "upfront", "group", "creator", "tier", "wave", "fixed_share", "relevance")}
     group_p: list[float] = []
     fixed = 0.0
@@ -215,7 +316,8 @@ def build_post_table(scenario: Scenario) -> PostTable:
         cols["day"].extend(int(d) for d in days)
         cols["group"].extend(groups)
         for key, val in (("segment", seg), ("reads", reads), ("sigma", tier.reach_sigma),
-                         ("interaction_rate", ir), ("ctr", ctr), ("cvr", cvr), ("relevance", rel),
+                         ("interaction_rate", ir), ("like_share", tier.like_share),
+                         ("collect_share", tier.collect_share), ("ctr", ctr), ("cvr", cvr), ("relevance", rel),
                          ("commission", comm), ("cost", cost), ("upfront", upfront),
                          ("creator", creator), ("tier", tier.code), ("wave", wave),
                          ("fixed_share", fixed_cost / n)):
@@ -273,10 +375,12 @@ def build_post_table(scenario: Scenario) -> PostTable:
             fixed += par["hiring_fee"][i]
 
     f = lambda k, t=float: np.asarray(cols[k], dtype=t)
+    fun = scenario.funnel
     sizes = np.asarray(list(scenario.segments.values()), float)
     return PostTable(
         day=f("day", np.int64), segment=f("segment", np.int64), reads=f("reads"),
-        sigma=f("sigma"), interaction_rate=f("interaction_rate"), ctr=f("ctr"), cvr=f("cvr"),
+        sigma=f("sigma"), interaction_rate=f("interaction_rate"), like_share=f("like_share"),
+        collect_share=f("collect_share"), ctr=f("ctr"), cvr=f("cvr"),
         commission=f("commission"), cost=f("cost"), upfront=f("upfront"),
         group=f("group", np.int64), group_p=np.asarray(group_p, float), fixed_cost=fixed,
         fixed_share=f("fixed_share"),
@@ -288,7 +392,10 @@ def build_post_table(scenario: Scenario) -> PostTable:
         tier_index=np.array([TIERS.index(t) for t in cols["tier"]], np.int64),
         creator_sigma=scenario.uncertainty.creator_sigma, campaign_sigma=scenario.uncertainty.campaign_sigma,
         tier_sigma=scenario.uncertainty.tier_sigma,
-        horizon=h, q_per_day=scenario.word_of_mouth.q_per_day,
+        horizon=h, q_per_day=scenario.word_of_mouth.q_per_day, p_per_day=fun.organic_p_per_year / 365.0,
+        offsite_ratio=fun.offsite_per_onsite, offsite_pmf=delay_pmf(fun.offsite_delay_days, h),
+        repeat_per_day=fun.repeat_rate(scenario.campaign.category) / 30.0, ugc_share=fun.ugc_share,
+        ugc_reads=fun.ugc_reads, ugc_rate=fun.ugc_intent_rate,
         price=scenario.campaign.price, margin=scenario.campaign.margin,
         kernel=decay_kernel(scenario.decay, h))
 
@@ -503,13 +610,15 @@ def expected_daily(table: PostTable, note_reads: np.ndarray,
 
 
 def expected_totals(table: PostTable, note_reads: np.ndarray, conversion=None) -> dict[str, np.ndarray]:
-    """Expected reads, interactions, clicks and intents over the horizon, shape (B, S)
-    (``conversion`` as in :func:`expected_daily`)."""
+    """Expected reads, interactions (likes and collects among them), clicks and intents over the
+    horizon, shape (B, S) (``conversion`` as in :func:`expected_daily`)."""
     seen = table.kernel.cumsum()[table.horizon - 1 - table.day]  # share of each note's reads in the horizon
     onehot = np.zeros((table.n_posts, len(table.segment_names)))
     onehot[np.arange(table.n_posts), table.segment] = 1.0
     out = {}
-    for name, w in (("reads", 1.0), ("interactions", table.interaction_rate), ("clicks", table.ctr),
+    for name, w in (("reads", 1.0), ("interactions", table.interaction_rate),
+                    ("likes", table.interaction_rate * table.like_share),
+                    ("collects", table.interaction_rate * table.collect_share), ("clicks", table.ctr),
                     ("intents", table.ctr * table.cvr)):
         r = note_reads * conversion if name == "intents" and conversion is not None else note_reads
         out[name] = r @ (onehot * (seen * w)[:, None])
@@ -549,6 +658,16 @@ def thin_reads(intents: np.ndarray, lam: Mapping[str, np.ndarray],
     return reads, clicks, interactions
 
 
+def split_interactions(interactions, lam: Mapping[str, np.ndarray], rng: np.random.Generator):
+    """Likes, collects and comments among drawn interactions: a multinomial split with the period's
+    expected shares (lam_likes / lam_interactions, lam_collects / lam_interactions), drawn as two
+    binomials, so likes + collects + comments = interactions draw by draw."""
+    likes = rng.binomial(interactions, _ratio(lam["likes"], lam["interactions"]))
+    rest = lam["interactions"] - lam["likes"]
+    collects = rng.binomial(interactions - likes, _ratio(lam["collects"], rest))
+    return likes, collects, interactions - likes - collects
+
+
 def _occupancy(x):
     """(1 - e^{-x}) / x, and 1 at x = 0: the share of x/M persuasions per person that find a new person."""
     if not isinstance(x, np.ndarray):  # one segment's day (the discrete-event engine): plain floats
@@ -560,78 +679,162 @@ def _occupancy(x):
     return out
 
 
-def day_survival(a, q: float, f0):
-    """P(an in-market non-buyer adopts by imitation during one day), exactly.
+def day_survival(a, q: float, f0, p: float = 0.0):
+    """P(an in-market non-buyer adopts by imitation or organically during one day), exactly.
 
-    With campaign hazard ``a`` per non-buyer (constant over the day), Bass
-    imitation ``q`` per day and a share ``f0`` of buyers at the start of the
-    day, the share of buyers follows df/ds = (a + q f)(1 - f), whose solution
-    gives the day's survival S = u0 / u1 with u = 1 / (1 - f) and
-    u1 = q/k + (u0 - q/k) e^k, k = a + q.  The campaign alone leaves e^{-a};
-    the rest, S e^{a}, is the survival of imitation, so the day's imitation
-    probability is 1 - S e^{a} (in log form, which cannot overflow).  With a
-    constant pressure the daily steps so follow the closed-form Bass curve
-    F(t) = (1 - e^{-(p+q)t}) / (1 + (q/p) e^{-(p+q)t}), p = a, at every whole day.
+    With campaign hazard ``a`` per non-buyer (constant over the day), organic
+    adoption ``p`` and Bass imitation ``q`` per day and a share ``f0`` of
+    buyers at the start of the day, the share of buyers follows
+    df/ds = (a + p + q f)(1 - f), whose solution gives the day's survival
+    S = u0 / u1 with u = 1 / (1 - f) and u1 = q/k + (u0 - q/k) e^k,
+    k = a + p + q.  The campaign alone leaves e^{-a}; the rest, S e^{a}, is the
+    survival of organic adoption and imitation, so their probability is
+    1 - S e^{a} (in log form, which cannot overflow).  With a constant pressure
+    the daily steps so follow the closed-form Bass curve
+    F(t) = (1 - e^{-(P+q)t}) / (1 + (q/P) e^{-(P+q)t}), P = a + p, at every whole day.
     """
     if not isinstance(a, np.ndarray) and not isinstance(f0, np.ndarray):  # plain numbers
         if q <= 0:
-            return 0.0
+            return -math.expm1(-p)
         f0 = min(float(f0), 1.0 - 1e-15)
         u0 = 1.0 / (1.0 - f0)
-        k = a + q
-        log_rest = math.log(u0) - q - math.log(u0 - (q / k) * -math.expm1(-k))
+        k = a + p + q
+        log_rest = math.log(u0) - p - q - math.log(u0 - (q / k) * -math.expm1(-k))
         return -math.expm1(min(log_rest, 0.0))
     if q <= 0:
-        return np.zeros(np.broadcast(np.asarray(a), np.asarray(f0)).shape)
+        return np.full(np.broadcast(np.asarray(a), np.asarray(f0)).shape, -math.expm1(-p))
     a = np.asarray(a, float)
     f0 = np.minimum(np.asarray(f0, float), 1.0 - 1e-15)
-    k = a + q
+    k = a + p + q
     u0 = 1.0 / (1.0 - f0)
-    log_rest = np.log(u0) - q - np.log(u0 - (q / k) * -np.expm1(-k))
+    log_rest = np.log(u0) - p - q - np.log(u0 - (q / k) * -np.expm1(-k))
     return -np.expm1(np.minimum(log_rest, 0.0))
 
 
+def organic_share(a, q: float, f0, p: float):
+    """The share of the day's organic-or-imitation adopters who adopt organically.
+
+    Their hazards are p and q f(s); the split uses f at mid-day from the same
+    Riccati solution as :func:`day_survival` (u(1/2) = q/k + (u0 - q/k) e^{k/2}),
+    p / (p + q f(1/2)), exact to second order in the day's hazard k = a + p + q
+    (the total is exact).  1 without imitation, 0 without organic adoption.
+    """
+    if p <= 0:
+        return 0.0 * a
+    if q <= 0:
+        return 1.0 + 0.0 * a
+    k = a + p + q
+    u0 = 1.0 / (1.0 - np.minimum(f0, 1.0 - 1e-15))
+    e = np.exp(-0.5 * k)  # 1 / u(1/2) = e^{-k/2} / (q/k e^{-k/2} + u0 - q/k), without overflow
+    f_half = 1.0 - e / ((q / k) * e + u0 - q / k)
+    return p / (p + q * f_half)
+
+
+class _Expectation:
+    """Stands in for a Generator in :class:`BuyersStep`: each draw is replaced by its mean."""
+
+    @staticmethod
+    def binomial(n, p):
+        return n * p
+
+    @staticmethod
+    def poisson(lam):
+        return lam
+
+
+def _least(x, y):
+    return np.minimum(x, y) if isinstance(x, np.ndarray) or isinstance(y, np.ndarray) else min(x, y)
+
+
 class BuyersStep:
-    """One day of the buyers' dynamics in every segment, for both engines.
+    """One day of the buyers' dynamics in every segment, for both engines and the expectation.
 
-    Called with the day's purchase intents (integers of shape ``shape``:
-    replications x segments for the Monte Carlo engine; ``()``, one segment
-    as plain numbers, for the discrete-event engine), it draws::
+    Called once per day with the day's purchase decisions on RED ``on`` and
+    off it ``off`` (integers of shape ``shape``: replications x segments for
+    the Monte Carlo engine; ``()``, one segment as plain numbers, for the
+    discrete-event engine), it draws, with M the segment's in-market people
+    (:attr:`PostTable.segment_capacity`) and N its buyers at the start of the
+    day (every stream, organic ones included)::
 
-        new buyers     c ~ Binomial(I, (1 - N/M) (1 - e^{-I/M}) M / I)
-        word of mouth  w ~ Binomial(M - N - c, day_survival(I/M, q, N/M))
+        buyers' notes  reads r ~ Poisson(rho_t), persuaded u ~ Binomial(r, i_u)
+        a share        pi = (1 - N/M) (1 - e^{-I/M}) M / I,  I = on + off + u
+        campaign       c ~ Binomial(on, pi)
+        off-platform   o ~ Binomial(off, pi)
+        user notes     g ~ Binomial(u, pi)
+        rest           ~ Binomial(M - N - c - o - g, day_survival(I/M, q, N/M, p))
+                       split into organic (organic_share) and imitation w
+        repeat orders  ~ Poisson(r_rep x the campaign's buyers at the start of the day)
 
-    with M the segment's in-market people (:attr:`PostTable.segment_capacity`)
-    and N its buyers at the start of the day, and returns ``(c, w)``.  Each
-    intent is a read that persuades an in-market reader; it lands on one of
-    the M at random, and only the first to reach a person makes a buyer
-    (Poisson occupancy: the day's I intents reach M (1 - e^{-I/M}) people, a
-    share 1 - N/M of them not yet buyers).  So 0 <= c <= I, and a segment never
-    has more buyers than in-market people.
+    and returns ``(c, o, g, w, organic, repeats, reads of buyers' notes)``.
+    Each decision lands on one of the M at random and only the first to reach
+    a person makes a buyer (Poisson occupancy), so the streams never give a
+    segment more buyers than in-market people.  Of the day's new buyers
+    Binomial(new, ugc_share) publish a note the next day, whose
+    ``ugc_reads`` follow the decay kernel: rho_t is the sum of those reads
+    falling on day t.  With ``expectation=True`` every draw is its mean
+    (:func:`mean_field`).
     """
 
-    def __init__(self, capacity, q_per_day: float, shape: tuple[int, ...]):
-        self.q = q_per_day
+    def __init__(self, table: PostTable, shape: tuple[int, ...], segment: int | None = None,
+                 expectation: bool = False):
+        t = table
+        cap = t.segment_capacity if segment is None else t.segment_capacity[segment]
+        self.q, self.p, self.repeat = t.q_per_day, t.p_per_day, t.repeat_per_day
+        self.expect = expectation
+        self.day = 0
         if shape == ():
-            self.M, self.inv_m, self.buyers = int(capacity), 1.0 / float(capacity), 0
+            self.M, self.inv_m = (float(cap) if expectation else int(cap)), 1.0 / float(cap)
+            zero = lambda: 0.0 if expectation else 0
         else:
-            self.M = np.asarray(capacity).astype(np.int64)
-            self.inv_m = 1.0 / np.asarray(capacity, float)
-            self.buyers = np.zeros(shape, dtype=np.int64)
+            self.M = np.asarray(cap, float) if expectation else np.asarray(cap).astype(np.int64)
+            self.inv_m = 1.0 / np.asarray(cap, float)
+            zero = lambda: np.zeros(shape, dtype=float if expectation else np.int64)
+        self.zero = zero
+        self.buyers, self.credited = zero(), zero()
+        self.ugc = None
+        if t.ugc_share > 0 and t.ugc_reads > 0:
+            self.ugc = np.zeros((t.horizon + 1,) + tuple(shape))  # expected reads of buyers' notes by day
+            self.ugc_kernel = t.ugc_reads * t.kernel
+            self.ugc_share, self.ugc_rate = t.ugc_share, t.ugc_rate
+            self.horizon = t.horizon
 
-    def __call__(self, decisions, rng: np.random.Generator):
-        share = self.buyers * self.inv_m  # N / M at the start of the day
-        a = decisions * self.inv_m         # the day's persuasions per in-market person
-        p_new = (1.0 - share) * _occupancy(a)  # both factors in [0, 1]
-        c = rng.binomial(decisions, p_new)
+    def __call__(self, on, off, rng: np.random.Generator):
+        rng = _Expectation if self.expect else rng
+        t, self.day = self.day, self.day + 1
+        ugc_reads = persuaded = self.zero()
+        if self.ugc is not None:
+            ugc_reads = rng.poisson(self.ugc[t] if self.ugc.ndim > 1 else float(self.ugc[t]))
+            persuaded = rng.binomial(ugc_reads, self.ugc_rate)
+        share = self.buyers * self.inv_m            # N / M at the start of the day
+        a = (on + off + persuaded) * self.inv_m     # the day's decisions per in-market person
+        p_new = (1.0 - share) * _occupancy(a)       # both factors in [0, 1]
         left = self.M - self.buyers
-        c = np.minimum(c, left) if isinstance(c, np.ndarray) else min(int(c), left)
-        left = left - c
-        w = 0
-        if self.q > 0:
-            w = rng.binomial(left, day_survival(a, self.q, share))
-        self.buyers = self.buyers + c + w
-        return c, w
+        if self.expect or not isinstance(on, np.ndarray):
+            drawn = [rng.binomial(x, p_new) for x in (on, off, persuaded)]
+        else:  # the three streams in one call (one draw per element, in the same order)
+            drawn = rng.binomial(np.stack(np.broadcast_arrays(on, off, persuaded)), p_new)
+        got = []
+        for x in drawn:
+            c = _least(x, left)
+            left = left - c
+            got.append(c)
+        c, o, g = got
+        w = organic = self.zero()
+        if self.q > 0 or self.p > 0:
+            rest = rng.binomial(left, day_survival(a, self.q, share, self.p))
+            organic = rng.binomial(rest, organic_share(a, self.q, share, self.p)) if self.q > 0 else rest
+            w = rest - organic
+        repeats = rng.poisson(self.repeat * self.credited) if self.repeat > 0 else self.zero()
+        new = c + o + g + w + organic
+        self.buyers = self.buyers + new
+        self.credited = self.credited + (new - organic)
+        if self.ugc is not None and t + 1 < self.horizon:
+            notes = rng.binomial(new, self.ugc_share)
+            if isinstance(notes, np.ndarray) and not notes.any():
+                return c, o, g, w, organic, repeats, ugc_reads
+            k = self.ugc_kernel[: self.horizon - t - 1]
+            self.ugc[t + 1:self.horizon] += k.reshape(k.shape + (1,) * (self.ugc.ndim - 1)) * notes
+        return c, o, g, w, organic, repeats, ugc_reads
 
 
 def draw_block(table: PostTable, rng: np.random.Generator, size: int) -> dict[str, np.ndarray]:
@@ -646,11 +849,14 @@ def draw_block(table: PostTable, rng: np.random.Generator, size: int) -> dict[st
     Binomial(other reads, pbar), pbar = sum(lambda_clicks - lambda_intents) /
     sum(lambda_reads - lambda_intents), which is Poisson(sum lambda_clicks -
     lambda_intents) exactly, and interactions = Binomial(reads, sum
-    lambda_interactions / sum lambda_reads).  Every reported total thus has the
+    lambda_interactions / sum lambda_reads), split into likes, collects and
+    comments (:func:`split_interactions`).  Every reported total thus has the
     distribution of read-by-read thinning, and 0 <= intents <= clicks <= reads
-    holds draw by draw.  The daily reads series is each replication's expected
-    reads per day given its notes' delivery and viral factors (the same mean
-    as a draw, with less noise).
+    holds draw by draw.  Off-platform decisions on day t are
+    Poisson(:func:`offsite_pressure`), drawn apart from the reads (a Poisson
+    stream displaced by independent delays is Poisson).  The daily reads
+    series is each replication's expected reads per day given its notes'
+    delivery and viral factors (the same mean as a draw, with less noise).
 
     Returns per-replication totals (:data:`TOTAL_METRICS`, shape (size,)) and
     daily series (``daily_<name>`` for :data:`DAILY_METRICS`, shape
@@ -665,54 +871,64 @@ def draw_block(table: PostTable, rng: np.random.Generator, size: int) -> dict[st
                          else ("reads", "intents"), conversion)
     lam_i = exp["intents"]
     intents = rng.poisson(lam_i)                  # (B, H, S): they drive the buyers day by day
+    lam_off = offsite_pressure(table, lam_i)
+    off = rng.poisson(lam_off) if lam_off is not None else np.zeros_like(intents)
     total = expected_totals(table, note_reads, conversion)   # (B, S) over the horizon
     seg_reads, clicks, interactions = thin_reads(intents.sum(axis=1), total, rng)
+    likes, collects, comments = split_interactions(interactions, total, rng)
 
     # buyers, day by day (day-major arrays keep each day's slice contiguous)
-    step = BuyersStep(table.segment_capacity, table.q_per_day, (size, len(table.segment_sizes)))
-    by_day = np.ascontiguousarray(intents.transpose(1, 0, 2))  # (H, B, S)
-    new_c = np.empty_like(by_day)
-    new_w = np.zeros_like(by_day)
+    step = BuyersStep(table, (size, len(table.segment_sizes)))
+    on_by_day = np.ascontiguousarray(intents.transpose(1, 0, 2))  # (H, B, S)
+    off_by_day = np.ascontiguousarray(off.transpose(1, 0, 2))
+    got = np.zeros((7,) + on_by_day.shape, np.int64)  # the step's seven outputs, by day
     for t in range(table.horizon):
-        new_c[t], new_w[t] = step(by_day[t], rng)
+        for k, x in enumerate(step(on_by_day[t], off_by_day[t], rng)):
+            got[k, t] = x
+    streams = dict(zip(STREAMS, got[:4]))
 
     spend = (table.fixed_cost
              + (table.cost * (table.upfront + (1 - table.upfront) * delivered)).sum(axis=1))
-    if affiliates:
+    if affiliates:  # commission is paid on the buyers who clicked the note's link
         price = table.price or 0.0
         share_aff = _ratio(exp["commission"], lam_i).transpose(1, 0, 2)
-        spend = spend + price * (new_c * share_aff).sum(axis=(0, 2))
-    conv_c = new_c.sum(axis=(0, 2))
-    conv_w = new_w.sum(axis=(0, 2))
-    conversions = conv_c + conv_w
+        spend = spend + price * (streams["campaign"] * share_aff).sum(axis=(0, 2))
+    conv = {f"conversions_{k}": v.sum(axis=(0, 2)) for k, v in streams.items()}
+    conversions = sum(conv.values())
+    repeats = got[5].sum(axis=(0, 2))
     return {
         "reads": seg_reads.sum(axis=1),
         "interactions": interactions.sum(axis=1),
+        "likes": likes.sum(axis=1), "collects": collects.sum(axis=1), "comments": comments.sum(axis=1),
         "clicks": clicks.sum(axis=1),
-        "conversions_campaign": conv_c,
-        "conversions_wom": conv_w,
+        **conv,
         "conversions": conversions,
+        "conversions_organic": got[4].sum(axis=(0, 2)),
+        "repeat_orders": repeats,
+        "reads_ugc": got[6].sum(axis=(0, 2)),
         "posts_delivered": delivered.sum(axis=1),
         "spend": spend,
-        **accounting(table, seg_reads, conversions, spend),
+        **accounting(table, seg_reads, conversions, spend, repeats),
         "daily_reads": exp["reads"].sum(axis=2),
-        "daily_conversions_campaign": new_c.sum(axis=2).T,
-        "daily_conversions_wom": new_w.sum(axis=2).T,
+        **{f"daily_conversions_{k}": v.sum(axis=2).T for k, v in streams.items()},
     }
 
 
-def accounting(table: PostTable, seg_reads, conversions, spend) -> dict:
-    """Unique reach, revenue and profit from a run's reads per segment, conversions and spend.
+def accounting(table: PostTable, seg_reads, conversions, spend, repeats=0) -> dict:
+    """Unique reach, revenue and profit from a run's reads per segment, conversions, repeat
+    orders and spend.
 
     The one place where both engines turn their draws into readers and money
     (arrays over replications, or plain numbers for one): distinct readers of
     a segment of A people reached by R reads are A (1 - e^{-R/A}) (Poisson
-    occupancy), revenue is price x conversions, profit revenue x margin - spend
-    (a margin of 1 when none is given; profit is then only reported with both).
+    occupancy), revenue is price x (conversions + repeat orders) (organic
+    buyers, who buy without the campaign, are not counted), profit
+    revenue x margin - spend (a margin of 1 when none is given; profit is then
+    only reported with both).
     """
     A = table.segment_sizes
     reach = (A * -np.expm1(-np.asarray(seg_reads, float) / A)).sum(axis=-1)
-    revenue = (table.price or 0.0) * conversions
+    revenue = (table.price or 0.0) * (conversions + repeats)
     margin = table.margin if table.margin is not None else 1.0
     return {"unique_reach": reach, "revenue": revenue, "profit": revenue * margin - spend}
 
@@ -724,32 +940,30 @@ def mean_field(table: PostTable) -> dict[str, np.ndarray]:
     """The model's deterministic expectation, day by day (no randomness).
 
     Reads, interactions, clicks and intents are exact expectations (linear in
-    the notes); buyers follow the same day step as :class:`BuyersStep` with
-    every draw replaced by its mean: exact for q = 0 (the buyers are then
-    M (1 - e^{-sum intents / M}) whatever the timing) and, with a constant
-    pressure, the closed-form Bass curve at every whole day; otherwise a
-    mean-field approximation (the mean of the draws differs from it by the
-    variance of the intents over M).  Returns daily arrays of shape
-    (horizon,) summed over segments, and ``buyers`` per segment at the end.
+    the notes), and so are the off-platform decisions; buyers follow
+    :class:`BuyersStep` with every draw replaced by its mean: exact for q = 0
+    and no buyers' notes (the buyers are then M (1 - e^{-sum decisions / M})
+    whatever the timing, and the repeat orders r_rep times the buyers summed
+    over days) and, with a constant pressure, the closed-form Bass curve at
+    every whole day; otherwise a mean-field approximation (the mean of the
+    draws differs from it by the variance of the decisions over M).  Returns
+    daily arrays of shape (horizon,) summed over segments, and ``buyers`` per
+    segment at the end.
     """
     mean_reads = (table.reads * table.group_p[table.group])[None, :]
     exp = {k: v[0] for k, v in expected_daily(table, mean_reads).items()}
-    M = table.segment_capacity
-    buyers = np.zeros(len(M))
-    new_c = np.zeros((table.horizon, len(M)))
-    new_w = np.zeros_like(new_c)
+    off = offsite_pressure(table, exp["intents"][None])
+    off = np.zeros_like(exp["intents"]) if off is None else off[0]
+    S = len(table.segment_capacity)
+    step = BuyersStep(table, (S,), expectation=True)
+    got = np.zeros((7, table.horizon, S))
     for t in range(table.horizon):
-        f0 = buyers / M
-        a = exp["intents"][t] / M
-        new_c[t] = (M - buyers) * -np.expm1(-a)
-        new_w[t] = (M - buyers - new_c[t]) * day_survival(a, table.q_per_day, f0)
-        buyers = buyers + new_c[t] + new_w[t]
-    return {
-        "reads": exp["reads"].sum(axis=1),
-        "interactions": exp["interactions"].sum(axis=1),
-        "clicks": exp["clicks"].sum(axis=1),
-        "intents": exp["intents"].sum(axis=1),
-        "conversions_campaign": new_c.sum(axis=1),
-        "conversions_wom": new_w.sum(axis=1),
-        "buyers": buyers,
-    }
+        got[:, t] = step(exp["intents"][t], off[t], None)
+    out = {k: exp[k].sum(axis=1) for k in ("reads", "interactions", "clicks", "intents")}
+    out["offsite_intents"] = off.sum(axis=1)
+    for k, name in enumerate((*STREAMS, "organic")):
+        out[f"conversions_{name}"] = got[k].sum(axis=1)
+    out["repeat_orders"] = got[5].sum(axis=1)
+    out["reads_ugc"] = got[6].sum(axis=1)
+    out["buyers"] = step.buyers
+    return out

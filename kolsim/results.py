@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .model import PostTable
+from .model import STREAMS, PostTable
 from .scenario import Scenario
 
 __all__ = ["SimulationResult", "SavedRun", "describe", "wilson", "SUMMARY_COLUMNS", "STAGES"]
@@ -173,7 +173,9 @@ class SimulationResult:
     def summary(self) -> pd.DataFrame:
         """One row per metric: kind, n, mean, se, 95 % interval and P10/P50/P90.
 
-        Totals are means with t intervals; CPV, CPE, CPA and ROI are ratios of
+        Totals are means with t intervals (with a price, revenue also by stream:
+        ``revenue_campaign``, ``_offsite``, ``_ugc``, ``_wom``, ``_repeat``, and the
+        organic buyers' ``revenue_organic_baseline``, which is not in revenue); CPV, CPE, CPA and ROI are ratios of
         means with delta-method intervals; the delivery rate is the mean share
         of planned notes delivered per replication (notes of one gifted creator
         are delivered together, so they are not independent trials); the
@@ -184,6 +186,12 @@ class SimulationResult:
         for k, v in self.totals.items():
             if self._reported(k):
                 rows[k] = describe(v)
+            if k == "revenue" and self.has_price:  # revenue by stream, beside the total
+                price = self.table.price
+                for stream in STREAMS:
+                    rows[f"revenue_{stream}"] = describe(price * self.totals[f"conversions_{stream}"])
+                rows["revenue_repeat"] = describe(price * self.totals["repeat_orders"])
+                rows["revenue_organic_baseline"] = describe(price * self.totals["conversions_organic"])
         for name, (num, den, _) in RATIOS.items():
             if name == "roi" and not self.has_margin:
                 continue
@@ -202,7 +210,7 @@ class SimulationResult:
 
     def daily_frame(self) -> pd.DataFrame:
         """By day: mean and P10/P50/P90 of daily reads and of cumulative conversions."""
-        conv = self.daily["conversions_campaign"] + self.daily["conversions_wom"]
+        conv = sum(self.daily[f"conversions_{k}"] for k in STREAMS)
         cum = np.cumsum(conv, axis=1)
         out = {"day": np.arange(self.table.horizon), "reads_mean": self.daily["reads"].mean(axis=0)}
         for name, arr in (("conversions", conv), ("cumulative_conversions", cum)):

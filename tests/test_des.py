@@ -27,7 +27,7 @@ from scipy import stats
 import kolsim
 from kolsim.cli import main
 from kolsim.engines import des
-from kolsim.model import draw_notes, mean_field
+from kolsim.model import delay_pmf, draw_notes, mean_field
 
 from .conftest import scenario_from_toml
 from .test_model import bass_fraction, constant_pressure_scenario
@@ -405,10 +405,10 @@ def test_no_queue_when_nobody_waits(ops):
 
 
 @pytest.mark.parametrize("mean", [0.5, 2.0, 10.0])
-def test_consideration_delay_has_the_configured_mean(mean):
-    pmf = des._delay_pmf(mean, 400)
+def test_consideration_and_offsite_delays_have_the_configured_mean(mean):
+    pmf = delay_pmf(mean, 400)
     assert abs(pmf.sum() - 1) < 1e-9
-    assert abs((np.arange(400) * pmf).sum() - mean) < 1e-3
+    assert abs((np.arange(pmf.size) * pmf).sum() - mean) < 1e-3
 
 
 def test_monte_carlo_says_it_ignores_operations(tmp_path):

@@ -21,9 +21,19 @@ from kolsim.scenario import Decay
 from .conftest import scenario_from_toml
 
 
-def constant_pressure_scenario(A: float, p: float, q_day: float, days: int) -> str:
+#: Every stream beyond the click and imitation switched off (docs/model.md §8).
+FUNNEL_OFF = {"organic_p_per_year": 0, "offsite_per_onsite": 0, "ugc_share": 0, "repeat_per_month": 0}
+
+
+def funnel_table(**keys) -> str:
+    """A [funnel] table: FUNNEL_OFF with ``keys`` changed."""
+    return "\n[funnel]\n" + "".join(f"{k} = {v!r}\n" for k, v in {**FUNNEL_OFF, **keys}.items())
+
+
+def constant_pressure_scenario(A: float, p: float, q_day: float, days: int, **funnel) -> str:
     """One note a day, all its reads on its day, every read clicks and buys:
-    the segment gets exactly Poisson(p*A) purchase intents a day."""
+    the segment gets exactly Poisson(p*A) purchase intents a day (and nothing beyond the
+    click but imitation, unless ``funnel`` keys say so)."""
     return f"""
 schema_version = 1
 [campaign]
@@ -56,7 +66,7 @@ q_per_year = {q_day * 365}
 start_day = 0
 end_day = {days - 1}
 tiers = {{ koc = {days} }}
-"""
+""" + funnel_table(**funnel)
 
 
 def bass_fraction(t: np.ndarray, p: float, q: float) -> np.ndarray:

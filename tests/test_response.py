@@ -15,6 +15,7 @@ import pytest
 
 import kolsim
 from kolsim.defaults import CATEGORIES, RELEVANCE, relevance_of
+from tests.test_model import funnel_table
 from kolsim.model import build_post_table, capacity, creator_table, day_survival, mean_field
 
 
@@ -62,7 +63,7 @@ start_day = 0
 end_day = 9
 tiers = { micro = 60 }
 posts_per_creator = 2
-"""
+""" + funnel_table()
     s = kolsim.parse_scenario(__import__("tomllib").loads(text))
     t = build_post_table(s)
     M = t.segment_capacity[0]

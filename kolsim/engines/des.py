@@ -55,7 +55,8 @@ import pandas as pd
 import simpy
 from scipy import stats
 
-from ..model import PostTable, BuyersStep, accounting, build_post_table, draw_effects, draw_notes, thin_reads
+from ..model import (STREAMS, PostTable, BuyersStep, accounting, build_post_table, delay_pmf, draw_effects,
+                     draw_notes, split_interactions, thin_reads)
 from ..results import STAGES, SimulationResult
 from ..scenario import Ads, Operations, Scenario
 from ..errors import InputError
@@ -79,7 +80,7 @@ DES_METRICS: tuple[str, ...] = (
     "spend_undelivered", "ad_views_feed", "ad_spend_feed", "ad_clicks_search", "ad_spend_search")
 
 # rows of the per-read weights: what one read of a note brings in expectation
-_READS, _INTENTS, _CLICKS, _INTERACTIONS, _COMMISSION = range(5)
+_READS, _INTENTS, _CLICKS, _INTERACTIONS, _COMMISSION, _LIKES, _COLLECTS = range(7)
 _LAM_KEYS = ("reads", "intents", "clicks", "interactions")
 
 
@@ -90,7 +91,8 @@ class _Campaign:
     table: PostTable
     ops: Operations
     ads: Ads
-    weights: np.ndarray          # (5, P): per read, 1, ctr*cvr, ctr, interactions, commission weight
+    weights: np.ndarray          # (7, P): per read, 1, ctr*cvr, ctr, interactions, commission weight,
+                                 # likes, collects
     creator_notes: tuple         # per creator: note indices, by planned day
     creator_names: tuple
     outreach: np.ndarray         # per creator: day outreach starts
@@ -102,22 +104,6 @@ class _Campaign:
     boost_bar: float             # reads so far a note needs to be boosted (_boost_bar)
 
 
-def _delay_pmf(mean: float, horizon: int) -> np.ndarray | None:
-    """P(an intent decides d whole days after the day it arose), d < horizon.
-
-    The intent arises at a uniform moment U of its day and decides after a
-    gamma(2, mean/2) delay D; it counts on the day U + D falls in, so
-    P(d) = integral over u of [F(d + 1 - u) - F(d - u)] du, and the mean of d is
-    ``mean`` (E floor(x + U) = x).  None for no delay.
-    """
-    if mean <= 0:
-        return None
-    u = (np.arange(400) + 0.5) / 400  # midpoints: the integral over u to about 1e-6
-    edges = np.arange(horizon + 1)[:, None] - u[None, :]
-    cdf = stats.gamma.cdf(np.maximum(edges, 0.0), 2.0, scale=mean / 2.0).mean(axis=1)
-    return np.diff(cdf)
-
-
 def compile_campaign(scenario: Scenario) -> _Campaign:
     """The scenario's post table and everything the processes need, computed once."""
     table = build_post_table(scenario)
@@ -125,7 +111,8 @@ def compile_campaign(scenario: Scenario) -> _Campaign:
         enabled=False, outreach_days=0, contract_days=0, brief_days=0, draft_days=0,
         review_days=0, second_round_share=0, revision_days=0, consideration_days=0)
     weights = np.stack([np.ones(table.n_posts), table.ctr * table.cvr, table.ctr,
-                        table.interaction_rate, table.ctr * table.cvr * table.commission])
+                        table.interaction_rate, table.ctr * table.cvr * table.commission,
+                        table.interaction_rate * table.like_share, table.interaction_rate * table.collect_share])
     names, notes = [], []
     order = np.argsort(table.day, kind="stable")
     index: dict[str, int] = {}
@@ -151,7 +138,7 @@ def compile_campaign(scenario: Scenario) -> _Campaign:
         table=table, ops=ops, ads=scenario.ads, weights=weights,
         creator_notes=tuple(tuple(n) for n in notes), creator_names=tuple(names),
         outreach=outreach, start=min(0.0, float(outreach.min(initial=0.0))),
-        delay_pmf=_delay_pmf(ops.consideration_days, h), feed_kernel=feed / feed.sum(),
+        delay_pmf=delay_pmf(ops.consideration_days, h) if ops.consideration_days > 0 else None, feed_kernel=feed / feed.sum(),
         segment_cvr=seg_cvr, judged_share=judged, boost_bar=_boost_bar(table, scenario.ads, judged))
 
 
@@ -221,15 +208,17 @@ class _Run:
         self.env = simpy.Environment(initial_time=c.start)
         self.reviewers = simpy.Resource(self.env, capacity=o.reviewers) if o.enabled else None
         S, H = len(t.segment_names), t.horizon
-        self.lam = np.zeros((5, S, H))
+        self.lam = np.zeros((7, S, H))
         self.pending = np.zeros((S, H + 1), np.int64)          # purchase decisions by day (H: later)
+        self.pending_off = np.zeros((S, H + 1), np.int64)      # off-platform decisions by day
         self.pending_comm = np.zeros((S, H + 1))               # their expected commission weight
-        self.steps = [BuyersStep(t.segment_capacity[s], t.q_per_day, ()) for s in range(S)]
+        self.steps = [BuyersStep(t, (), segment=s) for s in range(S)]
         self.stage = np.zeros(P, np.int8)
         self.day = np.full(P, -1, np.int64)                    # actual publication day
         self.paid = np.zeros(P)                                # RMB paid per note so far
-        self.out = {k: np.zeros((S, H), np.int64) for k in ("reads", "clicks", "interactions",
-                                                            "new_c", "new_w")}
+        self.out = {k: np.zeros((S, H), np.int64) for k in (
+            "reads", "clicks", "interactions", "likes", "collects", "comments", *STREAMS, "organic",
+            "repeats", "reads_ugc")}
         self.commission = 0.0
         self.feed_left, self.search_left = c.ads.feed_budget, c.ads.search_budget
         self.boosts = 0
@@ -282,9 +271,11 @@ class _Run:
         published = self.stage == _PUBLISHED
         in_flight = self.stage < _PUBLISHED
         reads_s = o["reads"].sum(axis=1)
-        conv_c, conv_w = int(o["new_c"].sum()), int(o["new_w"].sum())
+        conv = {f"conversions_{k}": int(o[k].sum()) for k in STREAMS}
+        conversions = sum(conv.values())
+        repeats = int(o["repeats"].sum())
         spend = self.paid.sum() + self.commission + self.spend_feed + self.spend_search
-        money = accounting(t, reads_s, conv_c + conv_w, spend)
+        money = accounting(t, reads_s, conversions, spend, repeats)
         delay = (self.day - t.day)[published]
         H = t.horizon
         if self.reviewing or self.queue:  # review work still under way: the period runs to the horizon
@@ -299,10 +290,13 @@ class _Run:
             "reads": int(reads_s.sum()),
             "unique_reach": float(money["unique_reach"]),
             "interactions": int(o["interactions"].sum()),
+            **{k: int(o[k].sum()) for k in ("likes", "collects", "comments")},
             "clicks": int(o["clicks"].sum()),
-            "conversions_campaign": conv_c,
-            "conversions_wom": conv_w,
-            "conversions": conv_c + conv_w,
+            **conv,
+            "conversions": conversions,
+            "conversions_organic": int(o["organic"].sum()),
+            "repeat_orders": repeats,
+            "reads_ugc": int(o["reads_ugc"].sum()),
             "posts_delivered": int(published.sum()),
             "spend": float(spend),
             "revenue": float(money["revenue"]),
@@ -322,8 +316,7 @@ class _Run:
             "ad_clicks_search": int(self.clicks_search),
             "ad_spend_search": float(self.spend_search),
         }
-        daily = {"reads": o["reads"].sum(axis=0), "conversions_campaign": o["new_c"].sum(axis=0),
-                 "conversions_wom": o["new_w"].sum(axis=0)}
+        daily = {"reads": o["reads"].sum(axis=0), **{f"conversions_{k}": o[k].sum(axis=0) for k in STREAMS}}
         if self.log is not None:
             for j in np.flatnonzero(in_flight):
                 self.note(H, "in_flight_" + STAGES[self.stage[j]], int(j), float(self.paid[j]))
@@ -479,6 +472,14 @@ def _audience_day(run: _Run, s: int, day: int) -> None:
     lam = run.lam[:, s, day].tolist()
     intents = int(rng.poisson(lam[_INTENTS]))
     reads, clicks, inter = thin_reads(intents, dict(zip(_LAM_KEYS, lam[:4])), rng)
+    likes, collects, comments = split_interactions(
+        inter, {"interactions": lam[_INTERACTIONS], "likes": lam[_LIKES], "collects": lam[_COLLECTS]}, rng)
+    t = run.table
+    if t.offsite_ratio > 0 and lam[_INTENTS] > 0:  # off-platform intents, each after its own delay
+        n_off = int(rng.poisson(lam[_INTENTS] * t.offsite_ratio))
+        if n_off:
+            split = rng.multinomial(n_off, _delay_probs(t.offsite_pmf, t.horizon - day))
+            run.pending_off[s, day:day + split.size] += split
     comm = lam[_COMMISSION] / lam[_INTENTS] if lam[_INTENTS] > 0 else 0.0
     if run.search_left >= c.ads.search_cpc and reads > 0:  # search ads capture searchers
         ads = c.ads
@@ -499,6 +500,7 @@ def _audience_day(run: _Run, s: int, day: int) -> None:
     run.out["reads"][s, day] = reads
     run.out["clicks"][s, day] = clicks
     run.out["interactions"][s, day] = inter
+    run.out["likes"][s, day], run.out["collects"][s, day], run.out["comments"][s, day] = likes, collects, comments
     # each intent decides after a consideration delay
     if c.delay_pmf is None:
         run.pending[s, day] += intents
@@ -509,20 +511,25 @@ def _audience_day(run: _Run, s: int, day: int) -> None:
         run.pending[s, day:day + split.size] += split
         run.pending_comm[s, day:day + split.size] += comm * split
     decide = run.pending[s, day]
-    new_c, new_w = run.steps[s](int(decide), rng)
+    new_c, new_o, new_g, new_w, organic, repeats, ugc_reads = run.steps[s](int(decide), int(run.pending_off[s, day]), rng)
     if decide:
         run.commission += (c.table.price or 0.0) * new_c * (run.pending_comm[s, day] / decide)
-    run.out["new_c"][s, day] = new_c
-    run.out["new_w"][s, day] = new_w
-    if new_c or new_w:
-        run.note(day + 1, "conversions", None, new_c, creator=run.table.segment_names[s])
-        if new_w:
-            run.note(day + 1, "word_of_mouth", None, new_w, creator=run.table.segment_names[s])
+    for k, v in zip((*STREAMS, "organic", "repeats", "reads_ugc"), (new_c, new_o, new_g, new_w, organic, repeats,
+                                                                  ugc_reads)):
+        run.out[k][s, day] = v
+    if new_c or new_o or new_g or new_w:
+        seg = run.table.segment_names[s]
+        run.note(day + 1, "conversions", None, new_c, creator=seg)
+        for event, v in (("offsite_conversions", new_o), ("ugc_conversions", new_g), ("word_of_mouth", new_w)):
+            if v:
+                run.note(day + 1, event, None, v, creator=seg)
 
 
 def _delay_probs(pmf: np.ndarray, days_left: int) -> np.ndarray:
     """Delays 0 .. days_left - 1 within the horizon, and one bin for everything later."""
-    inside = pmf[:days_left]
+    inside = np.zeros(days_left)
+    n = min(days_left, pmf.size)
+    inside[:n] = pmf[:n]
     return np.append(inside, max(0.0, 1.0 - inside.sum()))
 
 

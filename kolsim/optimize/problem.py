@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..model import capacity, creator_table, decay_kernel
+from ..model import capacity, creator_table, decay_kernel, decision_share
 from ..pool import Pool, vet
 from ..rules import WEEK_DAY, WINDOW_WEEKS, cadence_cap
 from ..scenario import OBJECTIVES, Optimize, Scenario
@@ -61,8 +61,9 @@ class Problem:
     upper : int array (N, W)
         Most notes in a week (0 where the week is not allowed).
     value : float array (N, W)
-        Expected contribution of one note published at the start of week w:
-        purchase intents (conversions, profit), reads (reach) or interactions.
+        Expected contribution of one note published in week w (on its middle day): purchase
+        decisions on and off RED within the horizon (conversions, profit), reads (reach) or
+        interactions.
     objective : str
     saturating : bool
         Whether per-segment value saturates as M (1 - exp(-C/M)), M the capacity.
@@ -231,15 +232,24 @@ def build_problem(scenario: Scenario, pool: Pool, *, objective: str | None = Non
         reasons[i].append(("over_budget", f"the smallest commitment (fee + {m} note(s)) "
                            f"¥{fee[i] + m * cost[i]:,.0f} exceeds the budget"))
 
-    # value of one note of week w: the share of its reads within the horizon, published on
-    # the week's middle day, the day the engines publish it (rules.week_days)
-    kernel = decay_kernel(scenario.decay, h)
-    seen = np.array([kernel[: h - (7 * w + WEEK_DAY)].sum() if 7 * w + WEEK_DAY < h else 0.0
-                     for w in range(W)])
+    # value of one note of week w, published on the week's middle day, the day the engines
+    # publish it (rules.week_days): the share of its reads within the horizon, and for buyers
+    # its purchase decisions on and off RED within it (model.decision_share)
+    days = [7 * w + WEEK_DAY for w in range(W)]
+    if objective in ("conversions", "profit"):
+        seen = decision_share(scenario, days)
+    else:
+        kernel = decay_kernel(scenario.decay, h)
+        seen = np.array([kernel[: h - d].sum() if d < h else 0.0 for d in days])
     base = par["p_post"] * par["reads"]
     per_note = {"conversions": base * par["ctr"] * par["cvr"], "profit": base * par["ctr"] * par["cvr"],
                 "reach": base, "interactions": base * par["interaction_rate"]}[objective]
     value = per_note[:, None] * seen[None, :]
+    if (objective in ("conversions", "profit") and scenario.funnel.offsite_per_onsite > 0
+            and "expected_conversions" in frame.columns and frame["expected_conversions"].notna().any()):
+        notices.append(f"the pool's expected_conversions are read as purchases on RED; [funnel] offsite_per_onsite "
+                       f"= {scenario.funnel.offsite_per_onsite:g} adds off-platform buyers on top (set it to 0 "
+                       "when your figures already count them)")
     saturating = opt.saturation and objective != "interactions"
     unit_value = camp.price * camp.margin if objective == "profit" else 1.0
     expected_cost = cost * (par["upfront"] + (1 - par["upfront"]) * par["p_post"])

@@ -16,7 +16,7 @@ from ..errors import ScenarioError
 from ..text import name_key, show
 from .checks import did_you_mean, label
 from .table import TABLE_KEYS, Table
-from .values import (SCHEMA_VERSION, Ads, Campaign, Decay, Operations, Optimize, Plan, PlanItem, Response, Scenario, Uncertainty,
+from .values import (SCHEMA_VERSION, Ads, Campaign, Decay, Operations, Optimize, Plan, PlanItem, Response, Scenario, Uncertainty, Funnel,
                      ShareBounds, Simulation, Tier, TierRule, Vetting, Wave, WeekBudget, WordOfMouth,
                      _relabel)
 
@@ -178,6 +178,7 @@ def parse_scenario(data: Mapping[str, Any], *, pool: Any = None,
     wom = _build(top.table("word_of_mouth"), WordOfMouth)
     response = _parse_response(top.table("response"))
     uncertainty = _build(top.table("uncertainty"), Uncertainty)
+    funnel = _build(top.table("funnel"), Funnel)
 
     waves_raw = top.raw("waves", [])
     if not isinstance(waves_raw, list):
@@ -197,7 +198,7 @@ def parse_scenario(data: Mapping[str, Any], *, pool: Any = None,
     vet = _build(top.table("vetting"), Vetting)
     try:
         return Scenario(
-            campaign=campaign, tiers=tiers, segments=segments, decay=decay, word_of_mouth=wom, response=response, uncertainty=uncertainty,
+            campaign=campaign, tiers=tiers, segments=segments, decay=decay, word_of_mouth=wom, response=response, uncertainty=uncertainty, funnel=funnel,
             waves=waves, plan=plan, simulation=sim, operations=ops, ads=ads,
             operations_given=ops_t is not None or ads_t is not None, vetting=vet, optimize=optimize,
             default_segment_size=default_size, schema_version=version,

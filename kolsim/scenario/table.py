@@ -16,7 +16,7 @@ from typing import Any
 from ..errors import ScenarioError
 from ..text import kind, show
 from .checks import did_you_mean
-from .values import (Ads, Campaign, Decay, Operations, Optimize, Response, ShareBounds, Uncertainty, Simulation, Tier, TierRule,
+from .values import (Ads, Campaign, Decay, Operations, Optimize, Response, ShareBounds, Uncertainty, Funnel, Simulation, Tier, TierRule,
                      Vetting, Wave, WeekBudget, WordOfMouth, _relabel)
 
 __all__ = ["Table", "TABLE_KEYS"]
@@ -28,7 +28,7 @@ def _keys(cls, skip=()) -> tuple[str, ...]:
 
 #: The keys each table may hold (table "" is the top level).
 TABLE_KEYS: dict[str, tuple[str, ...]] = {
-    "": ("schema_version", "campaign", "tiers", "audience", "response", "uncertainty", "decay", "word_of_mouth",
+    "": ("schema_version", "campaign", "tiers", "audience", "response", "uncertainty", "funnel", "decay", "word_of_mouth",
          "waves", "plan", "simulation", "operations", "ads", "vetting", "optimize"),
     "optimize": _keys(Optimize),
     "optimize.tiers": _keys(TierRule),
@@ -39,6 +39,7 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "decay": _keys(Decay),
     "response": _keys(Response),
     "uncertainty": _keys(Uncertainty),
+    "funnel": _keys(Funnel),
     "word_of_mouth": _keys(WordOfMouth),
     "waves": _keys(Wave),
     "plan": ("pool", "schedule", "posts"),

@@ -15,14 +15,15 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Mapping
 
-from ..defaults import (CONVERSION_ELASTICITY, IN_MARKET_SHARE, REACH_ELASTICITY, SPONSORED_SHARE,
-                        TIER_DEFAULTS, TIERS)
+from ..defaults import (CONVERSION_ELASTICITY, IN_MARKET_SHARE, OFFSITE_DELAY_DAYS, OFFSITE_PER_ONSITE,
+                        ORGANIC_P_PER_YEAR, REACH_ELASTICITY, REPEAT_PER_MONTH, SPONSORED_SHARE, TIER_DEFAULTS,
+                        TIERS, UGC_INTENT_RATE, UGC_READS, UGC_SHARE)
 from ..errors import ScenarioError
 from ..rules import BANNED_CATEGORIES, DEAL_TYPES
 from ..text import has_control, name_key, show
 from .checks import Flag, Names, Number, Text, Weeks, did_you_mean, label, rule, validate
 
-__all__ = ["SCHEMA_VERSION", "Response", "Uncertainty", "MAX_MONEY", "MAX_PEOPLE", "MAX_DAYS", "MAX_RUNS", "MAX_NOTES", "OBJECTIVES",
+__all__ = ["SCHEMA_VERSION", "Response", "Uncertainty", "Funnel", "MAX_MONEY", "MAX_PEOPLE", "MAX_DAYS", "MAX_RUNS", "MAX_NOTES", "OBJECTIVES",
            "Campaign", "Tier", "Decay", "WordOfMouth", "Wave", "PlanItem", "Plan", "Simulation",
            "Operations", "Ads", "Vetting", "TierRule", "ShareBounds", "WeekBudget", "Optimize", "Scenario"]
 
@@ -229,6 +230,38 @@ class WordOfMouth(_Checked):
     @property
     def q_per_day(self) -> float:
         return self.q_per_year / 365.0 if self.enabled else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Funnel(_Checked):
+    """Purchases beyond the click: organic adoption, off-platform buyers, repeat orders and
+    buyers' own notes (``docs/model.md`` §7, "Beyond the click").
+
+    ``repeat_per_month`` of None takes the product category's default
+    (:data:`kolsim.defaults.REPEAT_PER_MONTH`, 0 for a category not listed).
+    """
+
+    TABLE: ClassVar[str] = "funnel"
+    organic_p_per_year: float = field(default=ORGANIC_P_PER_YEAR, metadata=rule(Number(
+        lo=0, hi=365, note="Bass innovation p per year; per day it is p / 365")))
+    offsite_per_onsite: float = field(default=OFFSITE_PER_ONSITE, metadata=rule(Number(
+        lo=0, hi=100, note="off-platform purchase intents per purchase intent on RED")))
+    offsite_delay_days: float = field(default=OFFSITE_DELAY_DAYS, metadata=rule(Number(
+        lo=0, hi=MAX_DAYS, note="mean days from the read to the purchase elsewhere")))
+    repeat_per_month: float | None = field(default=None, metadata=rule(Number(
+        lo=0, hi=30, optional=True, note="repeat orders per buyer per 30 days")))
+    ugc_share: float = field(default=UGC_SHARE, metadata=rule(Number(
+        lo=0, hi=1, note="the share of new buyers who publish a note of their own")))
+    ugc_reads: float = field(default=UGC_READS, metadata=rule(Number(
+        lo=0, hi=1e9, note="expected lifetime reads of a buyer's note")))
+    ugc_intent_rate: float = field(default=UGC_INTENT_RATE, metadata=rule(Number(
+        lo=0, hi=1, note="P(a read of a buyer's note persuades an in-market reader)")))
+
+    def repeat_rate(self, category: str) -> float:
+        """Repeat orders per buyer per month for a product of ``category``."""
+        if self.repeat_per_month is not None:
+            return self.repeat_per_month
+        return REPEAT_PER_MONTH.get(category, 0.0)
 
 
 # --------------------------------------------------------------------------- #
@@ -615,6 +648,7 @@ class Scenario:
     word_of_mouth: WordOfMouth = field(default_factory=WordOfMouth)
     response: Response = field(default_factory=Response)
     uncertainty: Uncertainty = field(default_factory=Uncertainty)
+    funnel: Funnel = field(default_factory=Funnel)
     waves: tuple[Wave, ...] = ()
     plan: Plan | None = None
     simulation: Simulation = field(default_factory=Simulation)
@@ -632,7 +666,7 @@ class Scenario:
         object.__setattr__(self, "default_segment_size", Number(lo=1, hi=MAX_PEOPLE, optional=True).check(
             self.default_segment_size, "[audience] default_size"))
         for name, cls in (("campaign", Campaign), ("decay", Decay), ("word_of_mouth", WordOfMouth),
-                          ("response", Response), ("uncertainty", Uncertainty),
+                          ("response", Response), ("uncertainty", Uncertainty), ("funnel", Funnel),
                           ("simulation", Simulation), ("operations", Operations), ("ads", Ads),
                           ("vetting", Vetting)):
             if not isinstance(getattr(self, name), cls):
