@@ -4,7 +4,8 @@ Used by bench_optimizer.py.  A pool of N synthetic creators (kolsim's
 calibrated generator) over 8 weeks, with hiring fees for a third of the mid,
 top and celebrity creators, at least 2 notes from each hired creator, category
 spend shares, a tier mix with seeding weeks, the platform's 20 % rule, a
-brand cap on notes a week, a week-range budget and saturating audiences.
+brand cap on notes a week, a week-range budget and saturating audiences (their in-market
+people of the order of the intents the budget buys).
 Vetting is on (its defaults: about 30 % of a generated pool is left out).
 The lists (must-include, exclude, a scenario's banned categories) are not
 used: they change which creators are candidates, and with them the request;
@@ -31,7 +32,12 @@ def instance(n: int, seed: int = 0):
     budget = float(round(0.04 * f["cost_per_post"].sum(), -3))
     per_week = int(max(6, round(0.015 * n)))
     cats = sorted(f["category"].unique())
-    size = max(2_000.0, 300.0 * n / len(cats))  # audiences small enough to saturate
+    # audiences whose in-market people (the default 0.2 %, docs/model.md §4) are of the order of
+    # the purchase intents the budget buys, so the saturation curves bind without being flat: at
+    # N = 100 the unsaturated optimum's intents are about 0.7 of the in-market people, at 1,000
+    # about 0.3 (the sizes before issue 15's in-market scale, 50x smaller, left 1 to 6 in-market
+    # people a segment, every curve flat at its ceiling)
+    size = 50.0 * max(2_000.0, 300.0 * n / len(cats))
     data = {
         "schema_version": 1,
         "campaign": {"name": f"bench {n}", "category": "beauty", "budget": budget, "horizon_days": 63,

@@ -256,12 +256,17 @@ def offsite_pressure(table: "PostTable", intents: np.ndarray) -> np.ndarray | No
 
 
 def _delayed(x: np.ndarray, pmf: np.ndarray) -> np.ndarray:
-    """out[:, t] = sum_d x[:, t - d] pmf[d] along axis 1 (the days)."""
-    out = np.zeros_like(x, dtype=float)
+    """out[:, t] = sum_d x[:, t - d] pmf[d] along axis 1 (the days), as one matrix product with
+    the banded matrix T[u, t] = pmf[t - u] (up to 400 days)."""
     h = x.shape[1]
-    for d in range(min(pmf.size, h)):
-        out[:, d:] += pmf[d] * x[:, :h - d]
-    return out
+    if h > 400:  # long horizons: the matrix would be mostly zeros; shift and add instead
+        out = np.zeros_like(x, dtype=float)
+        for d in range(min(pmf.size, h)):
+            out[:, d:] += pmf[d] * x[:, :h - d]
+        return out
+    lag = np.arange(h)[None, :] - np.arange(h)[:, None]
+    T = np.where((lag >= 0) & (lag < pmf.size), pmf[np.clip(lag, 0, pmf.size - 1)], 0.0)
+    return np.moveaxis(np.moveaxis(np.asarray(x, float), 1, -1) @ T, -1, 1)
 
 
 def decision_share(scenario: Scenario, days) -> np.ndarray:
@@ -756,16 +761,17 @@ class BuyersStep:
     (:attr:`PostTable.segment_capacity`) and N its buyers at the start of the
     day (every stream, organic ones included)::
 
-        buyers' notes  reads r ~ Poisson(rho_t), persuaded u ~ Binomial(r, i_u)
+        buyers' notes  persuaded readers u ~ Poisson(rho_t i_u)
         a share        pi = (1 - N/M) (1 - e^{-I/M}) M / I,  I = on + off + u
         campaign       c ~ Binomial(on, pi)
         off-platform   o ~ Binomial(off, pi)
         user notes     g ~ Binomial(u, pi)
         rest           ~ Binomial(M - N - c - o - g, day_survival(I/M, q, N/M, p))
                        split into organic (organic_share) and imitation w
-        repeat orders  ~ Poisson(r_rep x the campaign's buyers at the start of the day)
 
-    and returns ``(c, o, g, w, organic, repeats, reads of buyers' notes)``.
+    and returns ``(c, o, g, w, organic)``; :meth:`finish` then gives the
+    horizon's repeat orders, Poisson(r_rep x the campaign's buyers summed over
+    the days' starts), and the reads of buyers' notes.
     Each decision lands on one of the M at random and only the first to reach
     a person makes a buyer (Poisson occupancy), so the streams never give a
     segment more buyers than in-market people.  Of the day's new buyers
@@ -791,6 +797,7 @@ class BuyersStep:
             zero = lambda: np.zeros(shape, dtype=float if expectation else np.int64)
         self.zero = zero
         self.buyers, self.credited = zero(), zero()
+        self.buyer_days, self.persuaded = zero(), zero()  # sums over the days so far
         self.ugc = None
         if t.ugc_share > 0 and t.ugc_reads > 0:
             self.ugc = np.zeros((t.horizon + 1,) + tuple(shape))  # expected reads of buyers' notes by day
@@ -801,10 +808,11 @@ class BuyersStep:
     def __call__(self, on, off, rng: np.random.Generator):
         rng = _Expectation if self.expect else rng
         t, self.day = self.day, self.day + 1
-        ugc_reads = persuaded = self.zero()
-        if self.ugc is not None:
-            ugc_reads = rng.poisson(self.ugc[t] if self.ugc.ndim > 1 else float(self.ugc[t]))
-            persuaded = rng.binomial(ugc_reads, self.ugc_rate)
+        persuaded = self.zero()
+        if self.ugc is not None:  # the day's persuaded readers of buyers' notes: Poisson(rho_t i_u)
+            lam = self.ugc[t] if self.ugc.ndim > 1 else float(self.ugc[t])
+            if self.expect or np.any(lam > 0):
+                persuaded = rng.poisson(lam * self.ugc_rate)
         share = self.buyers * self.inv_m            # N / M at the start of the day
         a = (on + off + persuaded) * self.inv_m     # the day's decisions per in-market person
         p_new = (1.0 - share) * _occupancy(a)       # both factors in [0, 1]
@@ -824,17 +832,34 @@ class BuyersStep:
             rest = rng.binomial(left, day_survival(a, self.q, share, self.p))
             organic = rng.binomial(rest, organic_share(a, self.q, share, self.p)) if self.q > 0 else rest
             w = rest - organic
-        repeats = rng.poisson(self.repeat * self.credited) if self.repeat > 0 else self.zero()
+        self.buyer_days = self.buyer_days + self.credited  # the credited buyers who may reorder today
+        self.persuaded = self.persuaded + persuaded
         new = c + o + g + w + organic
         self.buyers = self.buyers + new
         self.credited = self.credited + (new - organic)
         if self.ugc is not None and t + 1 < self.horizon:
             notes = rng.binomial(new, self.ugc_share)
-            if isinstance(notes, np.ndarray) and not notes.any():
-                return c, o, g, w, organic, repeats, ugc_reads
-            k = self.ugc_kernel[: self.horizon - t - 1]
-            self.ugc[t + 1:self.horizon] += k.reshape(k.shape + (1,) * (self.ugc.ndim - 1)) * notes
-        return c, o, g, w, organic, repeats, ugc_reads
+            if self.expect or np.any(notes):
+                k = self.ugc_kernel[: self.horizon - t - 1]
+                self.ugc[t + 1:self.horizon] += k.reshape(k.shape + (1,) * (self.ugc.ndim - 1)) * notes
+        return c, o, g, w, organic
+
+    def finish(self, rng: np.random.Generator):
+        """After the last day: ``(repeat orders, reads of buyers' notes)`` over the horizon.
+
+        Repeat orders are Poisson(r_rep x the credited buyers summed over the
+        days' starts), the sum of the days' independent Poisson orders; the
+        reads of buyers' notes are the persuaded ones plus Poisson(the other
+        expected reads), the thinning's other part, both exact in
+        distribution for the totals (no daily series of them is reported).
+        """
+        rng = _Expectation if self.expect else rng
+        repeats = rng.poisson(self.repeat * self.buyer_days) if self.repeat > 0 else self.zero()
+        reads = self.zero()
+        if self.ugc is not None:
+            rest = self.ugc[: self.horizon].sum(axis=0) * (1.0 - self.ugc_rate)
+            reads = self.persuaded + rng.poisson(rest if rest.ndim else float(rest))
+        return repeats, reads
 
 
 def draw_block(table: PostTable, rng: np.random.Generator, size: int) -> dict[str, np.ndarray]:
@@ -881,10 +906,11 @@ def draw_block(table: PostTable, rng: np.random.Generator, size: int) -> dict[st
     step = BuyersStep(table, (size, len(table.segment_sizes)))
     on_by_day = np.ascontiguousarray(intents.transpose(1, 0, 2))  # (H, B, S)
     off_by_day = np.ascontiguousarray(off.transpose(1, 0, 2))
-    got = np.zeros((7,) + on_by_day.shape, np.int64)  # the step's seven outputs, by day
+    got = np.zeros((5,) + on_by_day.shape, np.int64)  # the step's five outputs, by day
     for t in range(table.horizon):
         for k, x in enumerate(step(on_by_day[t], off_by_day[t], rng)):
             got[k, t] = x
+    repeats, ugc_reads = (np.asarray(v).sum(axis=1) for v in step.finish(rng))
     streams = dict(zip(STREAMS, got[:4]))
 
     spend = (table.fixed_cost
@@ -895,7 +921,6 @@ def draw_block(table: PostTable, rng: np.random.Generator, size: int) -> dict[st
         spend = spend + price * (streams["campaign"] * share_aff).sum(axis=(0, 2))
     conv = {f"conversions_{k}": v.sum(axis=(0, 2)) for k, v in streams.items()}
     conversions = sum(conv.values())
-    repeats = got[5].sum(axis=(0, 2))
     return {
         "reads": seg_reads.sum(axis=1),
         "interactions": interactions.sum(axis=1),
@@ -905,7 +930,7 @@ def draw_block(table: PostTable, rng: np.random.Generator, size: int) -> dict[st
         "conversions": conversions,
         "conversions_organic": got[4].sum(axis=(0, 2)),
         "repeat_orders": repeats,
-        "reads_ugc": got[6].sum(axis=(0, 2)),
+        "reads_ugc": ugc_reads,
         "posts_delivered": delivered.sum(axis=1),
         "spend": spend,
         **accounting(table, seg_reads, conversions, spend, repeats),
@@ -956,14 +981,15 @@ def mean_field(table: PostTable) -> dict[str, np.ndarray]:
     off = np.zeros_like(exp["intents"]) if off is None else off[0]
     S = len(table.segment_capacity)
     step = BuyersStep(table, (S,), expectation=True)
-    got = np.zeros((7, table.horizon, S))
+    got = np.zeros((5, table.horizon, S))
     for t in range(table.horizon):
         got[:, t] = step(exp["intents"][t], off[t], None)
+    repeats, ugc_reads = step.finish(None)
     out = {k: exp[k].sum(axis=1) for k in ("reads", "interactions", "clicks", "intents")}
     out["offsite_intents"] = off.sum(axis=1)
     for k, name in enumerate((*STREAMS, "organic")):
         out[f"conversions_{name}"] = got[k].sum(axis=1)
-    out["repeat_orders"] = got[5].sum(axis=1)
-    out["reads_ugc"] = got[6].sum(axis=1)
+    out["repeat_orders"] = np.asarray(repeats, float)      # per segment, over the horizon
+    out["reads_ugc"] = np.asarray(ugc_reads, float)        # per segment, over the horizon
     out["buyers"] = step.buyers
     return out

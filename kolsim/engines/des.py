@@ -217,8 +217,7 @@ class _Run:
         self.day = np.full(P, -1, np.int64)                    # actual publication day
         self.paid = np.zeros(P)                                # RMB paid per note so far
         self.out = {k: np.zeros((S, H), np.int64) for k in (
-            "reads", "clicks", "interactions", "likes", "collects", "comments", *STREAMS, "organic",
-            "repeats", "reads_ugc")}
+            "reads", "clicks", "interactions", "likes", "collects", "comments", *STREAMS, "organic")}
         self.commission = 0.0
         self.feed_left, self.search_left = c.ads.feed_budget, c.ads.search_budget
         self.boosts = 0
@@ -273,7 +272,8 @@ class _Run:
         reads_s = o["reads"].sum(axis=1)
         conv = {f"conversions_{k}": int(o[k].sum()) for k in STREAMS}
         conversions = sum(conv.values())
-        repeats = int(o["repeats"].sum())
+        finished = [step.finish(self.rng) for step in self.steps]  # the horizon's repeat orders, buyers' notes' reads
+        repeats = int(sum(f[0] for f in finished))
         spend = self.paid.sum() + self.commission + self.spend_feed + self.spend_search
         money = accounting(t, reads_s, conversions, spend, repeats)
         delay = (self.day - t.day)[published]
@@ -296,7 +296,7 @@ class _Run:
             "conversions": conversions,
             "conversions_organic": int(o["organic"].sum()),
             "repeat_orders": repeats,
-            "reads_ugc": int(o["reads_ugc"].sum()),
+            "reads_ugc": int(sum(f[1] for f in finished)),
             "posts_delivered": int(published.sum()),
             "spend": float(spend),
             "revenue": float(money["revenue"]),
@@ -511,11 +511,10 @@ def _audience_day(run: _Run, s: int, day: int) -> None:
         run.pending[s, day:day + split.size] += split
         run.pending_comm[s, day:day + split.size] += comm * split
     decide = run.pending[s, day]
-    new_c, new_o, new_g, new_w, organic, repeats, ugc_reads = run.steps[s](int(decide), int(run.pending_off[s, day]), rng)
+    new_c, new_o, new_g, new_w, organic = run.steps[s](int(decide), int(run.pending_off[s, day]), rng)
     if decide:
         run.commission += (c.table.price or 0.0) * new_c * (run.pending_comm[s, day] / decide)
-    for k, v in zip((*STREAMS, "organic", "repeats", "reads_ugc"), (new_c, new_o, new_g, new_w, organic, repeats,
-                                                                  ugc_reads)):
+    for k, v in zip((*STREAMS, "organic"), (new_c, new_o, new_g, new_w, organic)):
         run.out[k][s, day] = v
     if new_c or new_o or new_g or new_w:
         seg = run.table.segment_names[s]
