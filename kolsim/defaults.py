@@ -17,6 +17,7 @@ __all__ = [
     "SPONSORED_SHARE",
     "UPFRONT_SHARE",
     "IN_MARKET_SHARE",
+    "FOLLOWER_OVERLAP",
     "ORGANIC_P_PER_YEAR",
     "OFFSITE_PER_ONSITE",
     "OFFSITE_DELAY_DAYS",
@@ -72,26 +73,30 @@ TIER_FOLLOWER_RANGE: dict[str, tuple[int, int]] = {
 #:   p_post_gifted    P(a gifted creator posts), agreed exchange [S2 #31; E23]
 #:   fake_share       mean share of fake followers [A; E35, E36]
 #:   monthly_posts    organic notes per month [A]
+#:   follower_share   share of a note's reads served to the creator's own followers (the
+#:                    rest through the discovery feed); follower_share x reach stays
+#:                    below the follow-feed reach of E6 (19–38 % of followers), and RED's
+#:                    feed favours small creators [S0 #22]: 0.3 (KOC) to 0.7 [A]
 #:   engagement_sd    sd of the engagement rate (interactions per follower) across
 #:                    creators of the tier, about half its mean [A; E1, E2]
 TIER_DEFAULTS: dict[str, dict[str, float]] = {
-    "koc": dict(followers=3_000, cost_per_post=450, reach=0.50, reach_sigma=1.2,
+    "koc": dict(follower_share=0.30, followers=3_000, cost_per_post=450, reach=0.50, reach_sigma=1.2,
                 interaction_rate=0.046, like_share=0.65, collect_share=0.28, ctr=0.025, cvr=0.030,
                 p_post_paid=0.98, p_post_gifted=0.75, fake_share=0.10, monthly_posts=8,
                 engagement_sd=0.0115),
-    "micro": dict(followers=30_000, cost_per_post=3_000, reach=0.35, reach_sigma=1.1,
+    "micro": dict(follower_share=0.40, followers=30_000, cost_per_post=3_000, reach=0.35, reach_sigma=1.1,
                   interaction_rate=0.042, like_share=0.65, collect_share=0.28, ctr=0.020, cvr=0.025,
                   p_post_paid=0.98, p_post_gifted=0.75, fake_share=0.15, monthly_posts=12,
                   engagement_sd=0.0075),
-    "mid": dict(followers=220_000, cost_per_post=12_000, reach=0.22, reach_sigma=1.0,
+    "mid": dict(follower_share=0.50, followers=220_000, cost_per_post=12_000, reach=0.22, reach_sigma=1.0,
                 interaction_rate=0.038, like_share=0.66, collect_share=0.27, ctr=0.015, cvr=0.020,
                 p_post_paid=0.98, p_post_gifted=0.30, fake_share=0.20, monthly_posts=15,
                 engagement_sd=0.0042),
-    "top": dict(followers=2_000_000, cost_per_post=90_000, reach=0.15, reach_sigma=0.9,
+    "top": dict(follower_share=0.60, followers=2_000_000, cost_per_post=90_000, reach=0.15, reach_sigma=0.9,
                 interaction_rate=0.033, like_share=0.68, collect_share=0.25, ctr=0.010, cvr=0.015,
                 p_post_paid=0.98, p_post_gifted=0.10, fake_share=0.25, monthly_posts=15,
                 engagement_sd=0.0025),
-    "celebrity": dict(followers=20_000_000, cost_per_post=1_500_000, reach=0.08,
+    "celebrity": dict(follower_share=0.70, followers=20_000_000, cost_per_post=1_500_000, reach=0.08,
                       reach_sigma=0.8, interaction_rate=0.028, like_share=0.70, collect_share=0.22,
                       ctr=0.008, cvr=0.015, p_post_paid=0.98, p_post_gifted=0.0, fake_share=0.30,
                       monthly_posts=6, engagement_sd=0.0011),
@@ -104,6 +109,12 @@ TIER_DEFAULTS: dict[str, dict[str, float]] = {
 #: 5e-4 / 0.002 = 0.25, so a reader's response to n reads, 1 - 0.75^n, is 58 %
 #: of its ceiling at the third read (effective frequency about 3) [A].
 IN_MARKET_SHARE = 0.002
+
+#: Share of a creator's followers who also follow other creators of its niche (its
+#: segment): overlap relative to the smaller audience, same niche 10–20 %, default 15 %
+#: [A; E34].  Reads on them count in the segment's shared audience; reads on the rest,
+#: its own followers, saturate on the creator's own audience (docs/model.md §3).
+FOLLOWER_OVERLAP = 0.15
 
 #: Reads of a note scale with (ER / tier ER) ** REACH_ELASTICITY: the platform
 #: shows engaging notes to more people [A; S0 #22, E29 first test pool].

@@ -46,7 +46,8 @@ from .scenario import Response, Scenario
 
 __all__ = ["PostTable", "build_post_table", "decay_kernel", "delay_pmf", "offsite_pressure", "draw_block",
            "accounting", "draw_notes", "draw_effects", "thin_reads", "split_interactions", "BuyersStep",
-           "mean_field", "relevance", "capacity", "day_survival", "decision_share", "STREAMS", "TOTAL_METRICS",
+           "mean_field", "relevance", "capacity", "day_survival", "decision_share", "offsite_kernel",
+           "follower_losses", "own_reads", "STREAMS", "TOTAL_METRICS",
            "DAILY_METRICS"]
 
 #: The buyers' streams a run credits to the campaign (their sum is ``conversions``), in the
@@ -107,6 +108,16 @@ class PostTable:
         Each note's audience relevance to the product (already in ``cvr``).
     creator_index, tier_index : int arrays (P,)
         Each note's creator (0 … K−1) and tier (0 … 4), for the shared effects.
+    own_share : float array (P,)
+        Share of the note's reads served to its creator's own followers, theta_t (1 - omega):
+        the follow feed's share of its reads less the followers it shares with the niche.
+    creator_segment : int array (K,)
+        Each creator's segment.
+    creator_people, creator_capacity : float arrays (K,)
+        Each creator's own followers, F_k (1 - phi_k) (1 - omega), and the in-market people
+        among them, m_k = in_market_share x relevance_k x own followers: the scale on which
+        the purchase decisions its notes raise among its own followers saturate
+        (:func:`follower_losses`).
     creator_sigma, campaign_sigma, tier_sigma : float
         Spreads of the random effects (``[uncertainty]``, :func:`draw_effects`).
     horizon : int
@@ -117,6 +128,9 @@ class PostTable:
         Off-platform purchase intents per on-platform intent.
     offsite_pmf : float array
         P(an off-platform intent decides d days after the day of its read), d = 0, 1, …
+    offsite_kernel : float array (horizon,)
+        Off-platform decisions on day tau after publishing per unit of the note's lifetime
+        intents: offsite_ratio x (kappa * offsite_pmf)(tau).
     repeat_per_day : float
         Repeat orders per buyer per day.
     ugc_share, ugc_reads, ugc_rate : float
@@ -152,6 +166,10 @@ class PostTable:
     relevance: np.ndarray
     creator_index: np.ndarray
     tier_index: np.ndarray
+    own_share: np.ndarray
+    creator_segment: np.ndarray
+    creator_people: np.ndarray
+    creator_capacity: np.ndarray
     creator_sigma: float
     campaign_sigma: float
     tier_sigma: float
@@ -160,6 +178,7 @@ class PostTable:
     p_per_day: float
     offsite_ratio: float
     offsite_pmf: np.ndarray
+    offsite_kernel: np.ndarray
     repeat_per_day: float
     ugc_share: float
     ugc_reads: float
@@ -230,11 +249,9 @@ def delay_pmf(mean: float, horizon: int, tail: float = 1e-12) -> np.ndarray:
     """
     if mean <= 0:
         return np.ones(1)
-    from scipy import stats
-
     u = (np.arange(400) + 0.5) / 400  # midpoints: the integral over u to about 1e-6
-    edges = np.arange(horizon + 1)[:, None] - u[None, :]
-    cdf = stats.gamma.cdf(np.maximum(edges, 0.0), 2.0, scale=mean / 2.0).mean(axis=1)
+    y = np.maximum(np.arange(horizon + 1)[:, None] - u[None, :], 0.0) / (mean / 2.0)
+    cdf = (-np.expm1(-y) - y * np.exp(-y)).mean(axis=1)  # the gamma(2) CDF, 1 - e^{-y} (1 + y)
     pmf = np.diff(cdf)
     left = 1.0 - np.cumsum(pmf)
     stop = int(np.argmax(left < tail)) + 1 if (left < tail).any() else pmf.size
@@ -269,22 +286,28 @@ def _delayed(x: np.ndarray, pmf: np.ndarray) -> np.ndarray:
     return np.moveaxis(np.moveaxis(np.asarray(x, float), 1, -1) @ T, -1, 1)
 
 
+def offsite_kernel(kernel: np.ndarray, pmf: np.ndarray, ratio: float) -> np.ndarray:
+    """Off-platform decisions on day tau after publishing, per unit of a note's lifetime intents:
+    ratio x sum_d kernel[tau - d] pmf[d] (zeros when the ratio is 0)."""
+    if ratio <= 0:
+        return np.zeros_like(kernel)
+    return _delayed(kernel[None, :], pmf * ratio)[0]
+
+
 def decision_share(scenario: Scenario, days) -> np.ndarray:
     """Expected purchase decisions within the horizon, per unit of a note's lifetime intents, for a
     note published on each of ``days``.
 
-    On RED they are its reads' share in the horizon; off it ``offsite_ratio``
-    times the same reads' share, delayed; each decision on day t is weighted
-    by e^{-p t}, the chance that its in-market reader has not bought by
-    organic adoption before (first order in p).  The optimizer values a note
-    with it: its campaign and off-platform buyers.
+    On RED they are its reads' share in the horizon; off it
+    :func:`offsite_kernel`'s share; each decision on day t is weighted by
+    e^{-p t}, the chance that its in-market reader has not bought by organic
+    adoption before (first order in p).  The optimizer values a note with it:
+    its campaign and off-platform buyers.
     """
     h = scenario.campaign.horizon_days
     fun = scenario.funnel
     kappa = decay_kernel(scenario.decay, h)
-    per_day = kappa.copy()
-    if fun.offsite_per_onsite > 0:
-        per_day += _delayed(kappa[None, :], delay_pmf(fun.offsite_delay_days, h) * fun.offsite_per_onsite)[0]
+    per_day = kappa + offsite_kernel(kappa, delay_pmf(fun.offsite_delay_days, h), fun.offsite_per_onsite)
     survive = np.exp(-(fun.organic_p_per_year / 365.0) * np.arange(h))
     return np.array([float((per_day[: h - d] * survive[d:]).sum()) if 0 <= d < h else 0.0
                      for d in np.asarray(days, np.int64).reshape(-1)])
@@ -304,12 +327,18 @@ def build_post_table(scenario: Scenario) -> PostTable:
     cols: dict[str, list] = {k: [] for k in (
         "day", "segment", "reads", "sigma", "interaction_rate", "like_share", "collect_share", "ctr", "cvr",
         "commission",
-        "cost", "upfront", "group", "creator", "tier", "wave", "fixed_share", "relevance")}
+        "cost", "upfront", "group", "creator", "tier", "wave", "fixed_share", "relevance", "own_share")}
     group_p: list[float] = []
     fixed = 0.0
+    omega = scenario.response.follower_overlap
+    own_audience: dict[str, tuple[int, float, float]] = {}  # creator -> (segment, own people, in-market)
 
     def add(days, *, seg, reads, tier, ir, ctr, cvr, rel, comm, cost, upfront, per_creator_delivery,
-            p, creator, wave, fixed_cost):
+            p, creator, wave, fixed_cost, real_followers, follower_share):
+        people = real_followers * (1 - omega)
+        m = scenario.response.in_market_share * rel * people
+        own_audience[creator] = (seg, people, m)
+        own = follower_share * (1 - omega) if m > 0 else 0.0
         start = len(group_p)
         if per_creator_delivery:
             group_p.append(p)
@@ -325,7 +354,7 @@ def build_post_table(scenario: Scenario) -> PostTable:
                          ("collect_share", tier.collect_share), ("ctr", ctr), ("cvr", cvr), ("relevance", rel),
                          ("commission", comm), ("cost", cost), ("upfront", upfront),
                          ("creator", creator), ("tier", tier.code), ("wave", wave),
-                         ("fixed_share", fixed_cost / n)):
+                         ("fixed_share", fixed_cost / n), ("own_share", own)):
             cols[key].extend([val] * n)
 
     product = scenario.campaign.category
@@ -354,7 +383,8 @@ def build_post_table(scenario: Scenario) -> PostTable:
                     comm=w.commission, cost=cost, upfront=deal.upfront,
                     per_creator_delivery=deal.per_creator, p=p,
                     creator=f"{w.name}/{code}#{c + 1}", wave=w.name,
-                    fixed_cost=w.gift_value + w.retainer_per_month * months)
+                    fixed_cost=w.gift_value + w.retainer_per_month * months,
+                    real_followers=tier.followers * (1 - tier.fake_share), follower_share=tier.follower_share)
                 fixed += w.gift_value + w.retainer_per_month * months
                 c += 1
 
@@ -376,12 +406,18 @@ def build_post_table(scenario: Scenario) -> PostTable:
                 rel=par["relevance"][i], comm=0.0,
                 cost=par["cost_per_post"][i], upfront=par["upfront"][i],
                 per_creator_delivery=bool(par["per_creator_delivery"][i]), p=par["p_post"][i],
-                creator=kol, wave="plan", fixed_cost=float(par["hiring_fee"][i]))
+                creator=kol, wave="plan", fixed_cost=float(par["hiring_fee"][i]),
+                real_followers=float(par["real_followers"][i]), follower_share=float(par["follower_share"][i]))
             fixed += par["hiring_fee"][i]
 
     f = lambda k, t=float: np.asarray(cols[k], dtype=t)
     fun = scenario.funnel
     sizes = np.asarray(list(scenario.segments.values()), float)
+    names, creator_index = np.unique(f("creator", object), return_inverse=True) if cols["creator"] else \
+        (np.zeros(0, object), np.zeros(0, np.int64))
+    own = np.array([own_audience[k] for k in names], float).reshape(-1, 3)
+    kernel = decay_kernel(scenario.decay, h)
+    offsite_pmf = delay_pmf(fun.offsite_delay_days, h)
     return PostTable(
         day=f("day", np.int64), segment=f("segment", np.int64), reads=f("reads"),
         sigma=f("sigma"), interaction_rate=f("interaction_rate"), like_share=f("like_share"),
@@ -392,17 +428,18 @@ def build_post_table(scenario: Scenario) -> PostTable:
         creator=f("creator", object), tier=f("tier", object), wave=f("wave", object),
         segment_names=tuple(scenario.segments), segment_sizes=sizes,
         segment_capacity=capacity(scenario, tuple(scenario.segments), sizes), relevance=f("relevance"),
-        creator_index=np.unique(f("creator", object), return_inverse=True)[1].astype(np.int64).reshape(-1)
-        if cols["creator"] else np.zeros(0, np.int64),
+        creator_index=np.asarray(creator_index, np.int64).reshape(-1), own_share=f("own_share"),
+        creator_segment=own[:, 0].astype(np.int64), creator_people=own[:, 1], creator_capacity=own[:, 2],
         tier_index=np.array([TIERS.index(t) for t in cols["tier"]], np.int64),
         creator_sigma=scenario.uncertainty.creator_sigma, campaign_sigma=scenario.uncertainty.campaign_sigma,
         tier_sigma=scenario.uncertainty.tier_sigma,
         horizon=h, q_per_day=scenario.word_of_mouth.q_per_day, p_per_day=fun.organic_p_per_year / 365.0,
-        offsite_ratio=fun.offsite_per_onsite, offsite_pmf=delay_pmf(fun.offsite_delay_days, h),
+        offsite_ratio=fun.offsite_per_onsite, offsite_pmf=offsite_pmf,
+        offsite_kernel=offsite_kernel(kernel, offsite_pmf, fun.offsite_per_onsite),
         repeat_per_day=fun.repeat_rate(scenario.campaign.category) / 30.0, ugc_share=fun.ugc_share,
         ugc_reads=fun.ugc_reads, ugc_rate=fun.ugc_intent_rate,
         price=scenario.campaign.price, margin=scenario.campaign.margin,
-        kernel=decay_kernel(scenario.decay, h))
+        kernel=kernel)
 
 
 def relevance(scenario: Scenario, category: str) -> float:
@@ -446,7 +483,8 @@ def creator_table(frame, tiers, pool=None, rows=None, *, scenario: Scenario | No
     rows in messages.
 
     Returns arrays (one entry per row): reads, interaction_rate, ctr, cvr,
-    relevance, engagement (e), p_post, hiring_fee, cost_per_post,
+    relevance, engagement (e), real_followers (F (1 - phi_k)), follower_share
+    (its ``follower_share`` column, else the tier's), p_post, hiring_fee, cost_per_post,
     monthly_posts, upfront (share of the price paid whatever happens),
     per_creator_delivery (bool), deal.
 
@@ -521,6 +559,7 @@ def creator_table(frame, tiers, pool=None, rows=None, *, scenario: Scenario | No
     p_default = np.where(paid_like, tier_attr("p_post_paid"), tier_attr("p_post_gifted"))
     return dict(
         reads=reads, interaction_rate=ir, ctr=ctr, cvr=cvr, relevance=rel, engagement=e, deal=deal,
+        real_followers=followers * (1 - fake), follower_share=col("follower_share", tier_attr("follower_share")),
         p_post=col("post_probability", p_default), hiring_fee=col("hiring_fee", 0.0),
         cost_per_post=frame["cost_per_post"].to_numpy(float),
         monthly_posts=col("monthly_posts", tier_attr("monthly_posts")),
@@ -628,6 +667,64 @@ def expected_totals(table: PostTable, note_reads: np.ndarray, conversion=None) -
         r = note_reads * conversion if name == "intents" and conversion is not None else note_reads
         out[name] = r @ (onehot * (seen * w)[:, None])
     return out
+
+
+def follower_losses(table: PostTable, note_intents: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The purchase decisions lost because a creator's own followers saturate, per day and segment.
+
+    ``note_intents`` (B, P) holds each note's lifetime on-RED intents (reads x
+    ctr x cvr x the replication's effects).  Creator k's notes raise, among
+    its own followers, decisions at the rates o_k(t) = sum_j s_j x_j kappa(t - d_j)
+    on RED and f_k(t) = sum_j s_j x_j kappa_off(t - d_j) off it (s_j the
+    note's own share, kappa_off the :attr:`PostTable.offsite_kernel`).  Each
+    lands on one of the creator's m_k in-market followers at random, and only
+    the first to reach a follower counts (Poisson occupancy, the effective
+    frequency of ``docs/model.md`` §3): with L_k(t) the decisions up to and
+    including day t, day t's decisions reach
+    m_k (e^{-L_k(t-1)/m_k} - e^{-L_k(t)/m_k}) followers not reached before, so
+    a share rho_k(t) of them count, and over the horizon
+    m_k (1 - e^{-L_k/m_k}).  Those that count then enter the segment's day
+    like any other decision (they may meet a buyer of another creator there).
+
+    Returns ``(lost_on, lost_off)``, each (B, horizon, S): o_k (1 - rho_k) and
+    f_k (1 - rho_k) summed over the segment's creators; None when no note
+    reaches its creator's own followers.
+    """
+    own = table.own_share
+    if not np.any(own > 0):
+        return None
+    b, h, n_seg = note_intents.shape[0], table.horizon, len(table.segment_names)
+    lost_on = np.zeros((b, h, n_seg))
+    lost_off = np.zeros((b, h, n_seg))
+    lag = np.arange(h)[None, :] - table.day[:, None]
+    ok = lag >= 0
+    k_on = np.where(ok, table.kernel[np.clip(lag, 0, h - 1)], 0.0)
+    k_off = np.where(ok, table.offsite_kernel[np.clip(lag, 0, h - 1)], 0.0) if table.offsite_ratio > 0 else None
+    x = note_intents * own
+    for k in np.unique(table.creator_index[own > 0]):
+        idx = np.flatnonzero(table.creator_index == k)
+        m = table.creator_capacity[k]
+        o = x[:, idx] @ k_on[idx]                                   # (B, H)
+        f = x[:, idx] @ k_off[idx] if k_off is not None else 0.0
+        lam = o + f
+        seen = np.cumsum(lam, axis=1)
+        counted = m * np.exp(-(seen - lam) / m) * -np.expm1(-lam / m)  # new followers reached on day t
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lost = np.where(lam > 0, 1.0 - counted / lam, 0.0)
+        s = table.creator_segment[k]
+        lost_on[:, :, s] += o * lost
+        if k_off is not None:
+            lost_off[:, :, s] += f * lost
+    return lost_on, lost_off
+
+
+def own_reads(table: PostTable, note_reads: np.ndarray) -> np.ndarray:
+    """Expected reads within the horizon on each creator's own followers, shape (B, K)."""
+    seen = table.kernel.cumsum()[table.horizon - 1 - table.day]
+    k = len(table.creator_people)
+    onehot = np.zeros((table.n_posts, k))
+    onehot[np.arange(table.n_posts), table.creator_index] = table.own_share * seen
+    return note_reads @ onehot
 
 
 def _ratio(num, den):
@@ -895,10 +992,19 @@ def draw_block(table: PostTable, rng: np.random.Generator, size: int) -> dict[st
     exp = expected_daily(table, note_reads, ("reads", "intents", "commission") if affiliates
                          else ("reads", "intents"), conversion)
     lam_i = exp["intents"]
-    intents = rng.poisson(lam_i)                  # (B, H, S): they drive the buyers day by day
     lam_off = offsite_pressure(table, lam_i)
-    off = rng.poisson(lam_off) if lam_off is not None else np.zeros_like(intents)
+    x = (note_reads if conversion is None else note_reads * conversion) * (table.ctr * table.cvr)
+    lost = follower_losses(table, x)
     total = expected_totals(table, note_reads, conversion)   # (B, S) over the horizon
+    if lost is not None:  # decisions that meet a follower the creator has already persuaded
+        full = lam_i
+        lam_i = np.maximum(lam_i - lost[0], 0.0)
+        lam_off = None if lam_off is None else np.maximum(lam_off - lost[1], 0.0)
+        total["intents"] = np.maximum(total["intents"] - lost[0].sum(axis=1), 0.0)
+        if affiliates:
+            exp["commission"] = exp["commission"] * _ratio(lam_i, full)
+    intents = rng.poisson(lam_i)                  # (B, H, S): they drive the buyers day by day
+    off = rng.poisson(lam_off) if lam_off is not None else np.zeros_like(intents)
     seg_reads, clicks, interactions = thin_reads(intents.sum(axis=1), total, rng)
     likes, collects, comments = split_interactions(interactions, total, rng)
 
@@ -933,26 +1039,46 @@ def draw_block(table: PostTable, rng: np.random.Generator, size: int) -> dict[st
         "reads_ugc": ugc_reads,
         "posts_delivered": delivered.sum(axis=1),
         "spend": spend,
-        **accounting(table, seg_reads, conversions, spend, repeats),
+        **accounting(table, seg_reads, conversions, spend, repeats, own_reads(table, note_reads),
+                     total["reads"]),
         "daily_reads": exp["reads"].sum(axis=2),
         **{f"daily_conversions_{k}": v.sum(axis=2).T for k, v in streams.items()},
     }
 
 
-def accounting(table: PostTable, seg_reads, conversions, spend, repeats=0) -> dict:
+def accounting(table: PostTable, seg_reads, conversions, spend, repeats=0, own=None, expected=None) -> dict:
     """Unique reach, revenue and profit from a run's reads per segment, conversions, repeat
     orders and spend.
 
     The one place where both engines turn their draws into readers and money
     (arrays over replications, or plain numbers for one): distinct readers of
-    a segment of A people reached by R reads are A (1 - e^{-R/A}) (Poisson
-    occupancy), revenue is price x (conversions + repeat orders) (organic
-    buyers, who buy without the campaign, are not counted), profit
+    an audience of A people reached by R reads are A (1 - e^{-R/A}) (Poisson
+    occupancy).  A creator's own followers are people of its segment: of the
+    segment's drawn reads R_s, the share on creator k's own followers is its
+    expected own reads (``own``, (B, K) or (K,); :func:`own_reads`) over the
+    segment's expected reads (``expected``, (B, S) or (S,)), so its drawn own
+    reads are R_own = R_s own_k / expected_s (an unbiased split: no reads are
+    clipped); they reach F (1 - e^{-R_own/F}) of its F own followers, and
+    those readers count in the segment's R beside its other reads (so a
+    segment never has more readers than people); revenue is price x (conversions + repeat orders)
+    (organic buyers, who buy without the campaign, are not counted), profit
     revenue x margin - spend (a margin of 1 when none is given; profit is then
     only reported with both).
     """
     A = table.segment_sizes
-    reach = (A * -np.expm1(-np.asarray(seg_reads, float) / A)).sum(axis=-1)
+    reads = np.asarray(seg_reads, float)
+    if own is not None and len(table.creator_people):
+        P = np.where(table.creator_people > 0, table.creator_people, np.inf)
+        in_seg = table.creator_segment[:, None] == np.arange(len(A))[None, :]
+        # each creator's drawn own reads: its expected share of its segment's drawn reads
+        drawn = np.ones_like(reads)
+        if expected is not None:
+            e = np.asarray(expected, float)
+            drawn = np.divide(reads, e, out=np.zeros_like(reads), where=e > 0)
+        own = np.asarray(own, float) * drawn[..., table.creator_segment]
+        # the segment's other reads, and each creator's distinct own readers, who are in it too
+        reads = np.maximum(reads - own @ in_seg, 0.0) + (P * -np.expm1(-own / P)) @ in_seg
+    reach = (A * -np.expm1(-reads / A)).sum(axis=-1)
     revenue = (table.price or 0.0) * (conversions + repeats)
     margin = table.margin if table.margin is not None else 1.0
     return {"unique_reach": reach, "revenue": revenue, "profit": revenue * margin - spend}
@@ -979,6 +1105,10 @@ def mean_field(table: PostTable) -> dict[str, np.ndarray]:
     exp = {k: v[0] for k, v in expected_daily(table, mean_reads).items()}
     off = offsite_pressure(table, exp["intents"][None])
     off = np.zeros_like(exp["intents"]) if off is None else off[0]
+    lost = follower_losses(table, mean_reads * (table.ctr * table.cvr))
+    if lost is not None:
+        exp["intents"] = np.maximum(exp["intents"] - lost[0][0], 0.0)
+        off = np.maximum(off - lost[1][0], 0.0)
     S = len(table.segment_capacity)
     step = BuyersStep(table, (S,), expectation=True)
     got = np.zeros((5, table.horizon, S))

@@ -45,6 +45,7 @@ OPTIONAL_COLUMNS: dict[str, tuple[float, float, str]] = {
     "likes_collects_total": (0.0, 1e13, "profile likes + collects"),
     "like_read_ratio": (0.0, 1.0, "likes per read on recent notes"),
     "relevance": (0.0, 1.0, "the audience's relevance to the product (overrides the category matrix)"),
+    "follower_share": (0.0, 1.0, "share of a note's reads served to the creator's own followers"),
 }
 
 

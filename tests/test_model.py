@@ -48,6 +48,7 @@ reach_sigma = 0.0
 ctr = 1.0
 cvr = 1.0
 p_post_paid = 1.0
+follower_share = 0.0    # every read lands in the segment: no creator's own followers
 [decay]
 feed_share = 1.0
 feed_half_life_days = 0.001

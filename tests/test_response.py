@@ -194,7 +194,8 @@ def test_the_optimizers_value_of_its_plan_is_the_simulated_mean():
 
 
 @pytest.mark.parametrize("key,value", [("in_market_share", 0), ("in_market_share", 1.5),
-                                       ("reach_elasticity", -1), ("conversion_elasticity", "x")])
+                                       ("reach_elasticity", -1), ("conversion_elasticity", "x"),
+                                       ("follower_overlap", -0.1), ("follower_overlap", 1.5)])
 def test_bad_response_values_name_the_key(key, value):
     data = {"campaign": {"name": "t", "category": "beauty", "budget": 1000, "horizon_days": 30},
             "audience": {"default_size": 1000}, "waves": [{"start_day": 0, "tiers": {"koc": 1}}],

@@ -102,6 +102,8 @@ class _Campaign:
     segment_cvr: np.ndarray      # (S,) mean conversion rate per click of the segment's notes
     judged_share: float          # share of a note's reads by the day it is judged for a boost
     boost_bar: float             # reads so far a note needs to be boosted (_boost_bar)
+    own_creators: tuple          # per segment: its creators whose notes reach their own followers
+    own_capacity: tuple          # per segment: those creators' in-market own followers
 
 
 def compile_campaign(scenario: Scenario) -> _Campaign:
@@ -134,12 +136,16 @@ def compile_campaign(scenario: Scenario) -> _Campaign:
         w = table.reads[mine] * table.ctr[mine]
         seg_cvr[s] = float((w * table.cvr[mine]).sum() / w.sum()) if w.sum() > 0 else 0.0
     judged = float(table.kernel[:scenario.ads.boost_after_days + 1].sum())
+    with_own = np.unique(table.creator_index[table.own_share > 0])
+    own_creators = tuple(with_own[table.creator_segment[with_own] == s] for s in range(len(seg_cvr)))
+    own_capacity = tuple(table.creator_capacity[k] for k in own_creators)
     return _Campaign(
         table=table, ops=ops, ads=scenario.ads, weights=weights,
         creator_notes=tuple(tuple(n) for n in notes), creator_names=tuple(names),
         outreach=outreach, start=min(0.0, float(outreach.min(initial=0.0))),
         delay_pmf=delay_pmf(ops.consideration_days, h) if ops.consideration_days > 0 else None, feed_kernel=feed / feed.sum(),
-        segment_cvr=seg_cvr, judged_share=judged, boost_bar=_boost_bar(table, scenario.ads, judged))
+        segment_cvr=seg_cvr, judged_share=judged, boost_bar=_boost_bar(table, scenario.ads, judged),
+        own_creators=own_creators, own_capacity=own_capacity)
 
 
 def _boost_bar(table: PostTable, ads: Ads, s: float) -> float:
@@ -213,6 +219,10 @@ class _Run:
         self.pending_off = np.zeros((S, H + 1), np.int64)      # off-platform decisions by day
         self.pending_comm = np.zeros((S, H + 1))               # their expected commission weight
         self.steps = [BuyersStep(t, (), segment=s) for s in range(S)]
+        K_own = len(t.creator_people)                          # each creator's own followers:
+        self.own_on = np.zeros((K_own, H))                     # expected on-RED decisions by day
+        self.own_seen = np.zeros(K_own)                        # expected decisions so far
+        self.own_reads = np.zeros(K_own)                       # expected reads within the horizon
         self.stage = np.zeros(P, np.int8)
         self.day = np.full(P, -1, np.int64)                    # actual publication day
         self.paid = np.zeros(P)                                # RMB paid per note so far
@@ -275,7 +285,7 @@ class _Run:
         finished = [step.finish(self.rng) for step in self.steps]  # the horizon's repeat orders, buyers' notes' reads
         repeats = int(sum(f[0] for f in finished))
         spend = self.paid.sum() + self.commission + self.spend_feed + self.spend_search
-        money = accounting(t, reads_s, conversions, spend, repeats)
+        money = accounting(t, reads_s, conversions, spend, repeats, self.own_reads, self.lam[_READS].sum(axis=1))
         delay = (self.day - t.day)[published]
         H = t.horizon
         if self.reviewing or self.queue:  # review work still under way: the period runs to the horizon
@@ -411,14 +421,21 @@ def _note(env: simpy.Environment, run: _Run, j: int):
         env.process(_boost(env, run, j, day))
 
 
-def _add(run: _Run, j: int, lo: int, per_day: np.ndarray) -> None:
-    """Add a note's expected reads on days lo, lo+1, … (and what they bring) to its segment."""
+def _add(run: _Run, j: int, lo: int, per_day: np.ndarray, own: bool = True) -> None:
+    """Add a note's expected reads on days lo, lo+1, … (and what they bring) to its segment, and
+    their share on its creator's own followers to theirs (``own=False``: ad views, all in the feed)."""
     hi = lo + per_day.size
     w = run.c.weights[:, j]
     if run.conversion is not None:  # intents and commission carry the replication's effects
         w = w.copy()
         w[[1, 4]] *= run.conversion[j]
-    run.lam[:, run.table.segment[j], lo:hi] += w[:, None] * per_day
+    t = run.table
+    run.lam[:, t.segment[j], lo:hi] += w[:, None] * per_day
+    s_own = t.own_share[j]
+    if own and s_own > 0:
+        k = t.creator_index[j]
+        run.own_on[k, lo:hi] += (s_own * w[_INTENTS]) * per_day
+        run.own_reads[k] += s_own * per_day.sum()
 
 
 def _reads(env: simpy.Environment, run: _Run, j: int, day: int):
@@ -455,7 +472,7 @@ def _boost(env: simpy.Environment, run: _Run, j: int, day: int):
     views = spend / ads.feed_cpm * 1000.0
     run.spend_feed += spend
     run.views_feed += views
-    _add(run, j, judge, views * c.feed_kernel[:t.horizon - judge])
+    _add(run, j, judge, views * c.feed_kernel[:t.horizon - judge], own=False)
     run.note(env.now, "feed_boost", j, spend)
 
 
@@ -469,18 +486,40 @@ def _segment(env: simpy.Environment, run: _Run, s: int):
 def _audience_day(run: _Run, s: int, day: int) -> None:
     """Reads, clicks and intents of one day in segment s; purchase decisions; word of mouth."""
     c, rng = run.c, run.rng
+    t = run.table
     lam = run.lam[:, s, day].tolist()
+    comm = lam[_COMMISSION] / lam[_INTENTS] if lam[_INTENTS] > 0 else 0.0
+    ks = c.own_creators[s]
+    own_on, counted = 0.0, None
+    if ks.size:  # decisions among creators' own followers count once per follower (model.follower_losses)
+        o = run.own_on[ks, day]
+        f = np.zeros(ks.size)
+        if t.offsite_ratio > 0:
+            pmf = t.offsite_pmf[:day + 1] * t.offsite_ratio
+            f = run.own_on[ks, day + 1 - pmf.size:day + 1] @ pmf[::-1]
+        lam_k = o + f
+        m = c.own_capacity[s]
+        seen = run.own_seen[ks]
+        new_k = m * np.exp(-seen / m) * -np.expm1(-lam_k / m)
+        counted = np.where(lam_k > 0, new_k / np.maximum(lam_k, 1e-300), 1.0)
+        run.own_seen[ks] = seen + lam_k
+        own_on = float(o.sum())
+        lam[_INTENTS] = max(lam[_INTENTS] - own_on + float(o @ counted), 0.0)
     intents = int(rng.poisson(lam[_INTENTS]))
     reads, clicks, inter = thin_reads(intents, dict(zip(_LAM_KEYS, lam[:4])), rng)
     likes, collects, comments = split_interactions(
         inter, {"interactions": lam[_INTERACTIONS], "likes": lam[_LIKES], "collects": lam[_COLLECTS]}, rng)
-    t = run.table
-    if t.offsite_ratio > 0 and lam[_INTENTS] > 0:  # off-platform intents, each after its own delay
-        n_off = int(rng.poisson(lam[_INTENTS] * t.offsite_ratio))
+    if t.offsite_ratio > 0:  # off-platform intents, each after its own delay
+        rest = run.lam[_INTENTS, s, day] - own_on  # those of the feed and the shared followers
+        n_off = int(rng.poisson(rest * t.offsite_ratio)) if rest > 0 else 0
         if n_off:
             split = rng.multinomial(n_off, _delay_probs(t.offsite_pmf, t.horizon - day))
             run.pending_off[s, day:day + split.size] += split
-    comm = lam[_COMMISSION] / lam[_INTENTS] if lam[_INTENTS] > 0 else 0.0
+        if counted is not None:  # own followers' decisions of the day, thinned: a Poisson stream
+            # displaced by independent delays is Poisson, with the delayed mean f
+            off_own = float(f @ counted)
+            if off_own > 0:
+                run.pending_off[s, day] += int(rng.poisson(off_own))
     if run.search_left >= c.ads.search_cpc and reads > 0:  # search ads capture searchers
         ads = c.ads
         searches = rng.poisson(ads.searches_per_read * reads)

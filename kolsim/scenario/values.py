@@ -15,7 +15,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Mapping
 
-from ..defaults import (CONVERSION_ELASTICITY, IN_MARKET_SHARE, OFFSITE_DELAY_DAYS, OFFSITE_PER_ONSITE,
+from ..defaults import (CONVERSION_ELASTICITY, FOLLOWER_OVERLAP, IN_MARKET_SHARE, OFFSITE_DELAY_DAYS, OFFSITE_PER_ONSITE,
                         ORGANIC_P_PER_YEAR, REACH_ELASTICITY, REPEAT_PER_MONTH, SPONSORED_SHARE, TIER_DEFAULTS,
                         TIERS, UGC_INTENT_RATE, UGC_READS, UGC_SHARE)
 from ..errors import ScenarioError
@@ -115,6 +115,7 @@ class Tier:
 
     TABLE: ClassVar[str] = "tiers"
     code: str = field(metadata=rule(Text(choices=TIERS, name=True)))
+    follower_share: float = field(metadata=_RATE)
     followers: float = field(metadata=rule(Number(lo=1, hi=MAX_PEOPLE)))
     cost_per_post: float = field(metadata=rule(Number(lo=0, hi=MAX_MONEY)))
     reach: float = field(metadata=rule(Number(lo=0, hi=100)))
@@ -184,6 +185,7 @@ class Response(_Checked):
 
     TABLE: ClassVar[str] = "response"
     in_market_share: float = field(default=IN_MARKET_SHARE, metadata=rule(Number(lo=0, lo_open=True, hi=1)))
+    follower_overlap: float = field(default=FOLLOWER_OVERLAP, metadata=_RATE)
     reach_elasticity: float = field(default=REACH_ELASTICITY, metadata=rule(Number(lo=0, hi=3)))
     conversion_elasticity: float = field(default=CONVERSION_ELASTICITY, metadata=rule(Number(lo=0, hi=3)))
     relevance: Mapping[str, float] = field(default_factory=dict)
