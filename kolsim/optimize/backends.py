@@ -21,7 +21,7 @@ from .families import row_name
 from .formulation import Milp
 
 __all__ = ["RawSolution", "solve_highs", "solve_pulp", "pulp_solver", "to_pulp", "BACKENDS",
-           "PULP_WARM_START", "pulp_takes_start", "relative_gap", "highs_status", "pulp_status"]
+           "PULP_WARM_START", "GAP_TOLERANCE", "pulp_takes_start", "relative_gap", "highs_status", "pulp_status"]
 
 BACKENDS = ("highs", "pulp")
 #: PuLP solvers known to use initial values with ``warmStart`` (others ignore or refuse it).
@@ -53,6 +53,13 @@ class RawSolution:
     first_x: np.ndarray | None = None  # the first plan found (the model's columns), to verify apart
 
 
+#: How far above the asked relative gap a solver's optimum may sit and still be called one: the
+#: solvers prove bounds to their own tolerances (HiGHS's and CBC's dual feasibility, 1e-7), so a
+#: request worth two conversions can end "optimal" 1e-7 in absolute terms (5e-8 relative) above
+#: a gap of 1e-9.  One rule for every backend and for the pipeline's recomputed gap.
+GAP_TOLERANCE = 1e-7
+
+
 def relative_gap(obj: float | None, bound: float | None) -> float | None:
     """The proven gap (bound - objective) / |objective| of a maximisation, never below 0;
     None without a plan or a finite bound."""
@@ -82,7 +89,7 @@ def highs_status(model_status, words: str, has_x: bool, obj: float | None, dual_
     if model_status == S.kOptimal and not has_x:
         return "no_solution", bound, "the solver said Optimal without a feasible solution"
     if model_status == S.kOptimal:
-        proven = relax or (bound is not None and relative_gap(obj, bound) <= gap + 1e-9)
+        proven = relax or (bound is not None and relative_gap(obj, bound) <= gap + GAP_TOLERANCE)
         return ("optimal" if proven else "feasible"), bound, words
     if model_status == S.kInfeasible:
         return "infeasible", bound, words
@@ -274,7 +281,7 @@ def to_pulp(m: Milp, name: str = "kolsim"):
 
     prob = pulp.LpProblem(name, pulp.LpMaximize)
     names = ([f"x_{k}_{w + 1}" for k, w in zip(m.xk, m.xw)] + [f"y_{k}" for k in range(m.n_y)]
-             + [f"z_{s}" for s in range(m.n_z)])
+             + [f"z_{s}" for s in range(m.n_z)] + [f"u_{k}" for k in (m.uk if m.n_u else [])])
     new = getattr(prob, "add_variable", None)  # PuLP >= 3.3; LpVariable(...) before
     make = new if new is not None else pulp.LpVariable
     var = [make(nm, lowBound=float(lo), upBound=None if math.isinf(hi) else float(hi),

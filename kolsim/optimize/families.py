@@ -35,6 +35,7 @@ class Family(Enum):
     MIN_POSTS = ("min_posts", "minimum notes", "notes", False, True)
     CADENCE = ("cadence", "platform rule", "notes", False, True)
     SATURATION = ("saturation", "saturation", "", True, True)
+    OWN_FOLLOWERS = ("own_followers", "saturation of own followers", "", False, True)
     SYMMETRY = ("symmetry", "symmetry", "", False, True)
     TIER_WEEKS = ("tier_weeks", "tier weeks", "", False, False)
     MUST_INCLUDE = ("must_include", "must include", "", False, False)

@@ -1,7 +1,8 @@
 """The integer program as sparse arrays (no per-variable Python objects).
 
 Columns: x[k, w] (integer notes of creator k in week w, only where allowed),
-y[k] (binary hire), z[s] (saturated value of segment s, when saturating).
+y[k] (binary hire), z[s] (saturated value of segment s, when saturating),
+u[k] (saturated value among creator k's own followers, when it has any).
 Rows come in named groups so that a report reads like the planner's policy
 and a diagnosis can name what conflicts.  ``docs/optimizer.md`` states the
 formulation.
@@ -16,7 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .families import Family
-from .problem import Problem, window_starts
+from .problem import Problem, ranges, window_starts
 
 __all__ = ["Milp", "Group", "build_milp"]
 
@@ -58,6 +59,7 @@ class Milp:
     xw: np.ndarray  # week (0-based) of each x column
     n_y: int
     n_z: int
+    uk: np.ndarray = None  # creator of each u column (after the z columns)
 
     @property
     def n_x(self) -> int:
@@ -72,6 +74,15 @@ class Milp:
 
     def z_col(self, s):
         return self.n_x + self.n_y + np.asarray(s)
+
+    @property
+    def n_u(self) -> int:
+        return 0 if self.uk is None else len(self.uk)
+
+    @property
+    def u0(self) -> int:
+        """The first u column."""
+        return self.n_x + self.n_y + self.n_z
 
 
 class _Rows:
@@ -106,18 +117,15 @@ class _Rows:
         """The rows as a CSR matrix with n columns (no (row, column) pair is repeated)."""
         indptr = np.zeros(sum(self.counts) + 1, np.int32)
         np.concatenate(self.lengths).cumsum(out=indptr[1:])
-        return sp.csr_matrix((np.concatenate(self.vals).astype(float, copy=False),
-                              np.concatenate(self.cols).astype(np.int32), indptr),
-                             shape=(len(indptr) - 1, n))
+        out = sp.csr_matrix((np.concatenate(self.vals).astype(float, copy=False),
+                             np.concatenate(self.cols).astype(np.int32), indptr),
+                            shape=(len(indptr) - 1, n))
+        out.sort_indices()  # a segment's rows end with z_s, then its u columns
+        return out
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """Each row's lower and upper bound."""
         return _per_row(self.lo, self.counts), _per_row(self.hi, self.counts)
-
-
-def _ranges(first: np.ndarray, length: np.ndarray) -> np.ndarray:
-    """first[0], first[0] + 1, ..., first[0] + length[0] - 1, first[1], ...: the runs, one after another."""
-    return (first - (length.cumsum() - length)).repeat(length) + np.arange(int(length.sum()))
 
 
 def _run_then_one(run: np.ndarray, length: np.ndarray, extra: np.ndarray):
@@ -148,32 +156,54 @@ def _creators(n: int) -> str:
     return f"{n} creator{'' if n == 1 else 's'}"
 
 
-def settle_saturation(m: Milp, p: Problem, x: np.ndarray) -> np.ndarray:
-    """The same plan with each segment's saturated value at its largest feasible level.
+def own_envelope(p: Problem, pressure: np.ndarray, who: np.ndarray) -> np.ndarray:
+    """min(c_k, min_i a_i + b_i O_k), the tangent envelope of creators ``who``' own-follower
+    curves at their pressures O_k (``pressure[k]``, :attr:`Problem.own_value` of k's notes)."""
+    b, a, counts = p.own_cuts
+    first = np.cumsum(counts) - counts
+    n = counts[who]
+    take = ranges(first[who], n)
+    at = np.repeat(pressure[who], n)
+    env = np.minimum.reduceat(a[take] + b[take] * at, np.cumsum(n) - n) if take.size else np.zeros(0)
+    return np.minimum(p.own_capacity[who], env)
 
-    A solver stopped early may leave z_s below min(A_s, min_i a_i + b_i C_s);
-    every objective rewards z_s, so raising it is always right.
+
+def settle_saturation(m: Milp, p: Problem, x: np.ndarray) -> np.ndarray:
+    """The same plan with each saturated value at its largest feasible level.
+
+    A solver stopped early may leave u_k below its own-follower envelope and
+    z_s below min(M_s, min_i a_i + b_i C_s); every objective rewards them, so
+    raising them is always right.
     """
-    if m.n_z == 0:
+    if m.n_z == 0 and m.n_u == 0:
         return x
     x = np.array(x, float)
-    pressure = np.bincount(p.segment[m.xk], weights=p.value[m.xk, m.xw] * x[:m.n_x], minlength=m.n_z)
+    value = np.bincount(m.xk, weights=p.value[m.xk, m.xw] * x[:m.n_x], minlength=p.n)  # per creator
+    direct = value
+    if m.n_u:
+        u = own_envelope(p, np.bincount(m.xk, weights=p.own_value[m.xk, m.xw] * x[:m.n_x], minlength=p.n), m.uk)
+        x[m.u0:] = u
+        direct = value * (1 - p.own_share)
+        direct = direct + np.bincount(m.uk, weights=u, minlength=p.n)
+    pressure = np.bincount(p.segment, weights=direct, minlength=m.n_z)[:m.n_z]
     z = [min(float(p.capacity[s]), float(np.min(a + b * pressure[s]))) for s, (b, a) in enumerate(p.cuts)]
-    x[m.n_x + m.n_y:] = z
+    x[m.n_x + m.n_y:m.u0] = z
     return x
 
 
 def _interchangeable(p: Problem, named_tier: np.ndarray, named_cat: np.ndarray):
     """Creators the model cannot tell apart, as pairs (first, second) of neighbours in chains
     sorted by their key: the same named tier and category, segment, price, fee, cap, must-include
-    flag, expected cost, weekly limits and note values (to 9 decimals)."""
+    flag, expected cost, weekly limits, note values (to 9 decimals) and own followers."""
     values = (p.value * 1e9).round().astype(np.int64)
     sums = np.sort(values.sum(axis=1))
     if not (sums[1:] == sums[:-1]).any():  # no two creators' note values agree
         return np.empty(0, np.int64), np.empty(0, np.int64)
+    own = [] if p.own_share is None else [(p.own_share * 1e9).round().astype(np.int64),
+                                          (p.own_capacity * 1e6).round().astype(np.int64)]
     key = np.column_stack([named_tier, named_cat, p.segment, p.cost_cents, p.fee_cents, p.cap,
                            p.must.astype(np.int64), (p.expected_cost * 100).round().astype(np.int64),
-                           p.upper, values])
+                           p.upper, values, *own])
     order = np.lexsort(key.T[::-1])
     ranked = key[order]
     same = (ranked[1:] == ranked[:-1]).all(axis=1)
@@ -194,9 +224,11 @@ def build_milp(p: Problem) -> Milp:
     xk, xw = (p.upper > 0).nonzero()
     n_x = len(xk)
     S = len(p.segment_names) if p.saturating else 0
-    n = n_x + N + S
+    uk = np.flatnonzero(p.owns)  # creators with an own-follower curve
+    n = n_x + N + S + len(uk)
     y0 = n_x
     z0 = n_x + N
+    u0 = z0 + S
 
     # objective (maximise)
     c = np.zeros(n)
@@ -204,14 +236,14 @@ def build_milp(p: Problem) -> Milp:
     if not p.saturating:
         c[:n_x] = v * p.unit_value
     else:
-        c[z0:] = p.unit_value
+        c[z0:u0] = p.unit_value
     if p.objective == "profit":
         c[:n_x] -= p.expected_cost[xk]
         c[y0:z0] -= p.fee
     lb = np.zeros(n)
-    ub = np.concatenate([p.upper[xk, xw], np.ones(N), p.capacity[:S]])
+    ub = np.concatenate([p.upper[xk, xw], np.ones(N), p.capacity[:S], p.own_capacity[uk] if len(uk) else []])
     lb[y0:z0] = p.must
-    integral = np.arange(n) < z0  # x and y; z is continuous
+    integral = np.arange(n) < z0  # x and y; z and u are continuous
 
     R = _Rows()
     spend_x = p.cost[xk]
@@ -284,25 +316,42 @@ def build_milp(p: Problem) -> Milp:
     in_win = allowed[:, ends] - allowed[:, :n_win]  # (N, windows): x columns of k in window j
     wj, wk = (in_win.T > 0).nonzero()
     first_x = x_of.cumsum() - x_of
-    lengths, cols, in_run = _run_then_one(_ranges(first_x[wk] + allowed[wk, wj], in_win[wk, wj]),
+    lengths, cols, in_run = _run_then_one(ranges(first_x[wk] + allowed[wk, wj], in_win[wk, wj]),
                                           in_win[wk, wj], y0 + wk)
     vals = np.ones(len(cols))
     vals[~in_run] = -p.cap[wk]
     R.add(Group(f"platform rule: at most {opt.sponsored_share:.0%} of a creator's monthly notes "
                 "sponsored, in any 4 weeks", Family.CADENCE), lengths, cols, vals, -INF, 0.0)
-    # 8. saturation: z_s - b_i C_s <= a_i  for each tangent i of segment s (the request's cuts);
-    #    each tangent row holds every x column of its segment, then z_s
+    # 8. saturation of each creator's own followers: u_k - b_i sum_w o_kw x_kw <= a_i for each
+    #    tangent i of creator k (o its notes' own pressure): k's x columns, then u_k
+    if len(uk):
+        b_own, a_own, counts = p.own_cuts
+        r_k = np.repeat(np.arange(N), counts)  # the creator of each row
+        u_of = np.full(N, -1, np.int64)
+        u_of[uk] = u0 + np.arange(len(uk))
+        lengths, cols, in_run = _run_then_one(ranges(first_x[r_k], x_of[r_k]), x_of[r_k], u_of[r_k])
+        vals = np.ones(len(cols))
+        vals[in_run] = -b_own.repeat(x_of[r_k]) * p.own_value[xk, xw][cols[in_run]]
+        R.add(Group("saturation of each creator's own followers", Family.OWN_FOLLOWERS), lengths, cols, vals,
+              -INF, a_own)
+    # 9. saturation: z_s - b_i C_s <= a_i  for each tangent i of segment s (the request's cuts);
+    #    C_s is the value of the segment's notes beyond their creators' own followers, plus what
+    #    counts among those followers, u_k (they are people of the segment): each tangent row
+    #    holds every x column of its segment, its u columns, then z_s
     if p.saturating:
-        seg_x = p.segment[xk]
+        share = (1 - p.own_share) if len(uk) else np.ones(N)
+        members = np.concatenate([np.arange(n_x), u0 + np.arange(len(uk))]).astype(np.int64)
+        weight = np.concatenate([share[xk] * v, np.ones(len(uk))])
+        seg_of = np.concatenate([p.segment[xk], p.segment[uk]]).astype(np.int64)
         slopes = np.concatenate([b for b, _ in p.cuts])
         intercepts = np.concatenate([a for _, a in p.cuts])
         r_seg = np.repeat(np.arange(S), [len(b) for b, _ in p.cuts])
-        by_seg = seg_x.argsort(kind="stable")
-        n_seg = np.bincount(seg_x, minlength=S)
-        run = by_seg[_ranges((n_seg.cumsum() - n_seg)[r_seg], n_seg[r_seg])]
-        lengths, cols, in_run = _run_then_one(run, n_seg[r_seg], z0 + r_seg)
+        by_seg = seg_of.argsort(kind="stable")
+        n_seg = np.bincount(seg_of, minlength=S)
+        run = by_seg[ranges((n_seg.cumsum() - n_seg)[r_seg], n_seg[r_seg])]
+        lengths, cols, in_run = _run_then_one(members[run], n_seg[r_seg], z0 + r_seg)
         vals = np.ones(len(cols))
-        vals[in_run] = -slopes.repeat(n_seg[r_seg]) * v[run]
+        vals[in_run] = -slopes.repeat(n_seg[r_seg]) * weight[run]
         R.add(Group("saturation of each audience segment", Family.SATURATION), lengths, cols, vals, -INF,
               intercepts)
     # symmetry: interchangeable creators are hired in order
@@ -318,4 +367,4 @@ def build_milp(p: Problem) -> Milp:
     row_lo, row_hi = R.bounds()
     return Milp(c=c, lb=lb, ub=ub, integral=integral, A=R.matrix(n), row_lo=row_lo, row_hi=row_hi,
                 row_group=np.arange(len(R.groups)).repeat(R.counts), groups=tuple(R.groups), xk=xk, xw=xw,
-                n_y=N, n_z=S)
+                n_y=N, n_z=S, uk=uk)

@@ -20,7 +20,7 @@ from .._version import __version__
 from ..errors import InputError
 from ..pool import Pool
 from ..scenario import Optimize, Scenario
-from .backends import BACKENDS, RawSolution, pulp_solver, pulp_takes_start, relative_gap, solve_highs, solve_pulp
+from .backends import BACKENDS, GAP_TOLERANCE, RawSolution, pulp_solver, pulp_takes_start, relative_gap, solve_highs, solve_pulp
 from .binding import binding
 from .diagnose import Conflict, diagnose
 from .formulation import build_milp, settle_saturation
@@ -195,7 +195,7 @@ def optimize(scenario: Scenario, pool: Pool, *, objective: str | None = None, ba
     bound = raw.bound + 0.0 if raw.bound is not None else None  # + 0.0: a solver's -0.0 is 0
     gap_now = relative_gap(vp.model_value, bound)
     # "optimal" only when the gap recomputed from the verified plan is the one asked for
-    status = Status.OPTIMAL if raw.status == "optimal" and gap_now is not None and gap_now <= req.gap + 1e-7 \
+    status = Status.OPTIMAL if raw.status == "optimal" and gap_now is not None and gap_now <= req.gap + GAP_TOLERANCE \
         else Status.FEASIBLE
     result = OptimizationResult(
         status=status, objective=vp.value, bound=bound, gap=gap_now, plan=plan_frame(p, vp),

@@ -20,7 +20,7 @@ from ..pool import Pool, vet
 from ..rules import WEEK_DAY, WINDOW_WEEKS, cadence_cap
 from ..scenario import OBJECTIVES, Optimize, Scenario
 
-__all__ = ["Problem", "build_problem", "EXCLUSIONS", "SOFT_EXCLUSIONS"]
+__all__ = ["Problem", "build_problem", "EXCLUSIONS", "SOFT_EXCLUSIONS", "ranges"]
 
 #: Why a creator is left out before solving, by code (excluded.csv's ``codes`` column).
 EXCLUSIONS: dict[str, str] = {
@@ -71,9 +71,24 @@ class Problem:
         The tangents z <= intercept + slope C that approximate the curve up to
         the most pressure the segment can take (:func:`saturation_cuts`); part
         of the request, so every model of it (and any baseline) uses the same.
+    own_share : float array (N,)
+        Share of a note's value raised among the creator's own followers, f_k = theta_t (1 - omega)
+        (0 when nothing saturates).
+    own_capacity : float array (N,)
+        The scale c_k of each creator's own-follower curve c_k (1 - exp(-O_k / c_k)): its
+        in-market own followers m_k for conversions and profit (its own followers for reach),
+        times P(delivery) for a creator who delivers all its notes or none.
+    own_value : float array (N, W)
+        Each note's pressure on that curve, O_k = sum_w own_value[k, w] x_kw, chosen so that the
+        curve is the engines' expectation over the notes' viral factors and delivery
+        (:func:`_expected_own`); about f_k value[k, w] when the curve is far from its top.
+    own_cuts : (slopes, intercepts, counts)
+        The tangents of every creator's own-follower curve, one creator after the other
+        (``counts[k]`` of them for creator k, 0 where f_k = 0).
     approximation_error : float
-        The largest relative overestimate of the tangents' envelope (0 when
-        nothing saturates).
+        The largest relative overestimate of the model value over the exact one:
+        the segments' tangent envelopes' error e_s, or (1 + e_s)(1 + e_own) - 1
+        with own-follower curves nested in them (0 when nothing saturates).
     unit_value : float
         RMB per saturated unit (price x margin) for profit; 1 otherwise.
     budget, budget_cents
@@ -108,6 +123,10 @@ class Problem:
     settings: Optimize
     horizon: int
     cuts: tuple = field(default=(), repr=False)
+    own_share: np.ndarray | None = field(default=None, repr=False)
+    own_capacity: np.ndarray | None = field(default=None, repr=False)
+    own_value: np.ndarray | None = field(default=None, repr=False)
+    own_cuts: tuple = field(default=(), repr=False)
     approximation_error: float = 0.0
     excluded: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["kol_id", "tier", "reason", "codes"]))
     notices: tuple[str, ...] = ()
@@ -125,13 +144,34 @@ class Problem:
     def weeks(self) -> int:
         return self.upper.shape[1]
 
+    @property
+    def owns(self) -> np.ndarray:
+        """Whether each creator has an own-follower curve in the model (f_k > 0 and saturating)."""
+        if not self.saturating or self.own_share is None:
+            return np.zeros(self.n, bool)
+        return self.own_share > 0
+
     def subset(self, keep: np.ndarray) -> "Problem":
         """The same request restricted to candidates ``keep`` (bool mask or indices)."""
         idx = np.flatnonzero(keep) if np.asarray(keep).dtype == bool else np.asarray(keep)
         arrays = {f: getattr(self, f)[idx] for f in (
             "ids", "tier", "category", "segment", "cost", "fee", "cost_cents", "fee_cents",
             "expected_cost", "cap", "upper", "value", "must")}
+        if self.own_share is not None:
+            arrays["own_share"], arrays["own_capacity"] = self.own_share[idx], self.own_capacity[idx]
+            arrays["own_value"] = self.own_value[idx]
+        if self.own_cuts:
+            b, a, counts = self.own_cuts
+            first = np.cumsum(counts) - counts
+            take = ranges(first[idx], counts[idx])
+            arrays["own_cuts"] = (b[take], a[take], counts[idx])
         return replace(self, **arrays)
+
+
+def ranges(first: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """first[0], first[0] + 1, ..., first[0] + length[0] - 1, first[1], ...: the runs, one after another."""
+    first, length = np.asarray(first, np.int64), np.asarray(length, np.int64)
+    return (first - (length.cumsum() - length)).repeat(length) + np.arange(int(length.sum()))
 
 
 def _cents(x: np.ndarray) -> np.ndarray:
@@ -290,6 +330,28 @@ def build_problem(scenario: Scenario, pool: Pool, *, objective: str | None = Non
     curve = segment_sizes if objective == "reach" else capacity(scenario, seg_names, segment_sizes)
     cuts, error = _cuts(segment, curve, value[idx], upper[idx], opt.saturation_tolerance) \
         if saturating and seg_names else ((), 0.0)
+    # each creator's own followers: a share of its notes' value lands on them and saturates there
+    omega = scenario.response.follower_overlap
+    own_people = par["real_followers"][idx] * (1 - omega)
+    own_cap = own_people if objective == "reach" else \
+        scenario.response.in_market_share * par["relevance"][idx] * own_people
+    own_share = np.where(saturating & (own_cap > 0), par["follower_share"][idx] * (1 - omega), 0.0)
+    own_cuts: tuple = ()
+    own_value = np.zeros((len(idx), W))
+    if own_share.any():
+        owns = own_share > 0
+        sigma = np.array([scenario.tiers[t].reach_sigma for t in tier[idx]], float)
+        own_cap, own_value = _expected_own(own_share, own_cap, value[idx], par["p_post"][idx],
+                                           par["per_creator_delivery"][idx], sigma)
+        c_max = (own_value * upper[idx]).sum(axis=1)
+        b, a, counts, errors = saturation_cuts(own_cap[owns], np.maximum(c_max[owns], 1e-9),
+                                               opt.saturation_tolerance)
+        all_counts = np.zeros(len(idx), np.int64)
+        all_counts[owns] = counts
+        own_cuts = (b, a, all_counts)
+        # the segment's envelope of an envelope: model <= (1 + e_seg) F((1 + e_own) C) <= (1 + e_seg)(1 + e_own) F(C),
+        # F concave through 0
+        error = (1 + error) * (1 + float(errors.max(initial=0.0))) - 1
     return Problem(
         ids=frame["kol_id"].to_numpy(object)[idx], tier=tier[idx],
         category=frame["category"].to_numpy(object)[idx],
@@ -297,10 +359,42 @@ def build_problem(scenario: Scenario, pool: Pool, *, objective: str | None = Non
         cost=cost[idx], fee=fee[idx], cost_cents=_cents(cost[idx]), fee_cents=_cents(fee[idx]),
         expected_cost=expected_cost[idx], cap=cap[idx], upper=upper[idx], value=value[idx],
         objective=objective, saturating=saturating, cuts=cuts, approximation_error=error,
+        own_share=own_share, own_capacity=own_cap, own_value=own_value, own_cuts=own_cuts,
         unit_value=float(unit_value),
         budget=int(round(budget * 100)) / 100, budget_cents=int(round(budget * 100)),
         must=must_mask[idx], settings=opt, horizon=h, excluded=excluded, notices=tuple(notices),
         blocked=blocked)
+
+
+def _expected_own(share, cap, value, p_post, per_creator, sigma, nodes: int = 80):
+    """Capacities and per-note pressures of the own-follower curves, in expectation.
+
+    The engines count m (1 - exp(-sum_j X_j / m)) of a creator's own decisions
+    X_j = D_j f (v_j / delta) L_j (delivery D_j ~ Bernoulli(delta), viral factor
+    L_j lognormal of mean 1, v_j the note's expected value).  Independent notes
+    give E exp(-sum X_j / m) = prod_j E exp(-X_j / m) = exp(-sum_j psi_j), so the
+    expected curve is m (1 - exp(-sum_j psi_j)): concave in a sum that is linear
+    in the notes.  With phi(a) = E exp(-a L) (Gauss-Hermite quadrature),
+    psi = -log(1 - delta + delta phi(f v / (delta m))) for notes delivered one by
+    one; a creator who delivers all or none gives delta m (1 - prod_j phi), so its
+    capacity is delta m and psi = -log phi(f v / (delta m)).  Returns
+    ``(capacity, pressure)`` with pressure = capacity x psi (about f v for small
+    a).  The campaign's and creators' shared effects are not in it (the
+    optimizer plans on their mean; ``docs/optimizer.md`` §6).
+    """
+    z, w = np.polynomial.hermite_e.hermegauss(nodes)
+    w = w / w.sum()
+    ok = share > 0
+    delta = np.where(ok, np.maximum(p_post, 1e-12), 1.0)
+    m = np.where(ok, cap, 1.0)
+    a = share[:, None] * value / (delta * m)[:, None]                       # (N, W)
+    L = np.exp(sigma[:, None] * z[None, :] - 0.5 * sigma[:, None] ** 2)    # (N, nodes)
+    phi = np.exp(-a[:, :, None] * L[:, None, :]) @ w                        # (N, W)
+    one_by_one = ~np.asarray(per_creator, bool)
+    d = np.where(one_by_one, delta, 1.0)[:, None]
+    psi = -np.log(np.maximum(1 - d + d * phi, 1e-300))
+    capacity = np.where(ok, np.where(one_by_one, m, delta * m), 0.0)
+    return capacity, np.where(ok[:, None], capacity[:, None] * psi, 0.0)
 
 
 def window_starts(weeks: int) -> range:

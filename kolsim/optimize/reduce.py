@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .backends import RawSolution, relative_gap, solve_highs
+from .backends import GAP_TOLERANCE, RawSolution, relative_gap, solve_highs
 from .families import Family
 from .formulation import Milp, build_milp
 from .problem import Problem, window_starts
@@ -226,7 +226,7 @@ def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12
     lifted.solve_seconds = time.perf_counter() - t0 - build
     z = lifted.objective
     g_now = relative_gap(z, bound)
-    lifted.status = "optimal" if g_now is not None and g_now <= gap + 1e-9 else "feasible"
+    lifted.status = "optimal" if g_now is not None and g_now <= gap + GAP_TOLERANCE else "feasible"
     lifted.gap_seconds = gap_times(path, (0.01, 0.001), final_gap=g_now, end=lifted.solve_seconds)
     lifted.trajectory = path
     sizes["final_candidates"] = int(searched.sum())
@@ -312,7 +312,7 @@ def _fix_and_solve(m: Milp, x_lp: np.ndarray | None, time_limit: float,
     settled &= ~frac[m.n_x:m.n_x + m.n_y]
     if open_unhired:
         settled &= np.round(x_lp[m.n_x:m.n_x + m.n_y]) == 1  # hired with whole notes; the rest stay open
-    fix = np.concatenate([settled[m.xk], settled, np.zeros(m.n_z, bool)])
+    fix = np.concatenate([settled[m.xk], settled, np.zeros(m.n_z + m.n_u, bool)])
     lb = np.where(fix, np.round(x_lp), m.lb)
     ub = np.where(fix, np.round(x_lp), m.ub)
     raw = solve_highs(replace(m, lb=lb, ub=ub), time_limit=time_limit, gap=QUICK_GAP,
@@ -346,7 +346,8 @@ def _restrict(full: Milp, p: Problem, keep: np.ndarray, coupling: np.ndarray, pa
     ``pattern`` is the matrix's nonzero pattern as ones: a row whose columns all
     stay is kept; coupling rows are kept whatever they lose.
     """
-    col_keep = np.concatenate([keep[full.xk], keep, np.ones(full.n_z, bool)])
+    col_keep = np.concatenate([keep[full.xk], keep, np.ones(full.n_z, bool), keep[full.uk] if full.n_u else []]
+                              ).astype(bool)
     outside = pattern @ (~col_keep).astype(float)
     row_keep = coupling | (outside == 0)
     rows = np.flatnonzero(row_keep)
@@ -358,7 +359,8 @@ def _restrict(full: Milp, p: Problem, keep: np.ndarray, coupling: np.ndarray, pa
     m = Milp(c=full.c[cols], lb=full.lb[cols], ub=full.ub[cols], integral=full.integral[cols],
              A=sp.csr_matrix(A), row_lo=full.row_lo[rows], row_hi=full.row_hi[rows],
              row_group=full.row_group[rows], groups=full.groups, xk=kmap[full.xk[xsel]],
-             xw=full.xw[xsel], n_y=int(keep.sum()), n_z=full.n_z)
+             xw=full.xw[xsel], n_y=int(keep.sum()), n_z=full.n_z,
+             uk=kmap[full.uk[keep[full.uk]]] if full.n_u else full.uk)
     return _Sub(m, rows), cols
 
 
@@ -399,18 +401,46 @@ class _Pricer:
         self.is_le = np.isfinite(m.row_hi)[self.rows_c]
         self.xcol = -np.ones((p.n, p.weeks), np.int64)
         self.xcol[m.xk, m.xw] = np.arange(m.n_x)
+        # each creator's own-follower envelope, its tangents padded to one width (+inf: no tangent)
+        self.u_of = -np.ones(p.n, np.int64)
+        if m.n_u:
+            self.u_of[m.uk] = m.u0 + np.arange(m.n_u)
+            b, a, counts = p.own_cuts
+            width = int(counts.max(initial=0))
+            self.own_b = np.zeros((p.n, width))
+            self.own_a = np.full((p.n, width), np.inf)
+            pos = np.arange(len(b)) - np.repeat(np.cumsum(counts) - counts, counts)
+            rows = np.repeat(np.arange(p.n), counts)
+            self.own_b[rows, pos], self.own_a[rows, pos] = b, a
         keys = [(tuple(int(u) for u in p.upper[k]), int(p.cap[k])) for k in range(p.n)]
         self.classes: dict[tuple, list[int]] = {}
         for k, key in enumerate(keys):
             self.classes.setdefault(key, []).append(k)
 
+    def _own(self, part: np.ndarray, du: np.ndarray, pressure: np.ndarray) -> np.ndarray:
+        """max(0, d_u) x the own-follower envelope of creators ``part`` at own pressures
+        ``pressure`` (one row per creator, any number of columns)."""
+        at = pressure
+        env = np.full(at.shape, np.inf)
+        for i in range(self.own_b.shape[1]):
+            np.minimum(env, self.own_a[part, i, None] + self.own_b[part, i, None] * at, out=env)
+        env = np.minimum(env, self.p.own_capacity[part, None])
+        return np.maximum(du[part], 0.0)[:, None] * np.where(np.isfinite(env), env, 0.0)
+
     def values(self, d: np.ndarray) -> np.ndarray:
-        """g_k = best (reduced) value of hiring k with its best feasible pattern."""
+        """g_k = best (reduced) value of hiring k with its best feasible pattern.
+
+        A creator with an own-follower curve adds max(0, d_u) times its
+        envelope at the pattern's value (u_k's rows are its own, kept in the
+        subproblem)."""
         p, m = self.p, self.m
         D = np.zeros((p.n, p.weeks))
         ok = self.xcol >= 0
         D[ok] = d[self.xcol[ok]]
         dy = d[m.n_x:m.n_x + m.n_y]
+        du = np.zeros(p.n)
+        owns = self.u_of >= 0
+        du[owns] = d[self.u_of[owns]]
         g = np.full(p.n, -math.inf)
         mp = p.settings.min_posts_if_hired
         for (upper, cap), members in self.classes.items():
@@ -420,6 +450,9 @@ class _Pricer:
                 U = np.array(upper, float)
                 pos = np.maximum(D[idx], 0) @ U
                 g[idx] = dy[idx] + pos
+                mine = idx[owns[idx]]
+                if mine.size:  # each part at its most: a bound still
+                    g[mine] += self._own(mine, du, (p.own_value[mine] @ U)[:, None])[:, 0]
                 continue
             if len(pats) == 0:
                 continue
@@ -427,7 +460,11 @@ class _Pricer:
             step = max(1, 4_000_000 // max(1, len(pats)))
             for a in range(0, len(idx), step):
                 part = idx[a:a + step]
-                g[part] = dy[part] + (D[part] @ P).max(axis=1)
+                val = D[part] @ P
+                mine = owns[part]
+                if mine.any():
+                    val[mine] += self._own(part[mine], du, p.own_value[part[mine]] @ P)
+                g[part] = dy[part] + val.max(axis=1)
         return g
 
     def bound(self, pi_full: np.ndarray) -> tuple[float, np.ndarray]:
@@ -437,7 +474,7 @@ class _Pricer:
         d = self.m.c - self.A_c @ pi
         g = self.values(d)
         p, m = self.p, self.m
-        dz = d[m.n_x + m.n_y:]
+        dz = d[m.n_x + m.n_y:m.u0]
         gz = np.maximum(dz, 0) @ p.capacity[:m.n_z] if m.n_z else 0.0
         gk = np.where(p.must, g, np.maximum(g, 0))  # a must-include is hired whatever it is worth
         return float(pi @ self.b + gk.sum() + gz), g
@@ -447,7 +484,7 @@ def _initial_core(p: Problem, pricer: _Pricer) -> np.ndarray:
     """Promising creators: value per RMB of their fullest pattern, plus coverage of every
     tier and category and the cheapest of each tier."""
     m = pricer.m
-    d = np.concatenate([p.value[m.xk, m.xw], np.zeros(m.n_y + m.n_z)])
+    d = np.concatenate([p.value[m.xk, m.xw], np.zeros(m.n_y + m.n_z + m.n_u)])
     value = pricer.values(d)  # the most valuable pattern (all values are >= 0)
     notes = np.minimum(p.upper.sum(axis=1), p.cap * math.ceil(p.weeks / 4))
     ratio = value / np.maximum(p.fee + p.cost * np.maximum(notes, 1), 1e-9)

@@ -19,7 +19,7 @@ import numpy as np
 from ..errors import InputError, KolsimError
 from ..rules import CADENCE_WINDOW_DAYS, max_in_window, week_days
 from .families import Family
-from .formulation import Milp, settle_saturation
+from .formulation import Milp, own_envelope, settle_saturation
 from .problem import Problem
 
 __all__ = ["VerifiedPlan", "VerificationError", "verify", "plan_value"]
@@ -53,16 +53,27 @@ def _frac(x: float) -> Fraction:
 def plan_value(p: Problem, posts: np.ndarray, hired: np.ndarray) -> tuple[float, float]:
     """(exact model value, value under the request's tangent envelope) of a plan."""
     pressure = (p.value * posts).sum(axis=1)
-    per_seg = np.bincount(p.segment, weights=pressure, minlength=len(p.segment_names))
+    S = len(p.segment_names)
     if p.saturating:
+        owns = np.flatnonzero(p.owns)
+        direct = pressure * (1 - p.own_share) if owns.size else pressure
+        own_exact = np.zeros(p.n)  # m_k (1 - exp(-f_k C_k / m_k)), and its envelope
+        own_env = np.zeros(p.n)
+        if owns.size:
+            m = p.own_capacity[owns]
+            own = (p.own_value * posts).sum(axis=1)
+            own_exact[owns] = m * -np.expm1(-own[owns] / m)
+            own_env[owns] = own_envelope(p, own, owns)
         A = p.capacity
-        exact = A * -np.expm1(-per_seg / A)
+        seg_exact = np.bincount(p.segment, weights=direct + own_exact, minlength=S)
+        seg_env = np.bincount(p.segment, weights=direct + own_env, minlength=S)
+        exact = A * -np.expm1(-seg_exact / A)
         if p.cuts:
-            env = np.minimum(A, [np.min(a + b * c) for (b, a), c in zip(p.cuts, per_seg)])  # z <= A_s too
+            env = np.minimum(A, [np.min(a + b * c) for (b, a), c in zip(p.cuts, seg_env)])  # z <= A_s too
         else:
-            env = exact
+            env = A * -np.expm1(-seg_env / A)
     else:
-        exact = env = per_seg
+        exact = env = np.bincount(p.segment, weights=pressure, minlength=S)
     total_exact = p.unit_value * exact.sum()
     total_env = p.unit_value * env.sum()
     if p.objective == "profit":
