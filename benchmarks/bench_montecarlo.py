@@ -157,6 +157,15 @@ def baseline_replication(table: PostTable, segments, rng: np.random.Generator,
             commission=r * table.ctr[idx] * table.cvr[idx] * conv[idx] * table.commission[idx],
         ))
 
+    # 2c. each creator's own followers (docs/model.md §3): its notes' decisions among them, by day
+    own_k = []  # per creator with own followers: (segment, in-market own followers m, people, notes)
+    for k in range(len(table.creator_people)):
+        idx = [j for j in range(P) if table.creator_index[j] == k and table.own_share[j] > 0]
+        if idx and table.creator_capacity[k] > 0:
+            own_k.append((int(table.creator_segment[k]), float(table.creator_capacity[k]),
+                          float(table.creator_people[k]), idx))
+    own_seen = [0.0] * len(own_k)
+
     # 3. day by day: purchase intents (Poisson thinning of reads), then buyers
     buyers = [0] * S
     credited = [0] * S      # buyers the campaign is credited with (not the organic ones)
@@ -198,8 +207,31 @@ def baseline_replication(table: PostTable, segments, rng: np.random.Generator,
 
             for d in range(min(pmf.size, H - t)):  # this day's reads bring off-platform decisions later
                 offsite[s][t + d] += e_intent * pmf[d]
+            off_mean = offsite[s][t]
+            e_full = e_intent
+            # decisions that meet an own follower its creator has already reached do not count
+            for i, (s_k, m, _, idx) in enumerate(own_k):
+                if s_k != s:
+                    continue
+                o = f = 0.0
+                for j in idx:
+                    lag = t - table.day[j]
+                    if lag < 0:
+                        continue
+                    x = note_reads[j] * table.ctr[j] * table.cvr[j] * conv[j] * table.own_share[j]
+                    o += x * table.kernel[lag]
+                    f += x * table.offsite_kernel[lag]
+                lam = o + f
+                if lam > 0:
+                    counted = m * math.exp(-own_seen[i] / m) * -math.expm1(-lam / m)
+                    lost = 1.0 - counted / lam
+                    e_intent = max(e_intent - o * lost, 0.0)
+                    off_mean = max(off_mean - f * lost, 0.0)
+                own_seen[i] += lam
+            if e_full > 0:  # an affiliate's commission is paid on the decisions that count
+                e_comm *= e_intent / e_full
             intents = int(rng.poisson(e_intent))
-            off = int(rng.poisson(offsite[s][t])) if pmf.size and table.offsite_ratio > 0 else 0
+            off = int(rng.poisson(off_mean)) if pmf.size and table.offsite_ratio > 0 else 0
             ex = seg_exp[s]
             ex["reads"] += e_reads
             ex["interactions"] += e_inter
@@ -271,7 +303,13 @@ def baseline_replication(table: PostTable, segments, rng: np.random.Generator,
     conversions = (tot["conversions_campaign"] + tot["conversions_offsite"] + tot["conversions_ugc"]
                    + tot["conversions_wom"])
     revenue = price * (conversions + tot["repeat_orders"])
-    reach = sum(a * -math.expm1(-seg_reads[s] / a) for s, a in enumerate(table.segment_sizes))
+    # distinct readers: each creator's own readers (its share of the segment's drawn reads) nest in it
+    x = [float(r) for r in seg_reads]
+    for s_k, _, people, idx in own_k:
+        expected_own = sum(note_reads[j] * table.own_share[j] * table.kernel[:H - table.day[j]].sum() for j in idx)
+        r_own = seg_reads[s_k] * expected_own / seg_exp[s_k]["reads"] if seg_exp[s_k]["reads"] > 0 else 0.0
+        x[s_k] += -r_own + people * -math.expm1(-r_own / people)
+    reach = sum(a * -math.expm1(-max(x[s], 0.0) / a) for s, a in enumerate(table.segment_sizes))
     return dict(tot, conversions=conversions, posts_delivered=int(delivered.sum()),
                 unique_reach=reach, spend=spend, revenue=revenue,
                 profit=revenue * margin - spend)

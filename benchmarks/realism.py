@@ -10,8 +10,9 @@ run on its own (waves or a plan), with the scenario's own seed, and prints
 reads, interactions per read (i/r), likes per read, CPE, CPV, CPA, ROI, the
 break-even multiple (spend over margin x revenue: how many times the modelled
 sales a campaign would need to break even), the share of conversions beyond the
-click (off-platform, buyers' notes, imitation) and repeat orders per buyer, then
-the source ranges they are held against.  The optimizer request (``optimize_skincare.toml``) is run through the
+click (off-platform, buyers' notes, imitation), repeat orders per buyer and the
+ROI at three times the CTR (the top of caveat 1's sweep), then the source ranges
+they are held against.  The optimizer request (``optimize_skincare.toml``) is run through the
 optimizer first and its plan simulated.
 """
 
@@ -63,7 +64,27 @@ def row(name: str, scenario, runs: int) -> dict:
         "beyond click": _ratio(beyond, t["conversions"]),
         "repeat/buyer": _ratio(t["repeat_orders"], t["conversions"]),
     }
+    if margin is not None:  # the same runs at three times the CTR (common random numbers)
+        t3 = kolsim.simulate(with_ctr(scenario, CTR_FACTOR), runs=runs, rng=scenario.simulation.seed).totals
+        out[f"ROI, CTR×{CTR_FACTOR:g}"] = _ratio(t3["profit"], t3["spend"])
+    else:
+        out[f"ROI, CTR×{CTR_FACTOR:g}"] = float("nan")
     return out
+
+
+#: The top of caveat 1's sweep (docs/model.md §16): CTR x CVR three times the defaults.
+CTR_FACTOR = 3.0
+
+
+def with_ctr(scenario, factor: float):
+    """The scenario with every tier's CTR, and a plan pool's own ``ctr`` column, times ``factor``
+    (capped at 1).  A pool's ``expected_conversions`` are the planner's numbers and stay."""
+    s = scenario.with_({f"tiers.{t}.ctr": min(1.0, tier.ctr * factor) for t, tier in scenario.tiers.items()})
+    pool = s.plan.pool if s.plan is not None else None
+    if pool is not None and "ctr" in pool.frame:
+        frame = pool.frame.assign(ctr=(pool.frame["ctr"] * factor).clip(upper=1.0))
+        s = dataclasses.replace(s, plan=dataclasses.replace(s.plan, pool=kolsim.Pool.from_frame(frame)))
+    return s
 
 
 def scenarios():
@@ -88,7 +109,7 @@ def main(argv=None) -> int:
     rows = [row(name, s, args.runs) for name, s in scenarios()]
     fmt = {"reads": "{:,.0f}", "i/r": "{:.1%}", "likes/read": "{:.1%}", "CPE": "¥{:.1f}", "CPV": "¥{:.2f}",
            "CPA": "¥{:,.0f}", "ROI": "{:+.0%}", "break-even": "{:.1f}x", "beyond click": "{:.0%}",
-           "repeat/buyer": "{:.2f}"}
+           "repeat/buyer": "{:.2f}", f"ROI, CTR×{CTR_FACTOR:g}": "{:+.0%}"}
     cols = list(fmt)
     print("| scenario | " + " | ".join(cols) + " |")
     print("|---|" + "---|" * len(cols))
