@@ -707,10 +707,16 @@ def follower_losses(table: PostTable, note_intents: np.ndarray) -> tuple[np.ndar
         o = x[:, idx] @ k_on[idx]                                   # (B, H)
         f = x[:, idx] @ k_off[idx] if k_off is not None else 0.0
         lam = o + f
-        seen = np.cumsum(lam, axis=1)
-        counted = m * np.exp(-(seen - lam) / m) * -np.expm1(-lam / m)  # new followers reached on day t
-        with np.errstate(divide="ignore", invalid="ignore"):
-            lost = np.where(lam > 0, 1.0 - counted / lam, 0.0)
+        # followers not reached before, e^{-L(t)/m}; the day reaches m (e^{-L(t-1)/m} - e^{-L(t)/m})
+        left = np.exp(np.cumsum(lam, axis=1) * (-1.0 / m))
+        counted = np.empty_like(left)
+        counted[:, 0] = 1.0 - left[:, 0]
+        np.subtract(left[:, :-1], left[:, 1:], out=counted[:, 1:])
+        counted *= m
+        # lost = 1 - counted / lam (0 where nothing lands); lam >= counted always
+        lost = np.divide(counted, lam, out=np.ones_like(lam), where=lam > 0)
+        np.subtract(1.0, lost, out=lost)
+        np.maximum(lost, 0.0, out=lost)  # rounding of the difference above, never a gain
         s = table.creator_segment[k]
         lost_on[:, :, s] += o * lost
         if k_off is not None:
