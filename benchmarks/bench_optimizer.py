@@ -89,6 +89,7 @@ def run_kolsim(n: int, gap: float, limit: float, seed: int = 0) -> dict:
 
 def plain_model(p):
     """The request as a planner writes it in PuLP: dictionaries of variables and lpSum."""
+    import numpy as np
     import pulp
 
     o = p.settings
@@ -103,7 +104,12 @@ def plain_model(p):
     total = pulp.lpSum(spend.values())
     S = range(len(p.segment_names))
     z = {s: prob.add_variable(f"z_{s}", 0, float(p.segment_sizes[s])) for s in S}
-    pressure = {s: pulp.lpSum(float(p.value[k, w]) * x[k, w] for k, w in allowed if p.segment[k] == s) for s in S}
+    # each creator's own followers: u_k under its own tangents, nested in its segment's pressure
+    owns = [k for k in K if p.own_share is not None and p.own_share[k] > 0]
+    u = {k: prob.add_variable(f"u_{k}", 0, float(p.own_capacity[k])) for k in owns}
+    beyond = {k: 1.0 - float(p.own_share[k]) if k in u else 1.0 for k in K}
+    pressure = {s: pulp.lpSum(beyond[k] * float(p.value[k, w]) * x[k, w] for k, w in allowed if p.segment[k] == s)
+                + pulp.lpSum(u[k] for k in owns if p.segment[k] == s) for s in S}
     prob += pulp.lpSum(z.values())
     prob += total <= p.budget, "budget"
     for i, wb in enumerate(o.budget_by_weeks):
@@ -135,6 +141,13 @@ def plain_model(p):
             win = [w for w in by_k[k] if s0 <= w < s0 + 4]
             if win:
                 prob += pulp.lpSum(x[k, w] for w in win) <= int(p.cap[k]), f"cad_{k}_{s0}"
+    if owns:
+        b_own, a_own, counts = p.own_cuts
+        first = np.cumsum(counts) - counts
+        for k in owns:
+            own = pulp.lpSum(float(p.own_value[k, w]) * x[k, w] for w in by_k[k])
+            for i in range(first[k], first[k] + counts[k]):
+                prob += u[k] <= float(a_own[i]) + float(b_own[i]) * own, f"own_{k}_{i - first[k]}"
     for s, (slopes, intercepts) in zip(S, p.cuts):  # the request's tangents, as kolsim's model uses
         for i, (b, a) in enumerate(zip(slopes, intercepts)):
             prob += z[s] <= float(a) + float(b) * pressure[s], f"sat_{s}_{i}"
@@ -225,7 +238,7 @@ def run_plain(n: int, solver: str, limit: float, gap: float) -> dict:
     from optimizer_instances import instance
 
     from kolsim.optimize import build_problem
-    from kolsim.optimize.formulation import build_milp
+    from kolsim.optimize.formulation import build_milp, settle_saturation
     from kolsim.optimize.verify import VerificationError, verify
 
     scenario, pool = instance(n)
@@ -270,10 +283,8 @@ def run_plain(n: int, solver: str, limit: float, gap: float) -> dict:
             vec[pos[k, w]] = v.value()
         for k, v in y.items():
             vec[m.n_x + k] = v.value()
-        for s, v in z.items():
-            vec[m.n_x + m.n_y + s] = v.value() or 0.0
-        try:
-            vp = verify(p, m, vec)
+        try:  # the saturated values at their envelopes (the objective rewards them all)
+            vp = verify(p, m, settle_saturation(m, p, vec))
             plan = vp.model_value
         except VerificationError as e:
             out["verification"] = str(e)[:300]

@@ -330,15 +330,12 @@ def build_post_table(scenario: Scenario) -> PostTable:
         "cost", "upfront", "group", "creator", "tier", "wave", "fixed_share", "relevance", "own_share")}
     group_p: list[float] = []
     fixed = 0.0
-    omega = scenario.response.follower_overlap
-    own_audience: dict[str, tuple[int, float, float]] = {}  # creator -> (segment, own people, in-market)
+    audiences: dict[str, tuple[int, float, float]] = {}  # creator -> (segment, own people, in-market)
 
     def add(days, *, seg, reads, tier, ir, ctr, cvr, rel, comm, cost, upfront, per_creator_delivery,
             p, creator, wave, fixed_cost, real_followers, follower_share):
-        people = real_followers * (1 - omega)
-        m = scenario.response.in_market_share * rel * people
-        own_audience[creator] = (seg, people, m)
-        own = follower_share * (1 - omega) if m > 0 else 0.0
+        own, people, m = own_audience(scenario.response, real_followers, follower_share, rel)
+        audiences[creator] = (seg, people, m)
         start = len(group_p)
         if per_creator_delivery:
             group_p.append(p)
@@ -415,7 +412,7 @@ def build_post_table(scenario: Scenario) -> PostTable:
     sizes = np.asarray(list(scenario.segments.values()), float)
     names, creator_index = np.unique(f("creator", object), return_inverse=True) if cols["creator"] else \
         (np.zeros(0, object), np.zeros(0, np.int64))
-    own = np.array([own_audience[k] for k in names], float).reshape(-1, 3)
+    own = np.array([audiences[k] for k in names], float).reshape(-1, 3)
     kernel = decay_kernel(scenario.decay, h)
     offsite_pmf = delay_pmf(fun.offsite_delay_days, h)
     return PostTable(
@@ -451,6 +448,26 @@ def relevance(scenario: Scenario, category: str) -> float:
     """
     r = relevance_of(scenario.campaign.category, category, scenario.response.relevance)
     return 1.0 if r is None else r
+
+
+def own_audience(response, real_followers, follower_share, relevance):
+    """A creator's own audience (docs/model.md §3), the one rule the engines and the optimizer use:
+    ``(share, people, in_market)`` with people P = real followers x (1 - omega), in-market
+    m = in_market_share x relevance x P (not rounded), and the share of its reads on them,
+    theta (1 - omega), 0 when it has no own followers.  Arrays or plain numbers."""
+    omega = response.follower_overlap
+    people = np.asarray(real_followers, float) * (1 - omega)
+    in_market = response.in_market_share * np.asarray(relevance, float) * people
+    share = np.where(people > 0, np.asarray(follower_share, float) * (1 - omega), 0.0)
+    if share.ndim == 0:
+        return float(share), float(people), float(in_market)
+    return share, people, in_market
+
+
+def first_reaches(seen, lam, m):
+    """Of ``lam`` decisions landing at random on ``m`` people after ``seen`` did, how many reach
+    someone for the first time: m e^{-seen/m} (1 - e^{-lam/m}) (Poisson occupancy; m > 0)."""
+    return m * np.exp(-seen / m) * -np.expm1(-lam / m)
 
 
 def capacity(scenario: Scenario, names, sizes) -> np.ndarray:
@@ -702,21 +719,17 @@ def follower_losses(table: PostTable, note_intents: np.ndarray) -> tuple[np.ndar
     k_off = np.where(ok, table.offsite_kernel[np.clip(lag, 0, h - 1)], 0.0) if table.offsite_ratio > 0 else None
     x = note_intents * own
     for k in np.unique(table.creator_index[own > 0]):
-        idx = np.flatnonzero(table.creator_index == k)
         m = table.creator_capacity[k]
+        if m <= 0:  # no in-market own followers (relevance 0): its decisions, if any, go to the segment
+            continue
+        idx = np.flatnonzero(table.creator_index == k)
         o = x[:, idx] @ k_on[idx]                                   # (B, H)
         f = x[:, idx] @ k_off[idx] if k_off is not None else 0.0
         lam = o + f
-        # followers not reached before, e^{-L(t)/m}; the day reaches m (e^{-L(t-1)/m} - e^{-L(t)/m})
-        left = np.exp(np.cumsum(lam, axis=1) * (-1.0 / m))
-        counted = np.empty_like(left)
-        counted[:, 0] = 1.0 - left[:, 0]
-        np.subtract(left[:, :-1], left[:, 1:], out=counted[:, 1:])
-        counted *= m
+        counted = first_reaches(np.cumsum(lam, axis=1) - lam, lam, m)  # new followers reached on day t
         # lost = 1 - counted / lam (0 where nothing lands); lam >= counted always
         lost = np.divide(counted, lam, out=np.ones_like(lam), where=lam > 0)
         np.subtract(1.0, lost, out=lost)
-        np.maximum(lost, 0.0, out=lost)  # rounding of the difference above, never a gain
         s = table.creator_segment[k]
         lost_on[:, :, s] += o * lost
         if k_off is not None:
@@ -1074,7 +1087,8 @@ def accounting(table: PostTable, seg_reads, conversions, spend, repeats=0, own=N
     A = table.segment_sizes
     reads = np.asarray(seg_reads, float)
     if own is not None and len(table.creator_people):
-        P = np.where(table.creator_people > 0, table.creator_people, np.inf)
+        people = table.creator_people
+        P = np.where(people > 0, people, 1.0)
         in_seg = table.creator_segment[:, None] == np.arange(len(A))[None, :]
         # each creator's drawn own reads: its expected share of its segment's drawn reads
         drawn = np.ones_like(reads)
@@ -1083,7 +1097,8 @@ def accounting(table: PostTable, seg_reads, conversions, spend, repeats=0, own=N
             drawn = np.divide(reads, e, out=np.zeros_like(reads), where=e > 0)
         own = np.asarray(own, float) * drawn[..., table.creator_segment]
         # the segment's other reads, and each creator's distinct own readers, who are in it too
-        reads = np.maximum(reads - own @ in_seg, 0.0) + (P * -np.expm1(-own / P)) @ in_seg
+        readers = np.where(people > 0, P * -np.expm1(-own / P), 0.0)
+        reads = np.maximum(reads - own @ in_seg, 0.0) + readers @ in_seg
     reach = (A * -np.expm1(-reads / A)).sum(axis=-1)
     revenue = (table.price or 0.0) * (conversions + repeats)
     margin = table.margin if table.margin is not None else 1.0
@@ -1096,8 +1111,10 @@ def accounting(table: PostTable, seg_reads, conversions, spend, repeats=0, own=N
 def mean_field(table: PostTable) -> dict[str, np.ndarray]:
     """The model's deterministic expectation, day by day (no randomness).
 
-    Reads, interactions, clicks and intents are exact expectations (linear in
-    the notes), and so are the off-platform decisions; buyers follow
+    Reads, interactions and clicks are exact expectations (linear in the
+    notes); intents and off-platform decisions are too when no creator's own
+    followers saturate, else their own-follower curve is applied to the mean
+    reads (exact without viral spread and with certain delivery); buyers follow
     :class:`BuyersStep` with every draw replaced by its mean: exact for q = 0
     and no buyers' notes (the buyers are then M (1 - e^{-sum decisions / M})
     whatever the timing, and the repeat orders r_rep times the buyers summed

@@ -104,6 +104,10 @@ def test_overlap_and_follower_share_move_reads_between_the_creator_and_the_segme
     for kw in ({"follower_share": 0.0}, {"overlap": 1.0}):
         t = build_post_table(_one_creator_plan(tmp_path, 5, **kw))
         assert mean_field(t)["conversions_campaign"].sum() == pytest.approx(flat, rel=1e-9), kw
+    for engine in ("montecarlo", "des"):  # no own followers left: reach is the segment's alone
+        reach = kolsim.simulate(_one_creator_plan(tmp_path, 5, overlap=1.0), runs=50, rng=1,
+                                engine=engine).totals["unique_reach"]
+        assert np.isfinite(reach).all() and reach.mean() == pytest.approx(flat, rel=0.01), engine
     t = build_post_table(_one_creator_plan(tmp_path, 5, overlap=0.15))
     assert t.creator_people.tolist() == [8_500.0]
     # own reads 0.85 x 20,000 on 8,500 people; the overlapping 15 % go to the segment as they are

@@ -56,7 +56,7 @@ import simpy
 from scipy import stats
 
 from ..model import (STREAMS, PostTable, BuyersStep, accounting, build_post_table, delay_pmf, draw_effects,
-                     draw_notes, split_interactions, thin_reads)
+                     draw_notes, first_reaches, split_interactions, thin_reads)
 from ..results import STAGES, SimulationResult
 from ..scenario import Ads, Operations, Scenario
 from ..errors import InputError
@@ -137,6 +137,7 @@ def compile_campaign(scenario: Scenario) -> _Campaign:
         seg_cvr[s] = float((w * table.cvr[mine]).sum() / w.sum()) if w.sum() > 0 else 0.0
     judged = float(table.kernel[:scenario.ads.boost_after_days + 1].sum())
     with_own = np.unique(table.creator_index[table.own_share > 0])
+    with_own = with_own[table.creator_capacity[with_own] > 0]  # in-market own followers to saturate
     own_creators = tuple(with_own[table.creator_segment[with_own] == s] for s in range(len(seg_cvr)))
     own_capacity = tuple(table.creator_capacity[k] for k in own_creators)
     return _Campaign(
@@ -223,6 +224,7 @@ class _Run:
         self.own_on = np.zeros((K_own, H))                     # expected on-RED decisions by day
         self.own_seen = np.zeros(K_own)                        # expected decisions so far
         self.own_reads = np.zeros(K_own)                       # expected reads within the horizon
+        self.ad_reads = np.zeros(S)                            # reads of the brand's notes by search ads
         self.stage = np.zeros(P, np.int8)
         self.day = np.full(P, -1, np.int64)                    # actual publication day
         self.paid = np.zeros(P)                                # RMB paid per note so far
@@ -285,7 +287,10 @@ class _Run:
         finished = [step.finish(self.rng) for step in self.steps]  # the horizon's repeat orders, buyers' notes' reads
         repeats = int(sum(f[0] for f in finished))
         spend = self.paid.sum() + self.commission + self.spend_feed + self.spend_search
-        money = accounting(t, reads_s, conversions, spend, repeats, self.own_reads, self.lam[_READS].sum(axis=1))
+        # the search ads' clicks are reads of the brand's notes, observed as they are: in the expected
+        # reads too, so they do not inflate the creators' share of the drawn reads
+        money = accounting(t, reads_s, conversions, spend, repeats, self.own_reads,
+                           self.lam[_READS].sum(axis=1) + self.ad_reads)
         delay = (self.day - t.day)[published]
         H = t.horizon
         if self.reviewing or self.queue:  # review work still under way: the period runs to the horizon
@@ -500,7 +505,7 @@ def _audience_day(run: _Run, s: int, day: int) -> None:
         lam_k = o + f
         m = c.own_capacity[s]
         seen = run.own_seen[ks]
-        new_k = m * np.exp(-seen / m) * -np.expm1(-lam_k / m)
+        new_k = first_reaches(seen, lam_k, m)
         counted = np.where(lam_k > 0, new_k / np.maximum(lam_k, 1e-300), 1.0)
         run.own_seen[ks] = seen + lam_k
         own_on = float(o.sum())
@@ -531,6 +536,7 @@ def _audience_day(run: _Run, s: int, day: int) -> None:
             run.clicks_search += ad_clicks
             clicks += ad_clicks
             reads += ad_clicks  # the click opens the brand's note: a read
+            run.ad_reads[s] += ad_clicks
             ad_intents = int(rng.binomial(ad_clicks, c.segment_cvr[s]))
             if intents + ad_intents > 0:
                 comm = comm * intents / (intents + ad_intents)  # search ads pay no commission

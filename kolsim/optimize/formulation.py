@@ -199,8 +199,11 @@ def _interchangeable(p: Problem, named_tier: np.ndarray, named_cat: np.ndarray):
     sums = np.sort(values.sum(axis=1))
     if not (sums[1:] == sums[:-1]).any():  # no two creators' note values agree
         return np.empty(0, np.int64), np.empty(0, np.int64)
+    # own followers: the share, the curve's scale and each week's pressure on it decide the own
+    # rows (their tangents follow from these and the limits already in the key)
     own = [] if p.own_share is None else [(p.own_share * 1e9).round().astype(np.int64),
-                                          (p.own_capacity * 1e6).round().astype(np.int64)]
+                                          (p.own_capacity * 1e6).round().astype(np.int64),
+                                          (p.own_value * 1e9).round().astype(np.int64)]
     key = np.column_stack([named_tier, named_cat, p.segment, p.cost_cents, p.fee_cents, p.cap,
                            p.must.astype(np.int64), (p.expected_cost * 100).round().astype(np.int64),
                            p.upper, values, *own])

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..model import capacity, creator_table, decay_kernel, decision_share
+from ..model import capacity, creator_table, decay_kernel, decision_share, own_audience
 from ..pool import Pool, vet
 from ..rules import WEEK_DAY, WINDOW_WEEKS, cadence_cap
 from ..scenario import OBJECTIVES, Optimize, Scenario
@@ -331,27 +331,29 @@ def build_problem(scenario: Scenario, pool: Pool, *, objective: str | None = Non
     cuts, error = _cuts(segment, curve, value[idx], upper[idx], opt.saturation_tolerance) \
         if saturating and seg_names else ((), 0.0)
     # each creator's own followers: a share of its notes' value lands on them and saturates there
-    omega = scenario.response.follower_overlap
-    own_people = par["real_followers"][idx] * (1 - omega)
-    own_cap = own_people if objective == "reach" else \
-        scenario.response.in_market_share * par["relevance"][idx] * own_people
-    own_share = np.where(saturating & (own_cap > 0), par["follower_share"][idx] * (1 - omega), 0.0)
+    own_share, own_people, in_market = own_audience(scenario.response, par["real_followers"][idx],
+                                                    par["follower_share"][idx], par["relevance"][idx])
+    own_cap = own_people if objective == "reach" else in_market
+    own_share = np.where(saturating & (own_cap > 0), own_share, 0.0)
     own_cuts: tuple = ()
     own_value = np.zeros((len(idx), W))
-    if own_share.any():
-        owns = own_share > 0
-        sigma = np.array([scenario.tiers[t].reach_sigma for t in tier[idx]], float)
-        own_cap, own_value = _expected_own(own_share, own_cap, value[idx], par["p_post"][idx],
-                                           par["per_creator_delivery"][idx], sigma)
-        c_max = (own_value * upper[idx]).sum(axis=1)
-        b, a, counts, errors = saturation_cuts(own_cap[owns], np.maximum(c_max[owns], 1e-9),
-                                               opt.saturation_tolerance)
+    owns = own_share > 0
+    if owns.any():
+        sigma = np.array([scenario.tiers[t].reach_sigma for t in tier[idx][owns]], float)
+        cap_o, value_o = _expected_own(own_share[owns], own_cap[owns], value[idx][owns], par["p_post"][idx][owns],
+                                       par["per_creator_delivery"][idx][owns], sigma)
+        own_cap = np.where(owns, own_cap, 0.0)
+        own_cap[owns] = cap_o
+        own_value[owns] = value_o
+        o_max = _most_own_pressure(value_o, upper[idx][owns], cap[idx][owns], cost[idx][owns], fee[idx][owns],
+                                   budget, W)
+        b, a, counts, e_own = _own_cuts(cap_o, o_max, own_share[owns], opt.saturation_tolerance)
         all_counts = np.zeros(len(idx), np.int64)
         all_counts[owns] = counts
         own_cuts = (b, a, all_counts)
         # the segment's envelope of an envelope: model <= (1 + e_seg) F((1 + e_own) C) <= (1 + e_seg)(1 + e_own) F(C),
         # F concave through 0
-        error = (1 + error) * (1 + float(errors.max(initial=0.0))) - 1
+        error = (1 + error) * (1 + e_own) - 1
     return Problem(
         ids=frame["kol_id"].to_numpy(object)[idx], tier=tier[idx],
         category=frame["category"].to_numpy(object)[idx],
@@ -364,6 +366,43 @@ def build_problem(scenario: Scenario, pool: Pool, *, objective: str | None = Non
         budget=int(round(budget * 100)) / 100, budget_cents=int(round(budget * 100)),
         must=must_mask[idx], settings=opt, horizon=h, excluded=excluded, notices=tuple(notices),
         blocked=blocked)
+
+
+def _most_own_pressure(own_value, upper, cap, cost, fee, budget, weeks):
+    """An upper bound on each creator's own-follower pressure O_k over every plan: its most notes
+    (its weekly limits, the cadence cap in each of ceil(W / 4) disjoint 4-week windows, and what
+    the budget buys after its fee) times its largest per-note pressure.  The tangents need reach
+    only that far."""
+    notes = upper.sum(axis=1).astype(float)
+    notes = np.minimum(notes, cap * math.ceil(weeks / WINDOW_WEEKS))
+    affordable = np.where(cost > 0, np.floor(np.maximum(budget - fee, 0.0) / np.where(cost > 0, cost, 1.0)), np.inf)
+    notes = np.minimum(notes, affordable)
+    return np.maximum(notes * own_value.max(axis=1, initial=0.0), 1e-9)
+
+
+def _own_cuts(cap, o_max, share, tol):
+    """Tangents of the own-follower curves, creator by creator, and their error on the objective.
+
+    A creator's own curve carries a share of at most f_k of its pressure on the segment (its
+    own pressure is at most f_k times its notes' value), so an overestimate e_k of the own curve
+    is at most e_k f_k of the segment's pressure: each creator's tangents are placed for the
+    tolerance tol / f_k (at most 0.2), and the error returned is max_k e_k f_k <= tol.
+    """
+    tol_k = np.minimum(tol / share, 0.2)
+    n = len(cap)
+    counts = np.zeros(n, np.int64)
+    errors = np.zeros(n)
+    parts: dict[int, tuple] = {}
+    for t in np.unique(tol_k):
+        mine = np.flatnonzero(tol_k == t)
+        b, a, c, e = saturation_cuts(cap[mine], o_max[mine], float(t))
+        counts[mine], errors[mine] = c, e
+        ends = np.cumsum(c)
+        for i, k in enumerate(mine):
+            parts[int(k)] = (b[ends[i] - c[i]:ends[i]], a[ends[i] - c[i]:ends[i]])
+    slopes = np.concatenate([parts[k][0] for k in range(n)]) if n else np.zeros(0)
+    intercepts = np.concatenate([parts[k][1] for k in range(n)]) if n else np.zeros(0)
+    return slopes, intercepts, counts, float((errors * share).max(initial=0.0))
 
 
 def _expected_own(share, cap, value, p_post, per_creator, sigma, nodes: int = 80):

@@ -57,7 +57,7 @@ def plan_value(p: Problem, posts: np.ndarray, hired: np.ndarray) -> tuple[float,
     if p.saturating:
         owns = np.flatnonzero(p.owns)
         direct = pressure * (1 - p.own_share) if owns.size else pressure
-        own_exact = np.zeros(p.n)  # m_k (1 - exp(-f_k C_k / m_k)), and its envelope
+        own_exact = np.zeros(p.n)  # c_k (1 - exp(-O_k / c_k)), O_k = sum_w own_value[k, w] x_kw; and its envelope
         own_env = np.zeros(p.n)
         if owns.size:
             m = p.own_capacity[owns]
