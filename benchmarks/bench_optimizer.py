@@ -134,7 +134,7 @@ def plain_model(p):
         if r.min_share > 0:
             prob += mine >= r.min_share * total, f"tsmin_{t}"
     for k in K:
-        prob += pulp.lpSum(x[k, w] for w in by_k[k]) >= o.min_posts_if_hired * y[k], f"min_{k}"
+        prob += pulp.lpSum(x[k, w] for w in by_k[k]) >= int(p.min_posts[k]) * y[k], f"min_{k}"
         for w in by_k[k]:
             prob += x[k, w] <= int(p.upper[k, w]) * y[k], f"link_{k}_{w}"
         for s0 in range(max(1, p.weeks - 3)):

@@ -46,7 +46,11 @@ OPTIONAL_COLUMNS: dict[str, tuple[float, float, str]] = {
     "like_read_ratio": (0.0, 1.0, "likes per read on recent notes"),
     "relevance": (0.0, 1.0, "the audience's relevance to the product (overrides the category matrix)"),
     "follower_share": (0.0, 1.0, "share of a note's reads served to the creator's own followers"),
+    "min_posts": (1.0, 1000.0, "notes the creator publishes at least if hired (a whole number; overrides "
+                  "the tier's and [optimize] min_posts_if_hired)"),
 }
+#: Optional columns that hold whole numbers.
+WHOLE_COLUMNS = frozenset({"min_posts"})
 
 
 def _show(v) -> str:
@@ -290,6 +294,8 @@ def _numeric(df: pd.DataFrame, col: str, lo: float, hi: float, where, problems: 
             problems.append((where(i), f"{col} must be a finite number from {lo:g} to {hi:g} (got {_show(v)})"))
         elif not lo <= x <= hi or (col == "followers" and x < 1):
             problems.append((where(i), f"{col} must be from {lo:g} to {hi:g} (got {_show(v)})"))
+        elif col in WHOLE_COLUMNS and x != int(x):
+            problems.append((where(i), f"{col} must be a whole number from {lo:g} to {hi:g} (got {_show(v)})"))
         else:
             values[i] = x
     return values

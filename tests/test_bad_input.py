@@ -196,6 +196,9 @@ POOL_CASES = [
                               "(got 'nan')")),
     Bad("pool_follower_share_negative.csv", ("row 2 (line 3) (kol_id=xhs_a2)", "follower_share must be from 0 to 1",
                                              "(got '-0.2')")),
+    Bad("pool_min_posts_fraction.csv", ("row 2 (line 3) (kol_id=xhs_a2)", "min_posts must be a whole number from 1 "
+                                        "to 1000", "(got '1.5')")),
+    Bad("pool_min_posts_zero.csv", ("row 1 (line 2) (kol_id=xhs_a1)", "min_posts must be from 1 to 1000", "(got '0')")),
     Bad("pool_rate_above_one.csv", ("row 3 (line 4) (kol_id=xhs_a3)", "ctr must be from 0 to 1", "(got '1.5')")),
     Bad("pool_unknown_tier.csv", ("row 3 (line 4) (kol_id=xhs_a3)", "tier 'nano' is not allowed",
                                   f"allowed: {ALLOWED_TIERS}")),

@@ -54,19 +54,30 @@ def creator(i, tier="micro", category="beauty", followers=30_000, cost=3000, mon
 # It reads the rules from the scenario's settings and the pool's rows, not from
 # the limits build_problem derives (only the creators it keeps and their values).
 # --------------------------------------------------------------------------- #
-def patterns(p, k, monthly):
+def least_notes(o, rule, row) -> int:
+    """The minimum notes if hired, as the docs say: the pool row's, else the tier's, else
+    ``[optimize] min_posts_if_hired``."""
+    if row.get("min_posts") is not None:
+        return int(row["min_posts"])
+    if rule is not None and rule.min_posts is not None:
+        return rule.min_posts
+    return o.min_posts_if_hired
+
+
+def patterns(p, k, row):
     """Every weekly pattern of creator k (including posting nothing) that the platform's
-    rule, the tier's seeding wave and the minimum notes allow."""
+    rule, the tier's seeding wave and the minimum notes allow (``row``: its pool row)."""
     o = p.settings
-    cap = math.floor(o.sponsored_share * monthly + 1e-9)
+    cap = math.floor(o.sponsored_share * row["monthly_posts"] + 1e-9)
     rule = o.tiers.get(p.tier[k])
+    least = least_notes(o, rule, row)
     wave = range(1, p.weeks + 1) if rule is None or rule.weeks is None else rule.weeks
     ranges = [range(cap + 1) if w + 1 in wave else range(1) for w in range(p.weeks)]
     out = []
     for x in itertools.product(*ranges):
         x = np.array(x)
         n = x.sum()
-        if n and n < o.min_posts_if_hired:
+        if n and n < least:
             continue
         if n:
             days = np.concatenate([note_days(w + 1, x[w], p.horizon) for w in range(p.weeks) if x[w]])
@@ -76,9 +87,10 @@ def patterns(p, k, monthly):
     return out
 
 
-def brute_force(p, monthly):
-    """Best exact model value over all plans, or None when no plan meets every rule."""
-    pats = [patterns(p, k, monthly[p.ids[k]]) for k in range(p.n)]
+def brute_force(p, rows):
+    """Best exact model value over all plans, or None when no plan meets every rule
+    (``rows``: the pool's rows by id)."""
+    pats = [patterns(p, k, rows[p.ids[k]]) for k in range(p.n)]
     best, best_plan = None, None
     o = p.settings
     for combo in itertools.product(*pats):
@@ -133,6 +145,8 @@ def small_requests(draw):
             followers=draw(st.integers(1_000, 2_000_000)),
             cost=draw(st.integers(1, 60)) * 100, monthly=draw(monthly),
             hiring_fee=draw(st.sampled_from([0, 0, 500, 2000]))))
+        if draw(st.integers(0, 4)) == 0:  # the pool's own minimum for this creator
+            rows[-1]["min_posts"] = draw(st.integers(1, 3))
     extra: dict = {}
     if shape == "short" and draw(st.booleans()):
         extra["sponsored_share"] = 0.35
@@ -148,6 +162,8 @@ def small_requests(draw):
         rule = {"min_creators": draw(st.integers(0, 1)), "max_creators": draw(st.integers(1, 3)),
                 "min_share": draw(st.sampled_from([0.0, 0.1])),
                 "max_share": draw(st.sampled_from([0.5, 1.0]))}
+        if draw(st.booleans()):  # the tier's minimum notes
+            rule["min_posts"] = draw(st.integers(1, 3))
         if weeks > 1 and draw(st.integers(0, 3)) > 0:  # a seeding wave
             rule["weeks"] = draw(st.lists(st.integers(1, weeks), min_size=1, max_size=weeks - 1, unique=True))
         extra["tiers"] = {t: rule}
@@ -180,11 +196,11 @@ def test_optimum_equals_exhaustive_enumeration(req):
     if p.n == 0:
         return
     assert not set(extra.get("exclude", ())) & set(p.ids)
-    monthly = {r["kol_id"]: r["monthly_posts"] for r in rows}
-    n_plans = math.prod(len(patterns(p, k, monthly[p.ids[k]])) for k in range(p.n))
+    by_id = {r["kol_id"]: r for r in rows}
+    n_plans = math.prod(len(patterns(p, k, by_id[p.ids[k]])) for k in range(p.n))
     if n_plans > 20_000:
         return
-    best, _ = brute_force(p, monthly)
+    best, _ = brute_force(p, by_id)
     r = optimize(scenario, pool, gap=1e-9, marginal=False)
     c = optimize(scenario, pool, gap=1e-9, marginal=False, backend="pulp")  # CBC
     if best is None:
@@ -574,6 +590,53 @@ def test_diagnosis_says_how_far_each_line_is_from_working(rows, budget, extra, n
         assert optimize(*fixed, marginal=False).status == "optimal"
 
 
+@pytest.mark.parametrize("where", ["tier", "pool"])
+def test_diagnosis_names_a_tier_or_pool_minimum_of_notes(where):
+    """Two micro creators are needed; the budget pays for 2 notes each, not the 3 asked, by
+    the tier's rule or by the pool's column. The conflict names that line, and the tier's
+    line says how many notes would fit."""
+    rows = [creator(i, cost=3000, monthly=20, **({"min_posts": 3} if where == "pool" else {})) for i in range(3)]
+    tier = {"min_creators": 2, **({"min_posts": 3} if where == "tier" else {})}
+    scenario, pool = make(rows, budget=13_000, optimize_extra={"tiers": {"micro": tier}})
+    r = optimize(scenario, pool, marginal=False)
+    assert r.status == "infeasible"
+    line = "tier micro: at least 3 notes from each hired creator" if where == "tier" else "the pool's min_posts column"
+    assert set(r.conflict.lines) == {"budget ¥13,000", "tier micro: at least 2 creators", line}, r.conflict.lines
+    if where == "tier":
+        assert "tier micro: at most 2 note(s) from each hired creator fit (it asks 3)" in r.conflict.shortfall
+    # and 2 notes each do fit
+    rows2 = [{**row, "min_posts": 2} for row in rows] if where == "pool" else rows
+    tier2 = {**tier, "min_posts": 2} if where == "tier" else tier
+    assert optimize(*make(rows2, budget=13_000, optimize_extra={"tiers": {"micro": tier2}}),
+                    marginal=False).status == "optimal"
+
+
+def test_a_creator_whose_weeks_cannot_hold_its_minimum_is_left_out_and_said_why():
+    """Its tier asks 3 notes but 2 weeks at a 20 % rule of 10 notes a month allow 2: excluded
+    with its own code; a creator whose pool row asks 1 note is kept, though its tier asks 3."""
+    rows = [creator(1), creator(2, min_posts=1), creator(3, tier="koc", cost=400)]
+    scenario, pool = make(rows, budget=50_000, optimize_extra={"tiers": {"micro": {"min_posts": 3}}})
+    p = build_problem(scenario, pool)
+    assert list(p.ids) == ["c02", "c03"] and list(p.min_posts) == [1, 1]
+    ex = p.excluded.set_index("kol_id")
+    assert ex.loc["c01", "codes"] == "below_min_posts"
+    assert "allow it 2 note(s), fewer than its minimum of 3" in ex.loc["c01", "reason"]
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(weeks=st.integers(1, 7), cap=st.integers(0, 5), data=st.data())
+def test_most_notes_equals_enumeration(weeks, cap, data):
+    """The greedy count of the most notes a creator can publish (which decides the
+    below_min_posts exclusion) against every pattern within the weekly limits and windows."""
+    from kolsim.optimize.problem import most_notes, window_starts
+    upper = np.array([data.draw(st.lists(st.integers(0, 3), min_size=weeks, max_size=weeks))])
+    best = 0
+    for x in itertools.product(*(range(u + 1) for u in upper[0])):
+        if all(sum(x[j:j + 4]) <= cap for j in window_starts(weeks)):
+            best = max(best, sum(x))
+    assert most_notes(upper, np.array([cap]))[0] == best
+
+
 def test_a_wrong_infeasible_is_not_diagnosed(monkeypatch):
     """CBC's preprocessing has called feasible models infeasible: when the solver says so but a
     plan exists, the result is no_solution saying why, and no constraint is blamed."""
@@ -765,6 +828,10 @@ def test_a_scenario_bans_its_own_categories():
 def test_requests_out_of_range_are_input_errors(tmp_path):
     with pytest.raises(kolsim.ScenarioError, match=r"\[optimize\] gap: must be a number >= 0 and < 1"):
         make([creator(0)], budget=10_000, optimize_extra={"gap": 1})
+    for v in (0, 1.5):
+        with pytest.raises(kolsim.ScenarioError, match=r"\[optimize.tiers.micro\] min_posts: must be a whole "
+                                                       rf"number >= 1 and <= 1000 \(got {v}\)"):
+            make([creator(0)], budget=10_000, optimize_extra={"tiers": {"micro": {"min_posts": v}}})
     scenario, pool = make([creator(0)], budget=10_000)
     with pytest.raises(kolsim.InputError, match="runs: must be at least 2"):
         kolsim.check_plan(optimize(scenario, pool, marginal=False), runs=1)
@@ -838,9 +905,11 @@ def test_rows_hold_what_the_rules_say():
     of each segment (x of the segment, then z_s, then the segment's u columns)."""
     rows = [creator(i, tier=TIERS[i % 4], category=("beauty", "food")[i % 2], monthly=5 + 3 * i,
                     segment=("beauty", "food")[i % 3 % 2], followers=20_000 + 7_000 * i) for i in range(9)]
+    rows[4]["min_posts"] = 3  # the pool's minimum beats the tier's and the global one
     scenario, pool = make(rows, budget=1e6, weeks=7, optimize_extra={
         "max_posts_per_week": 4, "min_posts_if_hired": 2,
-        "tiers": {"koc": {"weeks": [3, 4, 5, 6, 7]}, "top": {"weeks": [1, 2]}, "mid": {"weeks": [2, 6]}}})
+        "tiers": {"koc": {"weeks": [3, 4, 5, 6, 7]}, "top": {"weeks": [1, 2]},
+                  "mid": {"weeks": [2, 6], "min_posts": 1}}})
     p = build_problem(scenario, pool)
     m = build_milp(p)
     A = m.A.toarray()
@@ -857,9 +926,10 @@ def test_rows_hold_what_the_rules_say():
             np.testing.assert_array_equal(got[r], row)
         assert np.count_nonzero(got) == sum(len(e) for e in want)
 
-    m_min = p.settings.min_posts_if_hired
-    expect("min_posts", [[(col[k, w], -1.0) for w in range(p.weeks) if (k, w) in col] + [(m.n_x + k, m_min)]
-                         for k in range(p.n)])
+    m_min = {r["kol_id"]: r.get("min_posts", 1 if r["tier"] == "mid" else 2) for r in rows}
+    assert sorted(set(m_min.values())) == [1, 2, 3]
+    expect("min_posts", [[(col[k, w], -1.0) for w in range(p.weeks) if (k, w) in col]
+                         + [(m.n_x + k, m_min[p.ids[k]])] for k in range(p.n)])
     windows = []
     for j in range(p.weeks - 3):  # numbered window by window, creators in order
         for k in range(p.n):

@@ -18,7 +18,7 @@ def binding(p: Problem, vp: VerifiedPlan) -> tuple[str, ...]:
     out = []
     spend = vp.spend_cents / 100
     room = p.upper.sum(axis=1) > vp.posts.sum(axis=1)
-    more = np.where(vp.hired == 1, p.cost, p.fee + o.min_posts_if_hired * p.cost)  # a note, or a new hire
+    more = np.where(vp.hired == 1, p.cost, p.fee + p.min_posts * p.cost)  # a note, or a new hire
     cheapest = more[room].min(initial=math.inf)
     if p.budget - spend < cheapest:
         out.append(f"budget ¥{p.budget:,.0f} (¥{p.budget - spend:,.0f} left; the cheapest addition costs "

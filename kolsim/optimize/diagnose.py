@@ -80,6 +80,12 @@ def policy_lines(p: Problem) -> list[Line]:
             lines.append(Line(f"tier {t}: only in weeks {', '.join(map(str, r.weeks))}", Family.TIER_WEEKS, t))
     if o.min_posts_if_hired > 1:
         lines.append(Line(f"at least {o.min_posts_if_hired} notes from each hired creator", Family.MIN_POSTS))
+    for t, r in o.tiers.items():
+        if r.min_posts is not None and r.min_posts > 1:
+            lines.append(Line(f"tier {t}: at least {r.min_posts} notes from each hired creator",
+                              Family.MIN_POSTS, t))
+    if p.pool_min_posts:
+        lines.append(Line("the pool's min_posts column", Family.MIN_POSTS, POOL))
     for k in np.flatnonzero(p.must):
         lines.append(Line(f"must include {p.ids[k]}", Family.MUST_INCLUDE, str(p.ids[k])))
     lines.append(Line(f"platform rule: at most {o.sponsored_share:.0%} of monthly notes sponsored",
@@ -87,11 +93,17 @@ def policy_lines(p: Problem) -> list[Line]:
     return lines
 
 
-def _relax(p: Problem, lines: list[Line]) -> tuple[Optimize, float, bool]:
-    """The policy, the budget and whether the platform's rule holds, with the given lines lifted."""
+#: The key of the line that stands for the pool's ``min_posts`` column.
+POOL = "pool"
+
+
+def _relax(p: Problem, lines: list[Line]) -> tuple[Optimize, float, bool, bool]:
+    """The policy, the budget, whether the platform's rule holds and whether the pool's
+    ``min_posts`` column is read, with the given lines lifted (a lifted minimum is 1 note)."""
     o = p.settings
     budget = p.budget
     cadence = True
+    pool_min_posts = True
     cats = dict(o.category_share)
     tiers = dict(o.tiers)
     wbs = list(o.budget_by_weeks)
@@ -115,7 +127,11 @@ def _relax(p: Problem, lines: list[Line]) -> tuple[Optimize, float, bool]:
                 max_creators=None if ln.family is Family.TIER_MAX else r.max_creators,
                 min_share=0.0 if ln.family is Family.TIER_SHARE_MIN else r.min_share,
                 max_share=1.0 if ln.family is Family.TIER_SHARE_MAX else r.max_share,
-                weeks=None if ln.family is Family.TIER_WEEKS else r.weeks)
+                weeks=None if ln.family is Family.TIER_WEEKS else r.weeks, min_posts=r.min_posts)
+        elif ln.family is Family.MIN_POSTS and ln.key == POOL:
+            pool_min_posts = False
+        elif ln.family is Family.MIN_POSTS and ln.key:
+            tiers[ln.key] = replace(tiers[ln.key], min_posts=1)
         elif ln.family is Family.MIN_POSTS:
             kw["min_posts_if_hired"] = 1
         elif ln.family is Family.MUST_INCLUDE:
@@ -124,7 +140,7 @@ def _relax(p: Problem, lines: list[Line]) -> tuple[Optimize, float, bool]:
             cadence = False
     settings = replace(o, category_share=cats, tiers=tiers, must_include=tuple(must),
                        budget_by_weeks=tuple(w for w in wbs if w is not None), **kw)
-    return settings, budget, cadence
+    return settings, budget, cadence, pool_min_posts
 
 
 def _without_objective(p: Problem) -> Problem:
@@ -135,7 +151,10 @@ def _without_objective(p: Problem) -> Problem:
 
 def _feasible(p: Problem, time_limit: float) -> bool | None:
     """Feasibility of a request (True, False, or None when not decided in time)."""
-    raw = solve_highs(build_milp(_without_objective(p)), time_limit=time_limit, gap=1.0)
+    m = build_milp(_without_objective(p))
+    if m.n_cols == 0:  # no creator left (a relaxed line can exclude them all): the empty plan decides
+        return bool(np.all((m.row_lo <= 0) & (m.row_hi >= 0)))
+    raw = solve_highs(m, time_limit=time_limit, gap=1.0)
     if raw.status == "infeasible":
         return False
     if raw.x is not None:
@@ -172,6 +191,8 @@ def _set(settings: Optimize, ln: Line, v) -> Optimize:
     o = settings
     if ln.family is Family.BRAND_CADENCE:
         return replace(o, max_posts_per_week=int(v))
+    if ln.family is Family.MIN_POSTS and ln.key:
+        return replace(o, tiers={**o.tiers, ln.key: replace(o.tiers[ln.key], min_posts=int(v))})
     if ln.family is Family.MIN_POSTS:
         return replace(o, min_posts_if_hired=int(v))
     if ln.family in (Family.CATEGORY_MIN, Family.CATEGORY_MAX):
@@ -197,8 +218,11 @@ def _nearest(ln: Line, p: Problem, q: Problem, feasible: Callable[[object], bool
     if ln.family is Family.BRAND_CADENCE:
         most = min(1_000_000, int(q.upper.sum(axis=0).max()))  # a weekly cap that cannot bind
         asked, lifted, step = o.max_posts_per_week, max(o.max_posts_per_week + 1, most), 1
+    elif ln.family is Family.MIN_POSTS and ln.key == POOL:  # one number per row: none to name
+        return None
     elif ln.family is Family.MIN_POSTS:
-        asked, lifted, step = o.min_posts_if_hired, 1, 1
+        asked = o.tiers[ln.key].min_posts if ln.key else o.min_posts_if_hired
+        lifted, step = 1, 1
     elif ln.family is Family.TIER_MIN:
         asked, lifted, step = o.tiers[ln.key].min_creators, 0, 1
     elif ln.family is Family.TIER_MAX:
@@ -231,7 +255,7 @@ def _nearest(ln: Line, p: Problem, q: Problem, feasible: Callable[[object], bool
     if ln.family is Family.BRAND_CADENCE:
         return f"the brand cadence would need {good} notes a week (it allows {asked})"
     if ln.family is Family.MIN_POSTS:
-        return f"at most {good} note(s) from each hired creator fit (it asks {asked})"
+        return (f"tier {ln.key}: " if ln.key else "") + f"at most {good} note(s) from each hired creator fit (it asks {asked})"
     if ln.family is Family.TIER_MIN:
         return f"tier {ln.key}: at most {good} creator{'' if good == 1 else 's'} fit (it asks at least {asked})"
     if ln.family is Family.TIER_MAX:
@@ -249,7 +273,7 @@ def _nearest(ln: Line, p: Problem, q: Problem, feasible: Callable[[object], bool
     return f"{what}: at least {share} of spend is needed (it allows {asked:.0%})"
 
 
-def diagnose(p: Problem, rebuild: Callable[[Optimize, float, bool], Problem], *,
+def diagnose(p: Problem, rebuild: Callable[[Optimize, float, bool, bool], Problem], *,
              time_limit: float = 10.0) -> Conflict:
     """Find an irreducible set of conflicting policy lines and the shortfall.
 
@@ -257,8 +281,9 @@ def diagnose(p: Problem, rebuild: Callable[[Optimize, float, bool], Problem], *,
     program): if a plan exists after all, the result says so (``refuted``) and
     names no lines.
 
-    ``rebuild(settings, budget, cadence)`` compiles the request again under a
-    relaxed policy (``cadence=False``: without the platform's rule), so that
+    ``rebuild(settings, budget, cadence, pool_min_posts)`` compiles the request again under a
+    relaxed policy (``cadence=False``: without the platform's rule; ``pool_min_posts=False``:
+    the pool's ``min_posts`` column lifted to 1 note), so that
     what the policy decided before solving (exclusions, weekly limits) is
     decided again.
     """
@@ -295,7 +320,7 @@ def diagnose(p: Problem, rebuild: Callable[[Optimize, float, bool], Problem], *,
                     f"only {available} {ln.key} creators are eligible, {r.min_creators - available} short")
     # each other line's nearest workable value, the rest of the conflict held (the lines found
     # unnecessary stay lifted), within a time budget of its own
-    base, budget, cadence = _relax(p, relaxed)
+    base, budget, cadence, pool_min_posts = _relax(p, relaxed)
     deadline = time.perf_counter() + 3 * time_limit
     for ln in essential:
         if ln.family is Family.BUDGET or time.perf_counter() > deadline:
@@ -303,7 +328,7 @@ def diagnose(p: Problem, rebuild: Callable[[Optimize, float, bool], Problem], *,
         def left():
             return max(0.1, min(time_limit, deadline - time.perf_counter()))
         near = _nearest(ln, p, rebuild(*_relax(p, relaxed + [ln])),
-                        lambda v, ln=ln: _feasible(rebuild(_set(base, ln, v), budget, cadence), left()), left())
+                        lambda v, ln=ln: _feasible(rebuild(_set(base, ln, v), budget, cadence, pool_min_posts), left()), left())
         if near:
             shortfall = (shortfall + "; " if shortfall else "") + near
     if not essential:

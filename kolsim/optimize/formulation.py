@@ -193,8 +193,9 @@ def settle_saturation(m: Milp, p: Problem, x: np.ndarray) -> np.ndarray:
 
 def _interchangeable(p: Problem, named_tier: np.ndarray, named_cat: np.ndarray):
     """Creators the model cannot tell apart, as pairs (first, second) of neighbours in chains
-    sorted by their key: the same named tier and category, segment, price, fee, cap, must-include
-    flag, expected cost, weekly limits, note values (to 9 decimals) and own followers."""
+    sorted by their key: the same named tier and category, segment, price, fee, cap, minimum
+    notes, must-include flag, expected cost, weekly limits, note values (to 9 decimals) and own
+    followers."""
     values = (p.value * 1e9).round().astype(np.int64)
     sums = np.sort(values.sum(axis=1))
     if not (sums[1:] == sums[:-1]).any():  # no two creators' note values agree
@@ -205,7 +206,7 @@ def _interchangeable(p: Problem, named_tier: np.ndarray, named_cat: np.ndarray):
                                           (p.own_capacity * 1e6).round().astype(np.int64),
                                           (p.own_value * 1e9).round().astype(np.int64)]
     key = np.column_stack([named_tier, named_cat, p.segment, p.cost_cents, p.fee_cents, p.cap,
-                           p.must.astype(np.int64), (p.expected_cost * 100).round().astype(np.int64),
+                           p.min_posts, p.must.astype(np.int64), (p.expected_cost * 100).round().astype(np.int64),
                            p.upper, values, *own])
     order = np.lexsort(key.T[::-1])
     ranked = key[order]
@@ -304,12 +305,14 @@ def build_milp(p: Problem) -> Milp:
                       y0 + members, np.ones(len(members)), -INF, rule.max_creators)
         share_rows(f"tier {t}", Family.TIER_SHARE_MAX, Family.TIER_SHARE_MIN, t, mine, rule.min_share,
                    rule.max_share)
-    # 7. minimum notes if hired:  m y_k - sum_w x_kw <= 0   (row k: k's x columns, then y_k)
-    m = opt.min_posts_if_hired
+    # 7. minimum notes if hired:  m_k y_k - sum_w x_kw <= 0   (row k: k's x columns, then y_k)
     x_of = np.bincount(xk, minlength=N)  # x columns of each creator (they are numbered creator by creator)
     lengths, cols, in_run = _run_then_one(np.arange(n_x), x_of, y0 + np.arange(N))
-    R.add(Group(f"at least {m} note(s) from each hired creator", Family.MIN_POSTS),
-          lengths, cols, np.where(in_run, -1.0, float(m)), -INF, 0.0)
+    vals = -np.ones(len(cols))
+    vals[~in_run] = p.min_posts
+    one = np.unique(p.min_posts)
+    R.add(Group(f"at least {one[0]} note(s) from each hired creator" if len(one) == 1 else
+                "the minimum notes of each hired creator", Family.MIN_POSTS), lengths, cols, vals, -INF, 0.0)
     # 4. the platform's cadence rule, in rolling 4-week windows; also links x to y.
     #    Window j covers weeks j .. j+3; one row per window and creator with a week in it,
     #    numbered window by window: k's x columns in those weeks, then -cap_k y_k.

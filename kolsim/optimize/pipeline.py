@@ -111,9 +111,9 @@ def _no_plan(scenario, pool, p: Problem, req: _Request, raw: RawSolution, status
 
 def _explain_infeasible(scenario, pool, p: Problem, req: _Request, raw: RawSolution) -> tuple[Status, str, Conflict | None]:
     """Step 4 for a request the solver calls infeasible: which of the planner's lines conflict."""
-    def rebuild(settings, budget, cadence):
+    def rebuild(settings, budget, cadence, pool_min_posts):
         return build_problem(scenario, pool, objective=p.objective, settings=settings, budget=budget,
-                             cadence=cadence)
+                             cadence=cadence, pool_min_posts=pool_min_posts)
 
     conflict = diagnose(p, rebuild, time_limit=min(10.0, req.time_limit))
     if conflict.refuted:

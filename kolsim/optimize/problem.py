@@ -20,7 +20,7 @@ from ..pool import Pool, vet
 from ..rules import WEEK_DAY, WINDOW_WEEKS, cadence_cap
 from ..scenario import OBJECTIVES, Optimize, Scenario
 
-__all__ = ["Problem", "build_problem", "EXCLUSIONS", "SOFT_EXCLUSIONS", "ranges"]
+__all__ = ["Problem", "build_problem", "min_posts_of", "EXCLUSIONS", "SOFT_EXCLUSIONS", "ranges"]
 
 #: Why a creator is left out before solving, by code (excluded.csv's ``codes`` column).
 EXCLUSIONS: dict[str, str] = {
@@ -31,6 +31,7 @@ EXCLUSIONS: dict[str, str] = {
     "no_sponsored_note": "the platform's rule allows it no sponsored note",
     "no_week": "its tier may post in no week of the plan",
     "over_budget": "its smallest commitment (fee and minimum notes) exceeds the budget",
+    "below_min_posts": "its weeks and the platform's rule allow it fewer notes than its minimum",
 }
 #: Exclusions that a must-include overrides (said in a notice); the others stand.
 SOFT_EXCLUSIONS = frozenset({"vetting"})
@@ -58,6 +59,8 @@ class Problem:
         Expected RMB per note: the price times (upfront share + (1 - upfront) P(delivered)).
     cap : int array (N,)
         Sponsored notes allowed in any 4 weeks: floor(sponsored_share x monthly posts).
+    min_posts : int array (N,)
+        Least notes of each creator if hired (:func:`min_posts_of`).
     upper : int array (N, W)
         Most notes in a week (0 where the week is not allowed).
     value : float array (N, W)
@@ -112,6 +115,7 @@ class Problem:
     fee_cents: np.ndarray
     expected_cost: np.ndarray
     cap: np.ndarray
+    min_posts: np.ndarray
     upper: np.ndarray
     value: np.ndarray
     objective: str
@@ -131,6 +135,7 @@ class Problem:
     excluded: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["kol_id", "tier", "reason", "codes"]))
     notices: tuple[str, ...] = ()
     blocked: dict = field(default_factory=dict)  # must-include creators a hard rule blocks, and why
+    pool_min_posts: bool = False  # the pool's min_posts column asks more than 1 note of some creator
 
     @property
     def n(self) -> int:
@@ -156,7 +161,7 @@ class Problem:
         idx = np.flatnonzero(keep) if np.asarray(keep).dtype == bool else np.asarray(keep)
         arrays = {f: getattr(self, f)[idx] for f in (
             "ids", "tier", "category", "segment", "cost", "fee", "cost_cents", "fee_cents",
-            "expected_cost", "cap", "upper", "value", "must")}
+            "expected_cost", "cap", "min_posts", "upper", "value", "must")}
         if self.own_share is not None:
             arrays["own_share"], arrays["own_capacity"] = self.own_share[idx], self.own_capacity[idx]
             arrays["own_value"] = self.own_value[idx]
@@ -178,9 +183,22 @@ def _cents(x: np.ndarray) -> np.ndarray:
     return np.round(np.asarray(x, float) * 100).astype(np.int64)
 
 
+def min_posts_of(opt: Optimize, tier: np.ndarray, column: np.ndarray | None = None) -> np.ndarray:
+    """Least notes of each creator if hired: its pool row's ``min_posts`` where given, else its
+    tier's ``[optimize.tiers.T] min_posts``, else ``[optimize] min_posts_if_hired``."""
+    m = np.full(len(tier), opt.min_posts_if_hired, np.int64)
+    for t, r in opt.tiers.items():
+        if r.min_posts is not None:
+            m[tier == t] = r.min_posts
+    if column is not None:
+        given = np.isfinite(column)
+        m[given] = np.asarray(column)[given].astype(np.int64)
+    return m
+
+
 def build_problem(scenario: Scenario, pool: Pool, *, objective: str | None = None,
                   settings: Optimize | None = None, budget: float | None = None,
-                  cadence: bool = True) -> Problem:
+                  cadence: bool = True, pool_min_posts: bool = True) -> Problem:
     """Compile a scenario's ``[optimize]`` policy and a candidate pool.
 
     Creators are left out before solving, with the reason kept, when vetting
@@ -189,8 +207,9 @@ def build_problem(scenario: Scenario, pool: Pool, *, objective: str | None = Non
     allows them no sponsored note, their tier may post in no week, or their
     smallest commitment (fee + minimum posts) exceeds the budget.
 
-    ``settings``, ``budget`` and ``cadence=False`` (no platform rule) replace
-    the scenario's policy, budget and cadence rule: the diagnosis of an
+    ``settings``, ``budget``, ``cadence=False`` (no platform rule) and
+    ``pool_min_posts=False`` (the pool's ``min_posts`` column lifted to 1 note) replace
+    the scenario's policy, budget, cadence rule and the pool's minimum notes: the diagnosis of an
     infeasible request and the ¥1,000 re-solve compile relaxed or richer
     versions of a request this way, beyond what a scenario file may say.
 
@@ -262,15 +281,21 @@ def build_problem(scenario: Scenario, pool: Pool, *, objective: str | None = Non
     # money in the model is the same whole cents the verifier counts
     fee = _cents(par["hiring_fee"]) / 100
     cost = _cents(par["cost_per_post"]) / 100
-    m = opt.min_posts_if_hired
+    column = frame["min_posts"].to_numpy(float)
+    asks_more = bool((column > 1).any())  # NaN compares False
+    m = min_posts_of(opt, tier, column if pool_min_posts else np.where(np.isfinite(column), 1.0, np.nan))
     for i in np.flatnonzero(cap == 0):
         reasons[i].append(("no_sponsored_note", f"the platform's {opt.sponsored_share:.0%} rule allows no "
                            f"sponsored note at {par['monthly_posts'][i]:g} notes a month"))
     for i in np.flatnonzero((cap > 0) & ~week_ok.any(axis=1)):
         reasons[i].append(("no_week", f"tier {tier[i]} may post in no week of the plan"))
+    most = most_notes(upper, cap)
+    for i in np.flatnonzero((most > 0) & (most < m)):
+        reasons[i].append(("below_min_posts", f"its weeks and the platform's rule allow it {most[i]} note(s), "
+                           f"fewer than its minimum of {m[i]}"))
     for i in np.flatnonzero(fee + m * cost > budget + 1e-9):
-        reasons[i].append(("over_budget", f"the smallest commitment (fee + {m} note(s)) "
-                           f"¥{fee[i] + m * cost[i]:,.0f} exceeds the budget"))
+        reasons[i].append(("over_budget", f"the smallest commitment (fee + {m[i]} note(s)) "
+                           f"¥{fee[i] + m[i] * cost[i]:,.0f} exceeds the budget"))
 
     # value of one note of week w, published on the week's middle day, the day the engines
     # publish it (rules.week_days): the share of its reads within the horizon, and for buyers
@@ -359,13 +384,13 @@ def build_problem(scenario: Scenario, pool: Pool, *, objective: str | None = Non
         category=frame["category"].to_numpy(object)[idx],
         segment=segment, segment_names=seg_names, segment_sizes=segment_sizes, capacity=curve,
         cost=cost[idx], fee=fee[idx], cost_cents=_cents(cost[idx]), fee_cents=_cents(fee[idx]),
-        expected_cost=expected_cost[idx], cap=cap[idx], upper=upper[idx], value=value[idx],
+        expected_cost=expected_cost[idx], cap=cap[idx], min_posts=m[idx], upper=upper[idx], value=value[idx],
         objective=objective, saturating=saturating, cuts=cuts, approximation_error=error,
         own_share=own_share, own_capacity=own_cap, own_value=own_value, own_cuts=own_cuts,
         unit_value=float(unit_value),
         budget=int(round(budget * 100)) / 100, budget_cents=int(round(budget * 100)),
         must=must_mask[idx], settings=opt, horizon=h, excluded=excluded, notices=tuple(notices),
-        blocked=blocked)
+        blocked=blocked, pool_min_posts=asks_more and pool_min_posts)
 
 
 def _most_own_pressure(own_value, upper, cap, cost, fee, budget, weeks):
@@ -434,6 +459,25 @@ def _expected_own(share, cap, value, p_post, per_creator, sigma, nodes: int = 80
     psi = -np.log(np.maximum(1 - d + d * phi, 1e-300))
     capacity = np.where(ok, np.where(one_by_one, m, delta * m), 0.0)
     return capacity, np.where(ok[:, None], capacity[:, None] * psi, 0.0)
+
+
+def most_notes(upper: np.ndarray, cap: np.ndarray) -> np.ndarray:
+    """The most notes each creator can publish: weekly limits ``upper`` (N, W) and at most
+    ``cap`` in every rolling 4-week window.  Filling the weeks in order, each as far as its
+    limit and the windows holding it allow, is optimal: where a best plan first has fewer
+    notes than the fill (week w), moving its next later note (week w') to w keeps it feasible,
+    since the windows that gain hold w but not w', so nothing after w, and the fill found
+    room in them; with no later note, adding one at w would beat it."""
+    N, W = upper.shape
+    starts = window_starts(W)
+    room = np.repeat(np.asarray(cap, np.int64)[:, None], len(starts), axis=1)  # per window
+    total = np.zeros(N, np.int64)
+    for w in range(W):
+        mine = [j for j in starts if j <= w < j + WINDOW_WEEKS]
+        x = np.minimum(upper[:, w], room[:, mine].min(axis=1)) if mine else upper[:, w]
+        room[:, mine] -= x[:, None]
+        total += x
+    return total
 
 
 def window_starts(weeks: int) -> range:

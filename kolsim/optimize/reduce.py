@@ -412,7 +412,7 @@ class _Pricer:
             pos = np.arange(len(b)) - np.repeat(np.cumsum(counts) - counts, counts)
             rows = np.repeat(np.arange(p.n), counts)
             self.own_b[rows, pos], self.own_a[rows, pos] = b, a
-        keys = [(tuple(int(u) for u in p.upper[k]), int(p.cap[k])) for k in range(p.n)]
+        keys = [(tuple(int(u) for u in p.upper[k]), int(p.cap[k]), int(p.min_posts[k])) for k in range(p.n)]
         self.classes: dict[tuple, list[int]] = {}
         for k, key in enumerate(keys):
             self.classes.setdefault(key, []).append(k)
@@ -442,11 +442,10 @@ class _Pricer:
         owns = self.u_of >= 0
         du[owns] = d[self.u_of[owns]]
         g = np.full(p.n, -math.inf)
-        mp = p.settings.min_posts_if_hired
-        for (upper, cap), members in self.classes.items():
+        for (upper, cap, mp), members in self.classes.items():
             idx = np.array(members)
             pats = _patterns(upper, cap, mp)
-            if pats is None:  # relaxation: drop the windows, keep bounds and minimum notes
+            if pats is None:  # relaxation: drop the windows and minimum notes, keep the bounds
                 U = np.array(upper, float)
                 pos = np.maximum(D[idx], 0) @ U
                 g[idx] = dy[idx] + pos
@@ -494,7 +493,7 @@ def _initial_core(p: Problem, pricer: _Pricer) -> np.ndarray:
     est = p.budget / max(np.median((p.fee + p.cost * np.maximum(notes, 1))[order[:200]]), 1.0)
     o = p.settings
     if o.max_posts_per_week is not None:  # the brand's cap bounds how many can be hired
-        est = min(est, o.max_posts_per_week * p.weeks / o.min_posts_if_hired)
+        est = min(est, o.max_posts_per_week * p.weeks / max(1, int(p.min_posts.min(initial=1))))
     core[order[: int(min(p.n, max(150, 2 * est)))]] = True
     for labels in (p.tier, p.category):
         for lab in np.unique(labels):

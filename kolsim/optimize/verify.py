@@ -118,11 +118,11 @@ def verify(p: Problem, m: Milp, x: np.ndarray, claimed_objective: float | None =
     if np.any((n_posts > 0) & (hired == 0)):
         k = int(np.flatnonzero((n_posts > 0) & (hired == 0))[0])
         bad.append(f"linking: {p.ids[k]} posts {n_posts[k]} notes without being hired")
-    m_min = opt.min_posts_if_hired
-    short = (hired == 1) & (n_posts < m_min)
+    short = (hired == 1) & (n_posts < p.min_posts)
     if np.any(short):
         k = int(np.flatnonzero(short)[0])
-        bad.append(f"{Family.MIN_POSTS.words}: {p.ids[k]} is hired with {n_posts[k]} notes (at least {m_min})")
+        bad.append(f"{Family.MIN_POSTS.words}: {p.ids[k]} is hired with {n_posts[k]} notes "
+                   f"(at least {p.min_posts[k]})")
     if np.any(p.must & (hired == 0)):
         k = int(np.flatnonzero(p.must & (hired == 0))[0])
         bad.append(f"{Family.MUST_INCLUDE.words}: {p.ids[k]} is not hired")

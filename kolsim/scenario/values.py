@@ -491,7 +491,8 @@ class Vetting(_Checked):
 @dataclass(frozen=True, slots=True)
 class TierRule:
     """Tier mix for the optimizer: hired creators and spend share of one tier,
-    and the weeks (1-based) in which it may post (its seeding wave)."""
+    the weeks (1-based) in which it may post (its seeding wave) and the least
+    notes of each hired creator of the tier."""
 
     TABLE: ClassVar[str] = "optimize.tiers"
     min_creators: int = field(default=0, metadata=rule(Number(lo=0, hi=1_000_000, integer=True)))
@@ -500,6 +501,8 @@ class TierRule:
     min_share: float = field(default=0.0, metadata=_RATE)
     max_share: float = field(default=1.0, metadata=_RATE)
     weeks: tuple[int, ...] | None = field(default=None, metadata=rule(Weeks(optional=True)))
+    # notes each hired creator of the tier publishes at least (None: [optimize] min_posts_if_hired)
+    min_posts: int | None = field(default=None, metadata=rule(Number(lo=1, hi=1000, integer=True, optional=True)))
 
     def __post_init__(self):
         _check(self)
