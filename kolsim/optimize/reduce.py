@@ -15,7 +15,8 @@ could add:
    (c - A^T pi) restricted to its columns, is computed exactly by enumerating
    its patterns (its cadence windows, weekly limits and minimum notes).
    Creators with g_k > 0 join the core and the LP is solved again, until none
-   is left or the rounds run out.
+   is left or the rounds run out; in that last case the whole model's LP is
+   solved and its duals priced, so the bound is never weaker than the LP's.
 3. **Bound.**  For any pi of the right signs,
    UB(pi) = pi . b + sum_k max(0, g_k) + sum_s max(0, d_z,s) A_s
    bounds every plan of the whole pool (Lagrangian relaxation of the coupling
@@ -27,6 +28,10 @@ could add:
    every creator that could still matter.  The bound reported for the whole
    pool is min(UB, max(bound of that solve, the largest forced bound dropped)),
    which is valid whatever the time limit cut short.
+5. **Anytime.**  While time is left and the gap is not proven, fixing is
+   redone at the incumbent and the searched set widened (every creator that
+   could still beat it, or the most promising of them, twice as many each
+   round), each search starting from the incumbent.
 """
 
 from __future__ import annotations
@@ -55,6 +60,9 @@ WHOLE_LP = 2500
 #: The families of rows that tie creators together, priced by the Lagrangian bound.
 COUPLING = frozenset(f for f in Family if f.coupling and f.rows)
 MAX_PATTERNS = 50_000
+#: When fixing keeps more than this share of a pool of at most WHOLE_LP, they are searched at
+#: once: widening in steps would only repeat most of the work.
+WHOLE_SHARE = 0.6
 #: The quick plan's own gap target: it is only a start for the search, which proves the gap.
 QUICK_GAP = 0.01
 
@@ -102,7 +110,7 @@ def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12
 
     # 1. column generation on the core's LP relaxation, priced over the whole pool
     #    (a mid-size pool's whole LP is cheap: its duals are the answer at once)
-    ub, g, y_lp, x_lp = math.inf, None, None, None
+    ub, g, y_lp, x_lp, priced_out = math.inf, None, None, None, False
     order = np.argsort(-ratio, kind="stable")
     if p.n <= WHOLE_LP:
         core[:] = True
@@ -124,11 +132,24 @@ def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12
         if ub_r < ub:
             ub, g = ub_r, g_r
         new = np.flatnonzero((g_r > 1e-9 * max(1.0, abs(ub_r))) & ~core)
-        if new.size == 0 or left() < 0.6 * time_limit:
+        priced_out = new.size == 0  # no creator outside the core adds value at the core's prices
+        if priced_out or left() < 0.6 * time_limit:
             break
         core[new[np.argsort(-g_r[new])][: max(100, int(core.sum()) // 4)]] = True
+    lp_bound = math.inf  # the whole model's LP bound, when solved
+    if g is not None and not priced_out and left() > 0.5:
+        # the core's prices leave value outside it, so its bound may be weaker than the whole
+        # model's LP relaxation: price at the whole LP's duals, whose bound is at most the LP's
+        lp = solve_highs(full, time_limit=max(0.5, 0.5 * left()), gap=gap, relax=True, duals=True)
+        if lp.bound is not None and lp.duals is not None:
+            ub_r, g_r = pricer.bound(lp.duals)
+            if ub_r < ub:
+                ub, g = ub_r, g_r
+            lp_bound = lp.bound
+            y_lp, x_lp = lp.x[full.n_x:full.n_x + full.n_y], lp.x
     sizes["core_candidates"] = int(core.sum())
     sizes["lagrangian_bound"] = ub
+    sizes["priced_out"] = priced_out
 
     # 2. a quick plan: the LP's integral part kept, its fractional rest decided
     if y_lp is not None and g is not None:
@@ -178,10 +199,14 @@ def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12
         raw = solve_highs(sub.milp, time_limit=at_least, gap=gap, start=quick)
     else:
         others = np.sort(forced[~support])
+        # a pool whose whole model is tractable goes on after at_least to the search of all it keeps
+        # (skipping this search when fixing keeps most of it at the quick plan was measured worse:
+        # its better plan is what the last search starts from)
+        tractable = p.n <= WHOLE_LP
 
         def fixing_bites(seconds: float, z: float, _bound: float) -> bool:
             kept = len(others) - np.searchsorted(others, worth_keeping(z), side="right")
-            return seconds >= at_least and n_support + kept <= searchable
+            return seconds >= at_least and (tractable or n_support + kept <= searchable)
 
         raw = solve_highs(sub.milp, time_limit=max(0.5, left()), gap=gap, start=quick, stop=fixing_bites)
     path += _whole_pool_path(raw, spent, ub, forced, support)
@@ -199,27 +224,47 @@ def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12
     if g is None:  # no prices, so no bound for the pool: the support's search is the answer
         return replace(_lift(raw, full, best_cols, None), first_x=first_x), full, build, sizes
 
-    # 4. the creators that could still beat it (counted whether or not time is left), searched
-    #    with the time left
+    # 4. anytime: re-fix at the incumbent, search every creator that could still beat it (when
+    #    they are too many, the searched set widened by the highest forced bounds, twice as many
+    #    each round), and go on while time is left and the gap is not proven
     z1 = float(sub.milp.c @ best_x)
-    keep = support | (forced > worth_keeping(z1))
-    sizes["kept_after_fixing"] = int(keep.sum())
-    if left() > 0.5:
-        search = keep if keep.sum() <= searchable else support
-        incumbent = _in_pool(full, best_cols, best_x)
+    sizes["kept_after_fixing"] = int((support | (forced > worth_keeping(z1))).sum())
+    incumbent = _in_pool(full, best_cols, best_x)
+    z = float(full.c @ incumbent)
+    widenings = 0
+    for _ in range(64):  # each round widens the search or ends it; the cap is a guard
+        outside = float(forced[~searched].max(initial=-math.inf))
+        g_now = relative_gap(z, min(ub, lp_bound, max(bound_part, outside)))
+        if (g_now is not None and g_now <= gap + GAP_TOLERANCE) or left() <= 0.5:
+            break
+        keep = searched | (forced > worth_keeping(z))
+        if keep.sum() <= searchable or (p.n <= WHOLE_LP and keep.sum() >= WHOLE_SHARE * p.n):
+            search = keep  # few enough; or fixing cannot bite on a pool whose whole model is tractable
+        else:  # too many to search at once: the most promising of them join, and the next round more
+            missing = np.flatnonzero(keep & ~searched)
+            room = max(int(searchable - searched.sum()), int(searched.sum()) // 2, 50)
+            search = searched.copy()
+            search[missing[np.argsort(-forced[missing], kind="stable")][:room]] = True
+            searchable *= 2
+            widenings += 1
         sub2, cols2 = restrict(search)
         spent = time.perf_counter() - t0 - build
         # on every creator that could still matter the search can prove the gap, so its time goes
-        # to the proof; on the support alone only a better plan helps, so it keeps the sub-MIPs
-        raw2 = solve_highs(sub2.milp, time_limit=max(0.5, left()), gap=gap, start=incumbent[cols2],
-                           sub_mips=search is support)
+        # to the proof; on a part of them only a better plan helps, so it keeps the sub-MIPs
+        complete = bool((search >= keep).all())
+        # a part's search ends at its own proof or half the time left, so that the next round runs
+        raw2 = solve_highs(sub2.milp, time_limit=max(0.5, left() if complete else 0.5 * left()), gap=gap,
+                           start=incumbent[cols2], sub_mips=not complete)
         path += _whole_pool_path(raw2, spent, ub, forced, search)
-        if raw2.x is not None and float(sub2.milp.c @ raw2.x) >= z1 - 1e-9 * max(1.0, abs(z1)):
+        if raw2.x is not None and float(sub2.milp.c @ raw2.x) >= z - 1e-9 * max(1.0, abs(z)):
             raw, best_x, best_cols = raw2, raw2.x, cols2
+            incumbent = _in_pool(full, cols2, raw2.x)
+            z = float(full.c @ incumbent)
         searched = search
         bound_part = raw2.bound if raw2.bound is not None else math.inf
+    sizes["widenings"] = widenings
     outside = float(forced[~searched].max(initial=-math.inf))
-    bound = min(ub, max(bound_part, outside))
+    bound = min(ub, lp_bound, max(bound_part, outside))
     raw = replace(raw, x=best_x, objective=float(full.c[best_cols] @ best_x))
     lifted = _lift(raw, full, best_cols, bound)
     lifted.first_solution_seconds, lifted.first_x = first_seen, first_x
