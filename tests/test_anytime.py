@@ -64,3 +64,24 @@ def test_core_prices_that_leave_value_outside_fall_back_to_the_whole_lp(monkeypa
     elapsed = time.perf_counter() - t
     assert sizes["priced_out"] is False and sizes["core_candidates"] < p.n
     _check(p, raw, m, _lp_bound(p), gap, limit, elapsed)
+
+
+@pytest.mark.parametrize("family,seed", [("fees", 0), ("linear", 2)])
+def test_cbc_starts_from_the_quick_plan_and_keeps_the_lp_bound(family, seed):
+    """The PuLP backend hands CBC the quick plan: it never returns a worse plan than that start,
+    its plan keeps every rule, and its bound is at least the plan and at most the LP's."""
+    from kolsim.optimize.quick import solve_pulp_started
+
+    p = build_problem(*FAMILIES[family](60, seed))
+    m = build_milp(p)
+    lp = _lp_bound(p)
+    raw = solve_pulp_started(m, time_limit=4, gap=1e-4)
+    assert raw.first_x is not None and raw.x is not None
+    verify(p, m, raw.first_x)
+    vp = verify(p, m, raw.x, claimed_objective=raw.objective)
+    assert raw.objective >= float(m.c @ raw.first_x) - 1e-9 * abs(raw.objective)
+    assert vp.model_value - 1e-9 * abs(vp.model_value) <= raw.bound <= lp + 1e-7 * abs(lp) + 1e-7
+    assert raw.first_solution_seconds <= raw.solve_seconds
+    at_start = relative_gap(float(m.c @ raw.first_x), lp)
+    if at_start <= 0.01 - 1e-6:  # the quick plan proves 1 % against the LP bound the moment it is found
+        assert raw.gap_seconds[0.01] <= raw.first_solution_seconds + 1e-9

@@ -639,17 +639,27 @@ def test_most_notes_equals_enumeration(weeks, cap, data):
 
 def test_a_wrong_infeasible_is_not_diagnosed(monkeypatch):
     """CBC's preprocessing has called feasible models infeasible: when the solver says so but a
-    plan exists, the result is no_solution saying why, and no constraint is blamed."""
-    import sys
+    plan exists, the result is no_solution saying why, and no constraint is blamed; when the
+    quick plan CBC was started from exists, that plan is the answer, bounded by the LP."""
+    import importlib
 
     from kolsim.optimize.backends import RawSolution
 
+    quick = importlib.import_module("kolsim.optimize.quick")  # kolsim.optimize is also a function's name
+
     def says_infeasible(m, **kw):
         return RawSolution(status="infeasible", x=None, objective=None, bound=None,
-                           solver="PuLP: PULP_CBC_CMD", solve_seconds=0.0)
+                           solver="PuLP: PULP_CBC_CMD", solve_seconds=0.0, message="Infeasible")
 
-    monkeypatch.setattr(sys.modules["kolsim.optimize.pipeline"], "solve_pulp", says_infeasible)
+    monkeypatch.setattr(quick, "solve_pulp", says_infeasible)
     scenario, pool = make([creator(i) for i in range(4)], budget=10_000)
+    kept = optimize(scenario, pool, backend="pulp", marginal=False)
+    assert kept.status == "feasible" and len(kept.plan) > 0 and kept.objective <= kept.bound
+    alone = optimize(scenario, pool, backend="pulp", marginal=False, gap=1e-9, time_limit=600)
+    assert kept.model_objective == pytest.approx(alone.model_objective, rel=0.01)  # the quick plan, within 1 %
+
+    lp_and_quick = quick.lp_and_quick
+    monkeypatch.setattr(quick, "lp_and_quick", lambda m, deadline: (lp_and_quick(m, deadline)[0], None))
     r = optimize(scenario, pool, backend="pulp", marginal=False)
     assert r.status == "no_solution" and r.conflict is None and len(r.plan) == 0
     assert r.explanation.startswith("the solver said the request is infeasible, but HiGHS found a plan")

@@ -353,11 +353,13 @@ def pulp_status(status: str, sol_status, has_values: bool) -> str:
 
 
 def solve_pulp(m: Milp, *, time_limit: float, gap: float, solver: str | None = None,
-               start: np.ndarray | None = None) -> RawSolution:
+               start: np.ndarray | None = None, bound: float | None = None) -> RawSolution:
     """Solve with PuLP's solver ``solver`` (CBC by default).
 
     ``start``: a plan to start from, passed as PuLP's initial values with
-    ``warmStart``; only for the solvers in :data:`PULP_WARM_START`.
+    ``warmStart``; only for the solvers in :data:`PULP_WARM_START`.  ``bound``: a
+    proven bound already known (the LP relaxation's optimum), used instead of
+    solving that LP again.
 
     PuLP's ``status`` alone is not trusted: with a time limit CBC may report
     Optimal for a feasible point, and PuLP fills values when no solution was
@@ -375,7 +377,8 @@ def solve_pulp(m: Milp, *, time_limit: float, gap: float, solver: str | None = N
         extra["options"] = ["increment 0"]
     s = pulp_solver(name, msg=False, timeLimit=time_limit, gapRel=gap, **extra)
     prob, var = to_pulp(m)
-    if start is not None:
+    if start is not None:  # a solver's plan sits within its tolerances: PuLP asks it within the bounds
+        start = np.clip(np.where(m.integral, np.round(start), start), m.lb, m.ub)
         for v, value in zip(var, start):
             v.setInitialValue(float(value))
     t0 = time.perf_counter()
@@ -392,12 +395,21 @@ def solve_pulp(m: Milp, *, time_limit: float, gap: float, solver: str | None = N
     # the levels at or above it count as reached. A feasible plan gets the LP relaxation's
     # optimum as its bound (HiGHS, in at most a tenth of the time limit): weaker than the
     # solver's own, but proven.
+    known = bound
     bound = obj + gap * abs(obj) if status == "optimal" else None
+    if status == "optimal" and known is not None:
+        bound = min(bound, max(obj, known))
     if status == "feasible":
-        lp = solve_highs(m, time_limit=max(1.0, 0.1 * time_limit), gap=gap, relax=True)
-        if lp.status == "optimal":
-            bound = max(obj, lp.objective)
-    gaps = {level: seconds for level in (0.01, 0.001) if level >= gap} if status == "optimal" else {}
+        if known is None:
+            lp = solve_highs(m, time_limit=max(1.0, 0.1 * time_limit), gap=gap, relax=True)
+            known = lp.objective if lp.status == "optimal" else None
+        if known is not None:
+            bound = max(obj, known)
+    # the levels proven, at the end (PuLP reports no path): those at or above the asked gap if
+    # optimal, and those the gap against a known bound meets
+    final = relative_gap(obj, bound)
+    gaps = {level: seconds for level in (0.01, 0.001)
+            if status == "optimal" and level >= gap or final is not None and final <= level + 1e-12}
     return RawSolution(status=status, x=x, objective=obj, bound=bound, solver=f"PuLP {pulp.__version__}: {name}",
                        solve_seconds=seconds, first_solution_seconds=seconds if x is not None else None,
                        gap_seconds=gaps, message=f"{st} (solution status {sol_status})", first_x=x)

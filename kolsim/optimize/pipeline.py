@@ -20,12 +20,13 @@ from .._version import __version__
 from ..errors import InputError
 from ..pool import Pool
 from ..scenario import Optimize, Scenario
-from .backends import BACKENDS, GAP_TOLERANCE, RawSolution, pulp_solver, pulp_takes_start, relative_gap, solve_highs, solve_pulp
+from .backends import BACKENDS, GAP_TOLERANCE, RawSolution, pulp_solver, pulp_takes_start, relative_gap, solve_highs
 from .binding import binding
 from .diagnose import Conflict, diagnose
 from .formulation import build_milp, settle_saturation
 from .marginal import marginal_budget
 from .problem import EXCLUSIONS, Problem, build_problem
+from .quick import solve_pulp_started
 from .reduce import solve_reduced
 from .result import PLAN_COLUMNS, OptimizationResult, Status, plan_frame
 from .verify import VerificationError, plan_vector, verify
@@ -94,7 +95,7 @@ def _solve(p: Problem, req: _Request, time_limit: float, start=None):
     if req.backend == "highs":
         raw = solve_highs(m, time_limit=time_limit, gap=req.gap, start=x0)
     else:
-        raw = solve_pulp(m, time_limit=time_limit, gap=req.gap, solver=req.solver, start=x0)
+        raw = solve_pulp_started(m, time_limit=time_limit, gap=req.gap, solver=req.solver, start=x0)
     return raw, m, build_s, sizes
 
 

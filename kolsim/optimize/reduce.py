@@ -49,6 +49,7 @@ from .backends import GAP_TOLERANCE, RawSolution, relative_gap, solve_highs
 from .families import Family
 from .formulation import Milp, build_milp
 from .problem import Problem, window_starts
+from .quick import QUICK_GAP, better, fix_and_solve, lp_and_quick
 from .verify import plan_vector
 
 __all__ = ["solve_reduced", "SMALL_POOL"]
@@ -63,8 +64,6 @@ MAX_PATTERNS = 50_000
 #: When fixing keeps more than this share of a pool of at most WHOLE_LP, they are searched at
 #: once: widening in steps would only repeat most of the work.
 WHOLE_SHARE = 0.6
-#: The quick plan's own gap target: it is only a start for the search, which proves the gap.
-QUICK_GAP = 0.01
 
 
 def _sizes(m: Milp, p: Problem) -> dict:
@@ -175,10 +174,10 @@ def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12
     #    first only the LP's fractional creators are decided (fast); if that is not within
     #    QUICK_GAP of the bound, the LP's nearest rivals join in
     x_sub = x_lp[cols] if x_lp is not None else None
-    quick = found(_fix_and_solve(sub.milp, x_sub, min(1.0, max(0.2, 0.05 * left())), open_unhired=False))
+    quick = found(fix_and_solve(sub.milp, x_sub, min(1.0, max(0.2, 0.05 * left())), open_unhired=False))
     if quick is None or ub - path[-1][1] > QUICK_GAP * abs(path[-1][1]):
-        quick = _better(sub.milp, quick, found(_fix_and_solve(sub.milp, x_sub, min(3.0, max(0.5, 0.15 * left())))))
-    quick = _better(sub.milp, quick, found(x0[cols] if x0 is not None else None))
+        quick = better(sub.milp, quick, found(fix_and_solve(sub.milp, x_sub, min(3.0, max(0.5, 0.15 * left())))))
+    quick = better(sub.milp, quick, found(x0[cols] if x0 is not None else None))
     first_seen = path[0][0] if path else None
 
     # 3. a better plan from the support, so that fixing bites: for 30 % of the time left, and on
@@ -286,23 +285,14 @@ def _whole_pool_path(raw: RawSolution, offset: float, ub: float, forced, searche
     return [(offset + t, zz, min(ub, max(bb, outside))) for t, zz, bb in raw.trajectory]
 
 
-def _better(m: Milp, a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
-    """The better of two plans of ``m`` (either may be None)."""
-    if a is None or b is None:
-        return a if b is None else b
-    return a if float(m.c @ a) >= float(m.c @ b) else b
-
-
 def _solve_whole(m: Milp, deadline: float, gap: float, started: float,
                  x0: np.ndarray | None = None) -> RawSolution:
     """A small pool, whole: the LP bound and a quick plan first (or the start given, if
     better), then the search from it."""
-    lp = solve_highs(m, time_limit=max(0.5, deadline - time.perf_counter()), gap=gap, relax=True)
+    lp, quick = lp_and_quick(m, deadline)
     if lp.x is None:  # no LP solution: let the search say why
         return solve_highs(m, time_limit=max(0.5, deadline - time.perf_counter()), gap=gap, start=x0)
-    quick = _fix_and_solve(m, lp.x, min(0.5, max(0.1, 0.1 * (deadline - time.perf_counter()))),
-                           open_unhired=False)
-    quick = _better(m, quick, x0)
+    quick = better(m, quick, x0)
     lp_bound = lp.bound if lp.bound is not None else math.inf  # set only when the LP finished
     path = []
     if quick is not None:
@@ -337,32 +327,6 @@ def gap_times(path: list, levels, *, final_gap: float | None = None, end: float 
         elif final_gap is not None and final_gap <= level + 1e-12:
             out[level] = end
     return out
-
-
-def _fix_and_solve(m: Milp, x_lp: np.ndarray | None, time_limit: float,
-                   open_unhired: bool = True) -> np.ndarray | None:
-    """A quick plan: creators the LP hires with whole notes stay as they are, the
-    integer program decides only the rest (the fractional ones, and, with
-    ``open_unhired``, those the LP leaves out).  None if that fails.
-
-    Deciding only the fractional creators, HiGHS closes the small program by
-    branching; its feasibility jump and root reduced-cost heuristics would cost
-    more time than they save there (the same plan at about half the time on
-    most generated requests), so they run only in the wider program."""
-    if x_lp is None:
-        return None
-    frac = np.abs(x_lp - np.round(x_lp)) > 1e-9
-    settled = np.ones(m.n_y, bool)
-    np.logical_and.at(settled, m.xk, ~frac[:m.n_x])
-    settled &= ~frac[m.n_x:m.n_x + m.n_y]
-    if open_unhired:
-        settled &= np.round(x_lp[m.n_x:m.n_x + m.n_y]) == 1  # hired with whole notes; the rest stay open
-    fix = np.concatenate([settled[m.xk], settled, np.zeros(m.n_z + m.n_u, bool)])
-    lb = np.where(fix, np.round(x_lp), m.lb)
-    ub = np.where(fix, np.round(x_lp), m.ub)
-    raw = solve_highs(replace(m, lb=lb, ub=ub), time_limit=time_limit, gap=QUICK_GAP,
-                      root_heuristics=open_unhired, track=False)  # only its plan is wanted
-    return raw.x
 
 
 def _lift(raw: RawSolution, full: Milp, cols: np.ndarray, bound) -> RawSolution:
