@@ -109,13 +109,15 @@ def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12
 
     # 1. column generation on the core's LP relaxation, priced over the whole pool
     #    (a mid-size pool's whole LP is cheap: its duals are the answer at once)
-    ub, g, y_lp, x_lp, priced_out = math.inf, None, None, None, False
+    ub, g, y_lp, x_lp, priced_out, lp_seconds = math.inf, None, None, None, False, 0.0
     order = np.argsort(-ratio, kind="stable")
     if p.n <= WHOLE_LP:
         core[:] = True
     for _ in range(rounds):
         sub, cols = restrict(core)
+        t_lp = time.perf_counter()
         lp = solve_highs(sub.milp, time_limit=max(1.0, left()), gap=gap, relax=True, duals=True)
+        lp_seconds = time.perf_counter() - t_lp
         if lp.status == "infeasible" and not core.all():
             # the core cannot meet the policy on its own: widen it by the next best
             core[order[~core[order]][: max(200, int(core.sum()))]] = True
@@ -174,9 +176,13 @@ def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12
     #    first only the LP's fractional creators are decided (fast); if that is not within
     #    QUICK_GAP of the bound, the LP's nearest rivals join in
     x_sub = x_lp[cols] if x_lp is not None else None
-    quick = found(fix_and_solve(sub.milp, x_sub, min(1.0, max(0.2, 0.05 * left())), open_unhired=False))
+    #    (each program may take about as long as the core's last LP took, a measure of how hard
+    #    this request is, and never more than a quarter of the time left)
+    quick = found(fix_and_solve(sub.milp, x_sub, _quick_limit(1.0, 0.2, 0.05, lp_seconds, left()),
+                                open_unhired=False))
     if quick is None or ub - path[-1][1] > QUICK_GAP * abs(path[-1][1]):
-        quick = better(sub.milp, quick, found(fix_and_solve(sub.milp, x_sub, min(3.0, max(0.5, 0.15 * left())))))
+        quick = better(sub.milp, quick, found(fix_and_solve(sub.milp, x_sub,
+                                                            _quick_limit(3.0, 0.5, 0.15, lp_seconds, left()))))
     quick = better(sub.milp, quick, found(x0[cols] if x0 is not None else None))
     first_seen = path[0][0] if path else None
 
@@ -194,7 +200,13 @@ def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12
     at_least = max(0.5, 0.3 * left())
     n_support = int(support.sum())
     searchable = max(2 * n_support, 800)  # the most creators the last search takes on
-    if forced is None:
+    z_quick = float(sub.milp.c @ quick) if quick is not None else None
+    g_quick = relative_gap(z_quick, min(ub, lp_bound)) if g is not None else None
+    if g_quick is not None and g_quick <= gap + GAP_TOLERANCE:
+        # the quick plan already proves the gap asked against the pool's bound: nothing to search
+        raw = RawSolution(status="optimal", x=quick, objective=z_quick, bound=min(ub, lp_bound), solver=lp.solver,
+                          solve_seconds=time.perf_counter() - t0 - build)
+    elif forced is None:
         raw = solve_highs(sub.milp, time_limit=at_least, gap=gap, start=quick)
     else:
         others = np.sort(forced[~support])
@@ -283,6 +295,14 @@ def _whole_pool_path(raw: RawSolution, offset: float, ub: float, forced, searche
         return []
     outside = float(forced[~searched].max(initial=-math.inf))
     return [(offset + t, zz, min(ub, max(bb, outside))) for t, zz, bb in raw.trajectory]
+
+
+def _quick_limit(cap: float, floor: float, share: float, lp_seconds: float, left: float) -> float:
+    """A quick program's time limit: ``share`` of the time left, between ``floor`` and ``cap``
+    seconds; on a request whose LP took longer than ``cap``, up to that LP's time (at most a
+    quarter of the time left)."""
+    limit = min(cap, max(floor, share * left))
+    return max(limit, min(lp_seconds, 0.25 * left))
 
 
 def _solve_whole(m: Milp, deadline: float, gap: float, started: float,
