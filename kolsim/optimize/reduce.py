@@ -138,7 +138,11 @@ def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12
             break
         core[new[np.argsort(-g_r[new])][: max(100, int(core.sum()) // 4)]] = True
     lp_bound = math.inf  # the whole model's LP bound, when solved
-    if g is not None and not priced_out and left() > 0.5:
+    # (the whole LP's time is foreseen from the core's, by their sizes: when it would not fit in
+    # half the time left, its time goes to the plan instead)
+    foresee = lp_seconds * full.A.nnz / max(1, sub.milp.A.nnz) if g is not None else math.inf
+    sizes["whole_lp_skipped"] = bool(g is not None and not priced_out and foresee > 0.5 * left())
+    if g is not None and not priced_out and left() > 0.5 and not sizes["whole_lp_skipped"]:
         # the core's prices leave value outside it, so its bound may be weaker than the whole
         # model's LP relaxation: price at the whole LP's duals, whose bound is at most the LP's
         lp = solve_highs(full, time_limit=max(0.5, 0.5 * left()), gap=gap, relax=True, duals=True)
@@ -177,7 +181,7 @@ def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12
     #    QUICK_GAP of the bound, the LP's nearest rivals join in
     x_sub = x_lp[cols] if x_lp is not None else None
     #    (each program may take about as long as the core's last LP took, a measure of how hard
-    #    this request is, and never more than a quarter of the time left)
+    #    this request is, and never more than 40 % of the time left)
     quick = found(fix_and_solve(sub.milp, x_sub, _quick_limit(1.0, 0.2, 0.05, lp_seconds, left()),
                                 open_unhired=False))
     if quick is None or ub - path[-1][1] > QUICK_GAP * abs(path[-1][1]):
@@ -299,10 +303,10 @@ def _whole_pool_path(raw: RawSolution, offset: float, ub: float, forced, searche
 
 def _quick_limit(cap: float, floor: float, share: float, lp_seconds: float, left: float) -> float:
     """A quick program's time limit: ``share`` of the time left, between ``floor`` and ``cap``
-    seconds; on a request whose LP took longer than ``cap``, up to that LP's time (at most a
-    quarter of the time left)."""
+    seconds; on a request whose LP took longer than ``cap``, up to that LP's time (at most 40 %
+    of the time left)."""
     limit = min(cap, max(floor, share * left))
-    return max(limit, min(lp_seconds, 0.25 * left))
+    return max(limit, min(lp_seconds, 0.4 * left))
 
 
 def _solve_whole(m: Milp, deadline: float, gap: float, started: float,
