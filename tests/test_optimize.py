@@ -657,6 +657,8 @@ def test_a_wrong_infeasible_is_not_diagnosed(monkeypatch):
     assert kept.status == "feasible" and len(kept.plan) > 0 and kept.objective <= kept.bound
     alone = optimize(scenario, pool, backend="pulp", marginal=False, gap=1e-9, time_limit=600)
     assert kept.model_objective == pytest.approx(alone.model_objective, rel=0.01)  # the quick plan, within 1 %
+    loose = optimize(scenario, pool, backend="pulp", marginal=False, gap=0.3)
+    assert loose.status == "optimal" and loose.gap <= 0.3  # the kept plan proves a loose gap against the LP
 
     lp_and_quick = quick.lp_and_quick
     monkeypatch.setattr(quick, "lp_and_quick", lambda m, deadline: (lp_and_quick(m, deadline)[0], None))

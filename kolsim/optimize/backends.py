@@ -375,7 +375,9 @@ def solve_pulp(m: Milp, *, time_limit: float, gap: float, solver: str | None = N
         # (1e-5 by default, absolute): on a request worth a few conversions that is more than
         # the asked relative gap, so its "optimal" would not be the proof kolsim reports
         extra["options"] = ["increment 0"]
-    s = pulp_solver(name, msg=False, timeLimit=time_limit, gapRel=gap, **extra)
+    # CBC stops when (bound - plan) < gapRel * bound; asked gap/(1 + gap), that is
+    # bound < plan * (1 + gap): the gap kolsim states, relative to the plan
+    s = pulp_solver(name, msg=False, timeLimit=time_limit, gapRel=gap / (1 + gap), **extra)
     prob, var = to_pulp(m)
     if start is not None:  # a solver's plan sits within its tolerances: PuLP asks it within the bounds
         start = np.clip(np.where(m.integral, np.round(start), start), m.lb, m.ub)

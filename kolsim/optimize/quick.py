@@ -16,7 +16,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from .backends import RawSolution, pulp_takes_start, relative_gap, solve_highs, solve_pulp
+from .backends import GAP_TOLERANCE, RawSolution, pulp_takes_start, relative_gap, solve_highs, solve_pulp
 from .formulation import Milp
 
 __all__ = ["QUICK_GAP", "better", "fix_and_solve", "lp_and_quick", "solve_pulp_started"]
@@ -97,7 +97,9 @@ def solve_pulp_started(m: Milp, *, time_limit: float, gap: float, solver: str | 
     if raw.x is None or float(m.c @ raw.x) < z0:  # the solver lost or did not beat its start
         bound = raw.bound if raw.x is not None else lp_bound
         bound = None if bound is None else max(bound, z0)
-        raw = replace(raw, status="feasible", x=begin, objective=z0, bound=bound,
+        kept = relative_gap(z0, bound)
+        status = "optimal" if kept is not None and kept <= gap + GAP_TOLERANCE else "feasible"
+        raw = replace(raw, status=status, x=begin, objective=z0, bound=bound,
                       message=raw.message + "; the start plan kept")
     at_start = relative_gap(z0, lp_bound)
     for level in (0.01, 0.001):
