@@ -34,12 +34,13 @@ import os
 import platform
 import resource
 import statistics
-import subprocess
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+
+from _children import fmt, run_child  # noqa: E402
 
 LEVELS = (0.01, 0.001)
 GAP = 1e-4
@@ -49,7 +50,6 @@ LIMITS = {100: 10.0, 1000: 20.0, 10000: 60.0, 50000: 60.0}
 
 def one(side: str, family: str, n: int, seed: int, limit: float) -> dict:
     """One run, in this (child) process."""
-    import numpy as np
     from optimizer_families import FAMILIES
 
     from kolsim.optimize import build_problem
@@ -92,19 +92,11 @@ def one(side: str, family: str, n: int, seed: int, limit: float) -> dict:
         elif out["gap"] is not None and out["gap"] <= level + 1e-12:
             levels[str(level)] = total
     out["to"] = levels
-    out["values"] = bool(np.isfinite(out["objective"])) if out["objective"] is not None else False
     return out
 
 
 def child(*args, timeout: float) -> dict:
-    cmd = [sys.executable, os.path.abspath(__file__), "--one", *map(str, args)]
-    try:
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return {"error": f"did not finish in {timeout:.0f} s"}
-    if r.returncode != 0:
-        return {"error": (r.stderr.strip().splitlines() or ["failed"])[-1][:300]}
-    return json.loads(r.stdout.strip().splitlines()[-1])
+    return run_child(os.path.abspath(__file__), *args, timeout=timeout)
 
 
 def versions() -> dict:
@@ -255,10 +247,6 @@ def main(argv=None) -> int:
         with open(a.json, "w") as f:
             json.dump({"versions": versions(), "runs": runs, "profile": prof}, f, indent=1)
     return 0
-
-
-def fmt(v, spec=".2f", none="–"):
-    return none if v is None else format(v, spec)
 
 
 if __name__ == "__main__":

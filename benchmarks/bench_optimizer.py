@@ -30,7 +30,6 @@ import math
 import os
 import re
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,6 +37,8 @@ import warnings
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+
+from _children import fmt, run_child  # noqa: E402
 
 #: N -> (gap target, time limit for build + solve), from the issue's targets.
 TARGETS = {100: (1e-4, 2.0), 1000: (1e-3, 10.0), 10000: (5e-3, 15.0), 50000: (1e-2, 120.0)}
@@ -319,18 +320,7 @@ def to_one_percent(n: int, our_limit: float, limit: float, reps: int) -> dict:
 
 
 def child(*args, timeout: float) -> dict:
-    cmd = [sys.executable, os.path.abspath(__file__), "--one", *map(str, args)]
-    try:
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return {"error": f"did not finish in {timeout:.0f} s"}
-    if r.returncode != 0:
-        return {"error": (r.stderr.strip().splitlines() or ["failed"])[-1][:200]}
-    return json.loads(r.stdout.strip().splitlines()[-1])
-
-
-def fmt(v, spec=".2f", none="–"):
-    return none if v is None else format(v, spec)
+    return run_child(os.path.abspath(__file__), *args, timeout=timeout)
 
 
 def main(argv=None) -> int:

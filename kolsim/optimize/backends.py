@@ -353,11 +353,11 @@ def pulp_status(status: str, sol_status, has_values: bool) -> str:
 
 
 def solve_pulp(m: Milp, *, time_limit: float, gap: float, solver: str | None = None,
-               start: np.ndarray | None = None, bound: float | None = None) -> RawSolution:
+               start: np.ndarray | None = None, known: float | None = None) -> RawSolution:
     """Solve with PuLP's solver ``solver`` (CBC by default).
 
     ``start``: a plan to start from, passed as PuLP's initial values with
-    ``warmStart``; only for the solvers in :data:`PULP_WARM_START`.  ``bound``: a
+    ``warmStart``; only for the solvers in :data:`PULP_WARM_START`.  ``known``: a
     proven bound already known (the LP relaxation's optimum), used instead of
     solving that LP again.
 
@@ -397,7 +397,6 @@ def solve_pulp(m: Milp, *, time_limit: float, gap: float, solver: str | None = N
     # the levels at or above it count as reached. A feasible plan gets the LP relaxation's
     # optimum as its bound (HiGHS, in at most a tenth of the time limit): weaker than the
     # solver's own, but proven.
-    known = bound
     bound = obj + gap * abs(obj) if status == "optimal" else None
     if status == "optimal" and known is not None:
         bound = min(bound, max(obj, known))

@@ -87,7 +87,7 @@ def solve_pulp_started(m: Milp, *, time_limit: float, gap: float, solver: str | 
     lp_bound = lp.bound if lp is not None and lp.bound is not None else None
     t_quick = time.perf_counter() - t0
     raw = solve_pulp(m, time_limit=max(0.5, time_limit - t_quick), gap=gap, solver=solver,
-                     start=begin, bound=lp_bound)
+                     start=begin, known=lp_bound)
     seconds = time.perf_counter() - t0
     shift = {level: t + t_quick for level, t in raw.gap_seconds.items()}
     first = None if raw.first_solution_seconds is None else raw.first_solution_seconds + t_quick
