@@ -10,6 +10,7 @@ from .results import SavedRun, SimulationResult
 from .review import review
 from .optimize import InfeasibleError, OptimizationResult, optimize
 from .analysis import Comparison, check_plan, compare
+from .sweep import SweepResult, sweep
 
 __all__ = [
     "__version__",
@@ -18,6 +19,7 @@ __all__ = [
     "Pool", "load_pool", "generate_pool", "vet",
     "simulate", "SimulationResult",
     "compare", "Comparison",
+    "sweep", "SweepResult",
     "review",
     "optimize", "OptimizationResult", "InfeasibleError", "check_plan",
     "load_results", "SavedRun",

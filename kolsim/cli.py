@@ -417,6 +417,135 @@ def _optimize_report(sc, r) -> str:
     return "\n".join(lines)
 
 
+_quiet = click.option("--quiet", is_flag=True, help="No progress bar (there is none when stderr is not a terminal).")
+_scheduler = click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                          help="Run on this Dask distributed scheduler instead of local processes; "
+                               "the results are the same.")
+
+
+class _Progress:
+    """A progress bar on stderr when it is a terminal and --quiet is not given; called as
+    ``bar(done, total)``."""
+
+    def __init__(self, what: str, quiet: bool):
+        self.what, self.bar = what, None
+        self.on = not quiet and sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.on:
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+            self.bar = tqdm(total=total, desc=self.what, unit="", leave=False, file=sys.stderr)
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _excel(sheets: dict[str, pd.DataFrame]) -> bytes:
+    import io as _io
+
+    buf = _io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as xw:
+        for name, df in sheets.items():
+            df.to_excel(xw, sheet_name=name, index=False)
+    return buf.getvalue()
+
+
+def _sweep_plots(r) -> dict:
+    from . import plots as pl
+
+    files = {}
+    for m in r.metrics[:1] + tuple(m for m in ("profit", "cpa") if m in r.metrics and m != r.metrics[0]):
+        if r.method == "grid" and len(r.keys) <= 2:
+            files[f"sweep_{m}.png"] = pl.plot_sweep(r, m)
+        elif r.method == "oat":
+            files[f"tornado_{m}.png"] = pl.plot_tornado(r, m)
+        elif r.method == "sobol" and r.indices is not None and m in set(r.indices["metric"]):
+            files[f"sobol_{m}.png"] = pl.plot_sobol(r, m)
+        elif r.method == "morris" and r.indices is not None and m in set(r.indices["metric"]):
+            files[f"morris_{m}.png"] = pl.plot_morris(r, m)
+    return files
+
+
+@main.command()
+@click.argument("scenario", type=click.Path())
+@click.option("--vary", "vary", multiple=True, required=True, metavar="KEY=LO:HI:N",
+              help="A key and its values: KEY=LO:HI:N (N points), KEY=LO:HI:N:log, KEY=a,b,c, or for "
+                   "sobol and morris KEY=LO:HI[:log]. Repeat for several keys.")
+@click.option("--method", type=click.Choice(["grid", "oat", "sobol", "morris"]), default="grid", show_default=True,
+              help="grid: every combination; oat: one key at a time (tornado); sobol, morris: SALib's "
+                   "global sensitivity designs over the ranges.")
+@click.option("--metric", "metrics", multiple=True,
+              help="A row of the summary to report (repeatable; default: conversions, reads, unique_reach, "
+                   "interactions, spend, cpa, and revenue, profit, roi when priced).")
+@click.option("--samples", type=click.IntRange(min=2, max=1_000_000), default=None,
+              help="sobol: base samples, a power of 2 (default 64); morris: trajectories (default 10).")
+@_runs
+@_seed
+@click.option("--workers", type=click.IntRange(min=1, max=256), default=1, show_default=True,
+              help="Worker processes; results do not depend on it.")
+@_scheduler
+@_engine
+@_quiet
+@_out
+def sweep(scenario, vary, method, metrics, samples, runs, seed, workers, scheduler, engine, quiet, out):
+    """Simulate SCENARIO at many values of its keys, on common random numbers."""
+    sc = kolsim.load_scenario(scenario)
+    _scenario_notices(sc, engine)
+    if scheduler is not None and workers != 1:
+        raise InputError("--workers and --scheduler cannot both be given (the cluster's workers are used)",
+                         where="--workers")
+    if out is not None:
+        io.check_output_dir(out)
+    bar = _Progress("points", quiet)
+    try:
+        r = kolsim.sweep(sc, list(vary), method=method, metrics=list(metrics) or None, runs=runs, samples=samples,
+                         rng=seed, engine=engine, workers=workers, scheduler=scheduler, progress=bar)
+    finally:
+        bar.close()
+    p = r.provenance
+    _echo(f"{sc.name}: {method} sweep of {', '.join(r.keys)}: {p['points']:,} points × {p['runs']:,} "
+          f"replications ({_ENGINE_NAMES[engine]}), seed {p['seed']}, common random numbers")
+    main_metric = r.metrics[0]
+    rows = [tuple(r.keys) + ("mean", "95% interval", "P10", "P90")]
+    for _, t in r.metric(main_metric).head(40).iterrows():
+        rows.append(tuple(_fmt(t[k]) for k in r.keys) + (_fmt(t["mean"]), f"{_fmt(t['ci_low'])} – {_fmt(t['ci_high'])}",
+                                                         _fmt(t["p10"]), _fmt(t["p90"])))
+    _echo(f"\n== {main_metric} by point" + (" (first 40)" if len(r.design) > 40 else ""))
+    _echo("\n".join(_aligned(rows)))
+    if r.indices is not None:
+        ind = r.indices[r.indices["metric"] == main_metric]
+        if r.method == "sobol":
+            rows = [("key", "S1", "± (95%)", "ST", "± (95%)")]
+            rows += [(t["factor"], f"{t['S1']:.3f}", f"{t['S1_conf']:.3f}", f"{t['ST']:.3f}", f"{t['ST_conf']:.3f}")
+                     for _, t in ind.iterrows()]
+        else:
+            rows = [("key", "mu*", "± (95%)", "sigma")]
+            rows += [(t["factor"], _fmt(t["mu_star"]), _fmt(t["mu_star_conf"]), _fmt(t["sigma"]))
+                     for _, t in ind.iterrows()]
+        _echo(f"\n== {r.method} indices of {main_metric}")
+        _echo("\n".join(_aligned(rows)))
+        if len(ind):
+            _echo(f"Monte Carlo noise is {float(ind['noise_share'].iloc[0]):.1%} of the variance across points"
+                  + (" (more --runs would sharpen the indices)" if float(ind['noise_share'].iloc[0]) > 0.05 else ""))
+    if out is not None:
+        sheets = {"sweep": r.to_frame(), "design": r.design}
+        if r.indices is not None:
+            sheets["indices"] = r.indices
+        files = {"sweep.csv": r.to_frame(), "design.csv": r.design}
+        if r.indices is not None:
+            files["indices.csv"] = r.indices
+        files["sweep.xlsx"] = _excel(sheets)
+        files["summary.json"] = {"provenance": dict(p), "base": r.base, "notices": list(sc.notices),
+                                 "indices": r.indices.to_dict(orient="records") if r.indices is not None else None}
+        files.update(_sweep_plots(r))
+        written = _write_outputs(out, files, "sweep")
+        _echo(f"\nwrote {', '.join(f.name for f in written)} to {out}")
+
+
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 def validate(files):

@@ -14,14 +14,59 @@ the figure says so, instead of matplotlib warning on stderr.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from .results import SimulationResult
 
-__all__ = ["plot_distributions", "plot_cumulative_conversions", "plot_publication"]
+if TYPE_CHECKING:
+    from .sweep import SweepResult
+
+__all__ = ["plot_distributions", "plot_cumulative_conversions", "plot_publication", "plot_sweep",
+           "plot_tornado", "plot_sobol", "plot_morris", "PALETTE"]
+
+#: Okabe and Ito's colour-blind-safe palette (no red next to green), in the order series take it.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+
+#: Metrics counted in RMB, drawn with a ¥ sign.
+_MONEY = ("spend", "revenue", "profit", "cpa", "cpe", "cpv")
+#: Metrics that are shares, drawn as percentages.
+_SHARES = ("delivery_rate", "p_over_budget", "p_profit")
+
+
+def colour(i: int) -> str:
+    """The i-th series' colour."""
+    return PALETTE[i % len(PALETTE)]
+
+
+def _number(x: float) -> str:
+    """Thousands separated, with no more digits than the value needs (no offset, no 1e6)."""
+    ax = abs(x)
+    if ax >= 100 or x == round(x):
+        return f"{x:,.0f}"
+    if ax >= 1:
+        return f"{x:,.1f}"
+    return f"{x:.3g}"
+
+
+def _formatter(metric: str | None) -> FuncFormatter:
+    """Tick labels for a metric: ¥ for money, % for shares, thousands separators for counts."""
+    if metric is not None and (metric in _MONEY or metric.startswith("revenue")):
+        return FuncFormatter(lambda x, _: ("−" if x < 0 else "") + "¥" + _number(abs(x)))
+    if metric in _SHARES:
+        return FuncFormatter(lambda x, _: f"{x:.0%}")
+    if metric == "roi":
+        return FuncFormatter(lambda x, _: f"{x:+.0%}")
+    return FuncFormatter(lambda x, _: _number(x))
+
+
+def _key_formatter(key: str) -> FuncFormatter:
+    """Tick labels for a scenario key's values (¥ for budgets and prices)."""
+    money = any(w in key for w in ("budget", "cost", "price", "fee", "value", "retainer"))
+    return _formatter("spend" if money else None)
 
 _PANELS = (("conversions", "Conversions (campaign + word of mouth)"),
            ("reads", "Reads (views)"),
@@ -94,13 +139,25 @@ def plot_distributions(results: Sequence[SimulationResult], labels: Sequence[str
         values = [np.asarray(r.totals[metric], float) for r in results]
         lo = min(v.min() for v in values)
         hi = max(np.quantile(v, 0.995) for v in values)
-        bins = np.linspace(lo, hi if hi > lo else lo + 1, 40)
+        medians = [np.median(v) for v in values]
+        # scenarios of very different scales share log-spaced bins, so the smaller is not one bar
+        log = len(values) > 1 and lo > 0 and max(medians) > 5 * min(medians)
+        bins = np.geomspace(lo, hi, 40) if log and hi > lo else np.linspace(lo, hi if hi > lo else lo + 1, 40)
         for i, (v, label) in enumerate(zip(values, labels)):
-            colour = f"C{i}"
-            ax.hist(v, bins=bins, alpha=0.45, color=colour, label=lab(label))
-            ax.axvline(v.mean(), color=colour, ls="--", lw=1.2)
+            c = colour(i)
+            # one scenario: filled bars; several: outlines, so none hides another
+            if len(values) == 1:
+                ax.hist(v, bins=bins, alpha=0.6, color=c, label=lab(label))
+            else:
+                ax.hist(v, bins=bins, histtype="step", lw=1.6, color=c, label=lab(label))
+            ax.axvline(v.mean(), color=c, ls="--", lw=1.2)
+        if log:
+            ax.set_xscale("log")
+            title += " (log scale)"
         ax.set_title(title)
         ax.set_ylabel("replications")
+        ax.xaxis.set_major_formatter(_formatter(metric))
+        ax.yaxis.set_major_formatter(_formatter(None))
     axes.flat[0].legend(fontsize=8)
     fig.suptitle("Outcome distributions over replications (dashed: mean; top 0.5 % not shown)")
     return lab.finish(fig)
@@ -113,10 +170,11 @@ def plot_cumulative_conversions(results: Sequence[SimulationResult], labels: Seq
     ax = fig.subplots()
     for i, (r, label) in enumerate(zip(results, labels)):
         d = r.daily_frame()
-        colour = f"C{i}"
+        c = colour(i)
         ax.fill_between(d["day"], d["cumulative_conversions_p10"], d["cumulative_conversions_p90"],
-                        color=colour, alpha=0.2, lw=0)
-        ax.plot(d["day"], d["cumulative_conversions_mean"], color=colour, label=f"{lab(label)} (mean)")
+                        color=c, alpha=0.2, lw=0)
+        ax.plot(d["day"], d["cumulative_conversions_mean"], color=c, label=f"{lab(label)} (mean)")
+    ax.yaxis.set_major_formatter(_formatter(None))
     ax.set_xlabel("day since launch")
     ax.set_ylabel("cumulative conversions")
     ax.set_title("Cumulative conversions: mean and P10–P90 band")
@@ -160,8 +218,8 @@ def plot_publication(results: Sequence[SimulationResult], labels: Sequence[str])
             ax.plot([t.day[cols].mean()] * 2, [y - 0.1, y + 0.1], color="0.4", lw=2)
             if pub.size:
                 lo, hi = np.quantile(pub, [0.1, 0.9])
-                ax.plot([lo, hi], [y, y], color=f"C{i}", lw=2, alpha=0.6)
-                ax.plot(pub.mean(), y, "o", color=f"C{i}", label=lab(label) if wave == t.wave[0] else None)
+                ax.plot([lo, hi], [y, y], color=colour(i), lw=2, alpha=0.6)
+                ax.plot(pub.mean(), y, "o", color=colour(i), label=lab(label) if wave == t.wave[0] else None)
                 ax.annotate(f"{pub.size / days.size:.0%} published", (hi, y), xytext=(6, -3),
                             textcoords="offset points", fontsize=8)
     ax.set_yticks(range(len(rows)), [lab(w) for w in rows])
@@ -171,4 +229,148 @@ def plot_publication(results: Sequence[SimulationResult], labels: Sequence[str])
     ax.margins(x=0.15)  # room for the "published" labels
     fig.legend(fontsize=8, loc="outside lower center", ncol=min(3, len(results)), frameon=False)
     ax.grid(alpha=0.3, axis="x")
+    return lab.finish(fig)
+
+
+def _label_of(metric: str) -> str:
+    from .results import RATIOS
+
+    if metric in RATIOS:
+        return f"{metric.upper()} ({RATIOS[metric][2]})"
+    money = metric in _MONEY or metric.startswith("revenue")
+    return metric.replace("_", " ") + (" (RMB)" if money else "")
+
+
+def plot_sweep(result: "SweepResult", metric: str | None = None) -> Figure:
+    """A grid sweep of one key: the mean (line) with its 95 % interval (dark band) and P10–P90
+    (light band); of two keys: a heatmap of the mean, one cell per point."""
+    metric = metric or result.metrics[0]
+    rows = result.metric(metric)
+    lab = _Labels()
+    if result.method != "grid" or len(result.keys) not in (1, 2):
+        raise ValueError("plot_sweep draws grid sweeps of one or two keys; use plot_tornado, plot_sobol or "
+                         "plot_morris for the other designs")
+    if len(result.keys) == 1:
+        key = result.keys[0]
+        fig = lab.figure(figsize=(8, 5))
+        ax = fig.subplots()
+        x = rows[key].to_numpy(float)
+        ax.fill_between(x, rows["p10"], rows["p90"], color=colour(0), alpha=0.15, lw=0, label="P10–P90 of one campaign")
+        ax.fill_between(x, rows["ci_low"], rows["ci_high"], color=colour(0), alpha=0.4, lw=0,
+                        label="95 % interval of the mean")
+        ax.plot(x, rows["mean"], "o-", color=colour(0), label="mean")
+        if key in result.base:
+            ax.axvline(result.base[key], color="0.4", ls=":", lw=1.2, label="the scenario's value")
+        ax.set_xlabel(lab(key))
+        ax.set_ylabel(_label_of(metric))
+        ax.xaxis.set_major_formatter(_key_formatter(key))
+        ax.yaxis.set_major_formatter(_formatter(metric))
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+        ax.set_title(f"{_label_of(metric)} against {key} ({result.provenance.get('runs', 0):,} runs a point, "
+                     "common random numbers)")
+        return lab.finish(fig)
+    kx, ky = result.keys
+    table = rows.pivot(index=ky, columns=kx, values="mean")
+    fig = lab.figure(figsize=(8, 6))
+    ax = fig.subplots()
+    im = ax.imshow(table.to_numpy(float), origin="lower", aspect="auto", cmap="viridis")
+    ax.set_xticks(range(table.shape[1]), [_key_formatter(kx)(v, None) for v in table.columns], rotation=45)
+    ax.set_yticks(range(table.shape[0]), [_key_formatter(ky)(v, None) for v in table.index])
+    for (i, j), v in np.ndenumerate(table.to_numpy(float)):
+        if table.size <= 100:
+            ax.text(j, i, _formatter(metric)(v, None), ha="center", va="center", fontsize=7,
+                    color="white" if v < np.nanmean(table.to_numpy(float)) else "black")
+    bar = fig.colorbar(im, ax=ax)
+    bar.ax.yaxis.set_major_formatter(_formatter(metric))
+    bar.set_label(f"mean {_label_of(metric)}")
+    ax.set_xlabel(lab(kx))
+    ax.set_ylabel(lab(ky))
+    ax.set_title(f"Mean {_label_of(metric)} over {kx} and {ky}")
+    return lab.finish(fig)
+
+
+def plot_tornado(result: "SweepResult", metric: str | None = None) -> Figure:
+    """One-at-a-time sweep: for each key, the mean at its lowest and highest value against the
+    scenario's (the bars), widest first; the whiskers are the 95 % intervals of those means."""
+    if result.method != "oat":
+        raise ValueError("plot_tornado draws one-at-a-time sweeps (method 'oat')")
+    metric = metric or result.metrics[0]
+    rows = result.metric(metric)
+    base = float(rows.loc[rows["varied"] == "(base)", "mean"].iloc[0])
+    bars = []
+    for key in result.keys:
+        r = rows[rows["varied"] == key].sort_values(key)
+        lo, hi = r.iloc[0], r.iloc[-1]
+        bars.append((key, lo, hi, max(abs(lo["mean"] - base), abs(hi["mean"] - base))))
+    bars.sort(key=lambda b: b[3])
+    lab = _Labels()
+    fig = lab.figure(figsize=(9, 1.5 + 0.6 * len(bars)))
+    ax = fig.subplots()
+    for y, (key, lo, hi, _) in enumerate(bars):
+        for end, c, name in ((lo, colour(0), "lowest value"), (hi, colour(1), "highest value")):
+            ax.barh(y, end["mean"] - base, left=base, color=c, alpha=0.85, height=0.6,
+                    label=name if y == len(bars) - 1 else None)
+            ax.errorbar(end["mean"], y, xerr=[[end["mean"] - end["ci_low"]], [end["ci_high"] - end["mean"]]],
+                        color="0.2", capsize=3, lw=1)
+            ax.annotate(_key_formatter(key)(end[key], None), (end["mean"], y), xytext=(4 if end["mean"] >= base else -4, 8),
+                        textcoords="offset points", fontsize=7, ha="left" if end["mean"] >= base else "right")
+    ax.axvline(base, color="0.3", lw=1)
+    ax.set_yticks(range(len(bars)), [lab(b[0]) for b in bars])
+    ax.xaxis.set_major_formatter(_formatter(metric))
+    ax.set_xlabel(f"mean {_label_of(metric)} (the line: the scenario as it is, {_formatter(metric)(base, None)})")
+    ax.set_title(f"What moves {_label_of(metric)}: each key alone from its lowest to its highest value")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(alpha=0.3, axis="x")
+    return lab.finish(fig)
+
+
+def plot_sobol(result: "SweepResult", metric: str | None = None) -> Figure:
+    """Sobol indices: first-order (the share of the outcome's variance a key explains alone) and
+    total-order (alone and with others), with their 95 % bootstrap intervals."""
+    if result.method != "sobol" or result.indices is None:
+        raise ValueError("plot_sobol draws Sobol sweeps (method 'sobol')")
+    metric = metric or result.metrics[0]
+    ind = result.indices[result.indices["metric"] == metric].sort_values("ST")
+    lab = _Labels()
+    fig = lab.figure(figsize=(9, 1.8 + 0.6 * len(ind)))
+    ax = fig.subplots()
+    y = np.arange(len(ind))
+    ax.barh(y + 0.2, ind["S1"], xerr=ind["S1_conf"], height=0.38, color=colour(0), capsize=3, label="first order S1")
+    ax.barh(y - 0.2, ind["ST"], xerr=ind["ST_conf"], height=0.38, color=colour(1), capsize=3, label="total order ST")
+    ax.set_yticks(y, [lab(f) for f in ind["factor"]])
+    ax.axvline(0, color="0.3", lw=1)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:.0%}"))
+    noise = float(ind["noise_share"].iloc[0]) if len(ind) else 0.0
+    ax.set_xlabel(f"share of the variance of mean {_label_of(metric)} (Monte Carlo noise: {noise:.1%} of it)")
+    ax.set_title(f"Sobol indices of {_label_of(metric)}, with 95 % bootstrap intervals")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(alpha=0.3, axis="x")
+    return lab.finish(fig)
+
+
+def plot_morris(result: "SweepResult", metric: str | None = None) -> Figure:
+    """Morris screening: mu* (how much a key moves the outcome) against sigma (how much that
+    effect depends on the other keys, or bends); keys far right matter, keys high up interact."""
+    if result.method != "morris" or result.indices is None:
+        raise ValueError("plot_morris draws Morris sweeps (method 'morris')")
+    metric = metric or result.metrics[0]
+    ind = result.indices[result.indices["metric"] == metric]
+    lab = _Labels()
+    fig = lab.figure(figsize=(8, 6))
+    ax = fig.subplots()
+    for i, (_, r) in enumerate(ind.iterrows()):
+        ax.errorbar(r["mu_star"], r["sigma"], xerr=r["mu_star_conf"], fmt="o", color=colour(i), capsize=3,
+                    label=lab(r["factor"]))
+    top = max(float(ind["mu_star"].max()), float(ind["sigma"].max()), 1e-12)
+    ax.plot([0, top], [0, top], color="0.6", ls=":", lw=1, label="sigma = mu*")
+    ax.set_xlim(left=0)
+    ax.set_ylim(bottom=0)
+    ax.xaxis.set_major_formatter(_formatter(metric))
+    ax.yaxis.set_major_formatter(_formatter(metric))
+    ax.set_xlabel(f"mu* ({_label_of(metric)} per full range of the key)")
+    ax.set_ylabel("sigma (spread of the effects)")
+    ax.set_title(f"Morris screening of {_label_of(metric)} (bars: 95 % bootstrap interval of mu*)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
     return lab.finish(fig)

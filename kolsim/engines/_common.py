@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import math
 import os
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .. import _signals
+from .. import parallel
 from .._hashing import scenario_hash
 from .._version import __version__
 from ..errors import InputError
@@ -74,38 +73,27 @@ def rel_half_width(x: np.ndarray) -> float:
     return 1.96 * x.std(ddof=1) / math.sqrt(x.size) / m
 
 
-def _call(fn_and_args):
-    fn, args = fn_and_args
-    return fn(*args)
-
-
 def run_in_rounds(fn: Callable, tasks: Sequence[tuple], *, workers: int, per_round: int,
-                  consume: Callable[[int, Any], bool], progress: Callable[[int], None] | None = None) -> int:
-    """Run ``fn(*task)`` for every task, ``per_round`` tasks at a time, in this process or in
-    ``workers`` worker processes, and hand each result to ``consume(index, result)`` in task
-    order; when ``consume`` says True (a stopping rule is met), no further round starts.
+                  consume: Callable[[int, Any], bool], progress: Callable[[int], None] | None = None,
+                  scheduler: Any = None) -> int:
+    """Run ``fn(*task)`` for every task, ``per_round`` tasks at a time, in this process, in
+    ``workers`` worker processes or on a Dask ``scheduler`` (:func:`kolsim.parallel.workers`),
+    and hand each result to ``consume(index, result)`` in task order; when ``consume`` says
+    True (a stopping rule is met), no further round starts.
 
-    Returns the number of tasks consumed.  Results never depend on ``workers``: the
-    tasks, their order and their seeds are fixed by the caller.  Workers ignore Ctrl-C
-    (the parent alone reports it); on an interrupt the tasks not yet started are
-    cancelled and the running ones are let finish, so no worker is left behind.
+    Returns the number of tasks consumed.  Results never depend on ``workers`` or the
+    backend: the tasks, their order and their seeds are fixed by the caller.
     """
-    pool = (ProcessPoolExecutor(max_workers=workers, initializer=_signals.quiet_worker)
-            if workers > 1 else None)
     done = 0
-    try:
+    with parallel.workers(workers, scheduler) as pool:
         while done < len(tasks):
-            batch = [(fn, t) for t in tasks[done:done + per_round]]
-            results = map(_call, batch) if pool is None else pool.map(_call, batch)
-            for k, res in enumerate(results):
+            batch = tasks[done:done + per_round]
+            for k, res in enumerate(pool.map(fn, batch)):
                 if consume(done + k, res):
                     return done + k + 1
             done += len(batch)
             if progress is not None:
                 progress(done)
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
     return done
 
 

@@ -592,7 +592,7 @@ def _run_chunk(c: _Campaign, seeds: list, log_first: bool) -> list[dict]:
 
 def simulate_des(scenario: Scenario, *, runs: int | None = None, rng=None, workers: int = 1,
                  target_half_width: float | None = None,
-                 progress: Callable[[int, int], None] | None = None) -> SimulationResult:
+                 progress: Callable[[int, int], None] | None = None, scheduler=None) -> SimulationResult:
     """Simulate a scenario with the discrete-event engine.
 
     Parameters are those of :func:`kolsim.simulate`.  With a stopping rule
@@ -641,7 +641,7 @@ def simulate_des(scenario: Scenario, *, runs: int | None = None, rng=None, worke
         return False
 
     run_in_rounds(_run_chunk, tasks, workers=workers, per_round=workers if target else len(chunks),
-                  consume=consume, progress=None if progress is None else lambda done: progress(len(results), runs))
+                  consume=consume, scheduler=scheduler, progress=None if progress is None else lambda done: progress(len(results), runs))
     results = results[:stop * CHUNK]
     n = len(results)
     totals = {k: np.array([r["totals"][k] for r in results]) for k in results[0]["totals"]}

@@ -46,7 +46,7 @@ def block_bytes(table: PostTable) -> float:
 
 def simulate(scenario: Scenario, *, runs: int | None = None, rng=None, workers: int = 1,
              blocks_per_task: int = 1, target_half_width: float | None = None,
-             progress: Callable[[int, int], None] | None = None) -> SimulationResult:
+             progress: Callable[[int, int], None] | None = None, scheduler=None) -> SimulationResult:
     """Simulate a scenario by Monte Carlo.
 
     Parameters
@@ -59,6 +59,9 @@ def simulate(scenario: Scenario, *, runs: int | None = None, rng=None, workers: 
     workers : int
         Worker processes (1 runs in this process).  Results do not depend on it.
         Ctrl-C stops the run in all of them with one ``KeyboardInterrupt``.
+    scheduler : str or distributed.Client, optional
+        Run the blocks on a Dask cluster instead (``workers`` is then ignored);
+        the results are the same, byte for byte.
     blocks_per_task : int
         Blocks of replications handed to a worker at a time.
     target_half_width : float, optional
@@ -128,7 +131,7 @@ def simulate(scenario: Scenario, *, runs: int | None = None, rng=None, workers: 
         return False
 
     run_in_rounds(_run_blocks, tasks, workers=workers, per_round=workers if target else len(tasks),
-                  consume=consume,
+                  consume=consume, scheduler=scheduler,
                   progress=None if progress is None else
                   lambda done: progress(min(done * blocks_per_task * BLOCK, runs), runs))
 

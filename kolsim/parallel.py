@@ -1,0 +1,97 @@
+"""Where work runs: in this process, in local worker processes, or on a Dask cluster.
+
+Every caller hands :func:`workers` a list of tasks whose order and seeds it has
+fixed itself, and reads the results back in that order, so results never depend
+on where or on how many workers they ran.  Dask is imported only when a
+scheduler is given.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, Sequence
+
+from . import _signals
+from .errors import InputError
+
+__all__ = ["Workers", "workers", "check_scheduler"]
+
+
+def _call(fn_and_args):
+    fn, args = fn_and_args
+    return fn(*args)
+
+
+def check_scheduler(scheduler: Any) -> None:
+    """A scheduler is None, an address such as ``tcp://127.0.0.1:8786``, or a ``distributed.Client``."""
+    if scheduler is None or isinstance(scheduler, str) and "://" in scheduler:
+        return
+    if type(scheduler).__name__ == "Client" and hasattr(scheduler, "map"):
+        return
+    raise InputError(f"must be a Dask scheduler's address such as tcp://127.0.0.1:8786, or a "
+                     f"distributed.Client (got {scheduler!r})", where="scheduler")
+
+
+class Workers:
+    """Runs ``fn(*task)`` for many tasks and yields the results in task order."""
+
+    def __init__(self, count: int, pool=None, client=None):
+        self.count, self._pool, self._client = count, pool, client
+
+    def map(self, fn: Callable, tasks: Sequence[tuple]) -> Iterator[Any]:
+        batch = [(fn, t) for t in tasks]
+        if self._client is not None:
+            futures = self._client.map(_call, batch, pure=False)
+            try:
+                for f in futures:
+                    yield f.result()
+            finally:
+                self._client.cancel(futures)
+        elif self._pool is not None:
+            yield from self._pool.map(_call, batch)
+        else:
+            yield from map(_call, batch)
+
+
+@contextmanager
+def workers(count: int = 1, scheduler: Any = None) -> Iterator[Workers]:
+    """Workers for a run: ``count`` local processes (1: this process), or a Dask cluster.
+
+    ``scheduler`` is an address (a client is opened and closed here) or a
+    ``distributed.Client`` (used and left open); the cluster's worker threads
+    are then the count.  Local workers ignore Ctrl-C (the parent alone reports
+    it); on leaving, tasks not yet started are cancelled and running ones are let
+    finish, so no worker is left behind.
+    """
+    check_scheduler(scheduler)
+    if scheduler is not None:
+        try:
+            from distributed import Client
+        except ImportError as e:  # pragma: no cover - distributed is a dependency
+            raise InputError(f"needs the 'distributed' package ({e})", where="scheduler") from e
+        own = isinstance(scheduler, str)
+        if own:
+            try:
+                client = Client(scheduler, timeout="10s", set_as_default=False)
+            except (OSError, TimeoutError, ValueError) as e:
+                raise InputError(f"cannot reach the Dask scheduler at {scheduler} ({e})", where="scheduler") from e
+        else:
+            client = scheduler
+        try:
+            count = max(1, sum(client.nthreads().values()))
+            yield Workers(count, client=client)
+        finally:
+            if own:
+                client.close()
+        return
+    if count < 1:
+        raise InputError("must be at least 1", where="workers")
+    if count == 1:
+        yield Workers(1)
+        return
+    pool = ProcessPoolExecutor(max_workers=count, initializer=_signals.quiet_worker)
+    try:
+        yield Workers(count, pool=pool)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
