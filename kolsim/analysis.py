@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -15,13 +15,17 @@ from .engines import simulate
 from .engines._common import seed_sequence
 from .errors import InputError
 from .optimize import OptimizationResult
-from .results import SUMMARY_COLUMNS, SimulationResult, describe, _html
+from scipy import stats
+
+from .results import RATIOS, SUMMARY_COLUMNS, SimulationResult, describe, _html
 from .scenario import Plan, PlanItem, Scenario
 
 __all__ = ["Comparison", "compare", "check_plan"]
 
 #: Totals whose paired differences a comparison reports.
 KEY_METRICS = ("reads", "unique_reach", "interactions", "clicks", "conversions", "spend")
+#: Metrics a verdict judges, and which way is better.
+LOWER_IS_BETTER = frozenset({"spend", "cpa", "cpe", "cpv"})
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,16 +57,61 @@ class Comparison:
             frames.append(s)
         return pd.concat(frames, ignore_index=True)
 
-    def differences(self) -> pd.DataFrame:
-        """Paired differences of each scenario against the first, per key metric."""
+    def baseline_index(self, baseline=None) -> int:
+        """The position of the baseline: ``None`` (the first), a position, or a label or file."""
+        if baseline is None:
+            return 0
+        if isinstance(baseline, (int, np.integer)) and not isinstance(baseline, bool):
+            if 0 <= baseline < len(self.labels):
+                return int(baseline)
+        elif isinstance(baseline, str):
+            for i, (label, r) in enumerate(zip(self.labels, self.results)):
+                src = r.scenario.source
+                if baseline == label or (src and (baseline == src or Path(baseline).resolve() == Path(src).resolve())):
+                    return i
+        raise InputError(f"{baseline!r} is none of the scenarios compared; give a label "
+                         f"({', '.join(map(repr, self.labels))}) or a scenario file", where="baseline")
+
+    def _others(self, baseline):
+        b = self.baseline_index(baseline)
+        return b, [(label, r) for i, (label, r) in enumerate(zip(self.labels, self.results)) if i != b]
+
+    def differences(self, baseline=None) -> pd.DataFrame:
+        """Paired differences of each scenario against the baseline (default the first), per key metric."""
         rows = []
-        base = self.results[0]
+        b, others = self._others(baseline)
+        base = self.results[b]
         metrics = list(KEY_METRICS) + (["profit"] if all(r.has_margin for r in self.results) else [])
-        for label, r in zip(self.labels[1:], self.results[1:]):
+        for label, r in others:
             for m in metrics:
                 d = describe(r.totals[m].astype(float) - base.totals[m].astype(float))
-                rows.append({"scenario": label, "versus": self.labels[0], "metric": m,
+                rows.append({"scenario": label, "versus": self.labels[b], "metric": m,
                              **{k: d[k] for k in SUMMARY_COLUMNS if k != "kind"}})
+        return pd.DataFrame(rows)
+
+    def verdict(self, baseline=None, level: float = 0.95) -> pd.DataFrame:
+        """Each scenario against the baseline (default the first), metric by metric.
+
+        One row per scenario and metric: the baseline's mean and the scenario's, the
+        difference with its interval, the % change with its interval, ``p_beats``
+        (the share of paired replications in which the scenario does better; ties
+        count half), which way is better, and ``verdict``: ``better`` or ``worse``
+        when the interval of the difference excludes 0, else ``no clear
+        difference``.  Totals are means of paired differences; CPA, CPE, CPV and ROI
+        are ratios of means, with delta-method intervals over the paired
+        replications.  A % change against a baseline at or below 0 is left empty.
+        """
+        b, others = self._others(baseline)
+        base = self.results[b]
+        priced = all(r.has_margin for r in self.results)
+        metrics = list(KEY_METRICS) + (["revenue", "profit"] if priced else []) + \
+            ["cpv", "cpe", "cpa"] + (["roi"] if priced else [])
+        t = float(stats.t.ppf(0.5 + level / 2, max(1, base.runs - 1)))
+        rows = []
+        for label, r in others:
+            for m in metrics:
+                rows.append({"scenario": label, "versus": self.labels[b], "metric": m,
+                             **_paired(base, r, m, t)})
         return pd.DataFrame(rows)
 
     def to_frame(self) -> pd.DataFrame:
@@ -73,6 +122,46 @@ class Comparison:
             f.insert(0, "scenario", label)
             frames.append(f)
         return pd.concat(frames, ignore_index=True)
+
+
+def _paired(a: SimulationResult, b: SimulationResult, metric: str, t: float) -> dict:
+    """The verdict's figures for one metric of ``b`` against ``a``, on paired replications."""
+    lower = metric in LOWER_IS_BETTER
+    if metric in RATIOS:
+        num, den = RATIOS[metric][:2]
+        na, da = a.totals[num].astype(float), a.totals[den].astype(float)
+        nb, db = b.totals[num].astype(float), b.totals[den].astype(float)
+        if da.mean() <= 0 or db.mean() <= 0:
+            return {"better_when": "lower" if lower else "higher", "verdict": "undefined (no " + den + ")"}
+        ma, mb = na.mean() / da.mean(), nb.mean() / db.mean()
+        ia, ib = (na - ma * da) / da.mean(), (nb - mb * db) / db.mean()  # influence of each replication
+        with np.errstate(divide="ignore", invalid="ignore"):
+            xa, xb = na / da, nb / db
+        xa[(da == 0) & (na > 0)], xb[(db == 0) & (nb > 0)] = np.inf, np.inf
+    else:
+        xa, xb = a.totals[metric].astype(float), b.totals[metric].astype(float)
+        ma, mb = xa.mean(), xb.mean()
+        ia, ib = xa - ma, xb - mb
+    n = len(ia)
+    diff = mb - ma
+    se = float((ib - ia).std(ddof=1) / math.sqrt(n))
+    if ma > 0:
+        q = mb / ma
+        se_q = float((ib / ma - q * ia / ma).std(ddof=1) / math.sqrt(n))
+        pct, pct_lo, pct_hi = q - 1, q - 1 - t * se_q, q - 1 + t * se_q
+    else:
+        pct = pct_lo = pct_hi = math.nan
+    ok = ~(np.isnan(xa) | np.isnan(xb))
+    wins = (xb[ok] < xa[ok]) if lower else (xb[ok] > xa[ok])
+    ties = xb[ok] == xa[ok]
+    p_beats = float((wins.sum() + 0.5 * ties.sum()) / ok.sum()) if ok.any() else math.nan
+    lo, hi = diff - t * se, diff + t * se
+    good = (hi < 0) if lower else (lo > 0)
+    bad = (lo > 0) if lower else (hi < 0)
+    return {"better_when": "lower" if lower else "higher", "mean_baseline": float(ma), "mean": float(mb),
+            "difference": float(diff), "ci_low": float(lo), "ci_high": float(hi), "pct_change": float(pct),
+            "pct_ci_low": float(pct_lo), "pct_ci_high": float(pct_hi), "p_beats": p_beats,
+            "verdict": "better" if good else "worse" if bad else "no clear difference"}
 
 
 def _labels(scenarios: Sequence[Scenario]) -> tuple[str, ...]:
@@ -86,13 +175,16 @@ def _labels(scenarios: Sequence[Scenario]) -> tuple[str, ...]:
 
 
 def compare(scenarios: Sequence[Scenario], *, runs: int | None = None, rng=None,
-            workers: int = 1, engine: str = "montecarlo") -> Comparison:
+            workers: int = 1, engine: str = "montecarlo", scheduler=None,
+            progress: Callable[[int, int], None] | None = None) -> Comparison:
     """Simulate several scenarios with common random numbers.
 
     Every scenario is run with the same seed and the same number of
     replications (by default the first scenario's ``[simulation]`` settings);
     stopping rules are not used, so replications stay paired.  ``engine``
-    is ``"montecarlo"`` or ``"des"`` (:func:`kolsim.simulate`).
+    is ``"montecarlo"`` or ``"des"``; ``workers`` and ``scheduler`` are
+    those of :func:`kolsim.simulate`; ``progress(done, total)`` is called after
+    each scenario.  :meth:`Comparison.verdict` judges each against a baseline.
 
     Examples
     --------
@@ -107,8 +199,13 @@ def compare(scenarios: Sequence[Scenario], *, runs: int | None = None, rng=None,
     first = scenarios[0].simulation
     runs = first.runs if runs is None else runs
     ss = seed_sequence(first.seed if rng is None else rng)
-    results = tuple(simulate(s, runs=runs, rng=ss, workers=workers, target_half_width=0, engine=engine)
-                    for s in scenarios)
+    results = []
+    for s in scenarios:
+        results.append(simulate(s, runs=runs, rng=ss, workers=workers, target_half_width=0, engine=engine,
+                                scheduler=scheduler))
+        if progress is not None:
+            progress(len(results), len(scenarios))
+    results = tuple(results)
     return Comparison(results=results, labels=_labels(scenarios))
 
 

@@ -207,20 +207,52 @@ def _scenario_notices(sc, engine: str = "montecarlo") -> None:
         _echo(f"note: {sc.source or sc.name}: {n}", err=True)
 
 
+_quiet = click.option("--quiet", is_flag=True, help="No progress bar (there is none when stderr is not a terminal).")
+_scheduler = click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                          help="Run on this Dask distributed scheduler instead of local processes; "
+                               "the results are the same.")
+
+
+class _Progress:
+    """A progress bar on stderr when it is a terminal and --quiet is not given; called as
+    ``bar(done, total)``."""
+
+    def __init__(self, what: str, quiet: bool):
+        self.what, self.bar = what, None
+        self.on = not quiet and sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.on:
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+            self.bar = tqdm(total=total, desc=self.what, unit="", leave=False, file=sys.stderr)
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=True))
 @_runs
 @_seed
 @_workers
 @_engine
+@_quiet
 @_out
-def simulate(scenario, runs, seed, workers, engine, out):
+def simulate(scenario, runs, seed, workers, engine, quiet, out):
     """Simulate SCENARIO and summarise the outcomes."""
     sc = kolsim.load_scenario(scenario)
     _scenario_notices(sc, engine)
     if out is not None:
         io.check_output_dir(out)
-    result = kolsim.simulate(sc, runs=runs, rng=seed, workers=workers, engine=engine)
+    bar = _Progress("replications", quiet)
+    try:
+        result = kolsim.simulate(sc, runs=runs, rng=seed, workers=workers, engine=engine, progress=bar)
+    finally:
+        bar.close()
     p = result.provenance
     _echo(f"{sc.name}: {result.runs:,} replications ({_ENGINE_NAMES[engine]}), seed {p['seed']}, "
           f"{result.table.n_posts} planned notes, budget ¥{sc.campaign.budget:,.0f}")
@@ -262,21 +294,61 @@ def _ops_table(ops: pd.DataFrame) -> str:
     return "\n".join(_aligned(rows))
 
 
+def _pct(v) -> str:
+    return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:+.1%}"
+
+
+def _verdict_lines(verdict: pd.DataFrame) -> list[str]:
+    rows = [("scenario", "metric", "baseline", "scenario", "change", "95% interval", "P(better)", "verdict")]
+    for _, d in verdict.iterrows():
+        if "mean" not in d or pd.isna(d.get("mean")):
+            rows.append((str(d["scenario"]), d["metric"], "–", "–", "–", "–", "–", str(d["verdict"])))
+            continue
+        pct = not pd.isna(d["pct_change"])
+        rows.append((str(d["scenario"]), d["metric"], _fmt(d["mean_baseline"]), _fmt(d["mean"]),
+                     _pct(d["pct_change"]) if pct else _fmt(d["difference"]),
+                     f"{_pct(d['pct_ci_low'])} – {_pct(d['pct_ci_high'])}" if pct
+                     else f"{_fmt(d['ci_low'])} – {_fmt(d['ci_high'])}",
+                     f"{d['p_beats']:.0%}", str(d["verdict"])))
+    return _aligned(rows)
+
+
 @main.command()
 @click.argument("scenarios", nargs=-1, required=True, type=click.Path())
 @_runs
 @_seed
 @_workers
 @_engine
+@click.option("--baseline", default=None,
+              help="The scenario the others are judged against: its file, its name, or its position "
+                   "(1 = the first, the default).")
+@_quiet
 @_out
-def compare(scenarios, runs, seed, workers, engine, out):
-    """Compare SCENARIOS on common random numbers (paired replications)."""
+def compare(scenarios, runs, seed, workers, engine, baseline, quiet, out):
+    """Compare SCENARIOS on common random numbers (paired replications), with a verdict."""
     loaded = [kolsim.load_scenario(s) for s in scenarios]
     for s in loaded:
         _scenario_notices(s, engine)
     if out is not None:
         io.check_output_dir(out)
-    comp = kolsim.compare(loaded, runs=runs, rng=seed, workers=workers, engine=engine)
+    base = baseline
+    if baseline is not None and baseline.isdigit():
+        if not 1 <= int(baseline) <= len(loaded):
+            raise InputError(f"is scenario number {baseline}, but {len(loaded)} were given (1 to {len(loaded)})",
+                             where="--baseline")
+        base = int(baseline) - 1
+    elif baseline is not None and baseline in scenarios:
+        base = scenarios.index(baseline)
+    bar = _Progress("scenarios", quiet)
+    try:
+        comp = kolsim.compare(loaded, runs=runs, rng=seed, workers=workers, engine=engine, progress=bar)
+    finally:
+        bar.close()
+    if base is not None and not isinstance(base, int):
+        try:
+            base = comp.baseline_index(base)
+        except InputError as e:
+            raise InputError(e.message, where="--baseline") from None
     first = comp.results[0].provenance
     _echo(f"{len(loaded)} scenarios, {comp.results[0].runs:,} paired replications each "
           f"({_ENGINE_NAMES[engine]}), seed {first['seed']}")
@@ -286,25 +358,30 @@ def compare(scenarios, runs, seed, workers, engine, out):
         ops = r.operations_frame()
         if ops is not None:
             _echo(_ops_table(ops))
-    diffs = comp.differences()
-    if len(diffs):
-        _echo(f"\n== Paired differences against {comp.labels[0]} (mean, 95% interval)")
-        for _, d in diffs.iterrows():
-            _echo(f"  {d['scenario']:<28} {d['metric']:<14} {_fmt(d['mean']):>14}  "
-                  f"[{_fmt(d['ci_low'])} – {_fmt(d['ci_high'])}]")
+    diffs = comp.differences(base)
+    verdict = comp.verdict(base) if len(loaded) > 1 else pd.DataFrame()
+    if len(verdict):
+        _echo(f"\n== Verdict against {comp.labels[comp.baseline_index(base)]} (paired replications; "
+              "change: % of the baseline's mean, or the difference where its mean is <= 0)")
+        _echo("\n".join(_verdict_lines(verdict)))
     if out is not None:
         files = {
             "comparison.csv": comp.summary(),
             "differences.csv": diffs,
+            "verdict.csv": verdict,
             "replications.csv": comp.to_frame(),
             "summary.json": {
                 "scenarios": [{"label": lab, "provenance": dict(r.provenance),
                                "summary": r.summary().to_dict(orient="index")}
                               for lab, r in zip(comp.labels, comp.results)],
-                "differences": diffs.to_dict(orient="records")},
+                "baseline": comp.labels[comp.baseline_index(base)],
+                "differences": diffs.to_dict(orient="records"),
+                "verdict": verdict.to_dict(orient="records")},
             "distributions.png": plots.plot_distributions(comp.results, comp.labels),
             "cumulative_conversions.png": plots.plot_cumulative_conversions(comp.results, comp.labels),
         }
+        if len(verdict) and verdict["pct_change"].notna().any():
+            files["forest.png"] = plots.plot_forest(comp, base)
         if engine == "des":
             files["operations.csv"] = pd.concat(
                 [r.operations_frame().assign(scenario=lab) for lab, r in zip(comp.labels, comp.results)],
@@ -415,33 +492,6 @@ def _optimize_report(sc, r) -> str:
                      f"{_fmt(sm['word_of_mouth_conversions'])} conversions, repeat orders "
                      f"{_fmt(sm['repeat_orders'])}")
     return "\n".join(lines)
-
-
-_quiet = click.option("--quiet", is_flag=True, help="No progress bar (there is none when stderr is not a terminal).")
-_scheduler = click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
-                          help="Run on this Dask distributed scheduler instead of local processes; "
-                               "the results are the same.")
-
-
-class _Progress:
-    """A progress bar on stderr when it is a terminal and --quiet is not given; called as
-    ``bar(done, total)``."""
-
-    def __init__(self, what: str, quiet: bool):
-        self.what, self.bar = what, None
-        self.on = not quiet and sys.stderr.isatty()
-
-    def __call__(self, done: int, total: int) -> None:
-        if not self.on:
-            return
-        if self.bar is None:
-            from tqdm import tqdm
-            self.bar = tqdm(total=total, desc=self.what, unit="", leave=False, file=sys.stderr)
-        self.bar.update(done - self.bar.n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
 
 
 def _excel(sheets: dict[str, pd.DataFrame]) -> bytes:

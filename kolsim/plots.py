@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from .sweep import SweepResult
 
 __all__ = ["plot_distributions", "plot_cumulative_conversions", "plot_publication", "plot_sweep",
-           "plot_tornado", "plot_sobol", "plot_morris", "PALETTE"]
+           "plot_tornado", "plot_sobol", "plot_morris", "plot_forest", "PALETTE"]
 
 #: Okabe and Ito's colour-blind-safe palette (no red next to green), in the order series take it.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
@@ -373,4 +373,48 @@ def plot_morris(result: "SweepResult", metric: str | None = None) -> Figure:
     ax.set_title(f"Morris screening of {_label_of(metric)} (bars: 95 % bootstrap interval of mu*)")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
+    return lab.finish(fig)
+
+
+def plot_forest(comparison, baseline=None, metrics: Sequence[str] | None = None) -> Figure:
+    """Each scenario against the baseline: the % change of each metric (dot) with its 95 %
+    interval (bar), on paired replications; the right margin gives P(better) and the verdict."""
+    v = comparison.verdict(baseline)
+    if metrics is not None:
+        v = v[v["metric"].isin(metrics)]
+    v = v[v["pct_change"].notna()] if "pct_change" in v else v.iloc[0:0]
+    if not len(v):
+        raise ValueError("nothing to draw: no metric has a % change (a baseline at or below 0 has none)")
+    lab = _Labels()
+    order = list(dict.fromkeys(v["metric"]))
+    names = list(dict.fromkeys(v["scenario"]))
+    fig = lab.figure(figsize=(10, 1.6 + 0.45 * len(order) * len(names)))
+    ax = fig.subplots()
+    ticks, labels = [], []
+    y = 0.0
+    for m in order:
+        for j, name in enumerate(names):
+            row = v[(v["metric"] == m) & (v["scenario"] == name)]
+            if not len(row):
+                continue
+            r = row.iloc[0]
+            c = colour(j)
+            ax.errorbar(r["pct_change"], y, xerr=[[r["pct_change"] - r["pct_ci_low"]], [r["pct_ci_high"] - r["pct_change"]]],
+                        fmt="o", color=c, capsize=3, label=lab(name) if m == order[0] else None)
+            ax.annotate(f"P(better) {r['p_beats']:.0%}: {r['verdict']}", (1.01, y), xycoords=("axes fraction", "data"),
+                        fontsize=7, va="center")
+            y += 1
+        ticks.append(y - (len(names) + 1) / 2)
+        better = "lower" if r["better_when"] == "lower" else "higher"
+        labels.append(f"{_label_of(m)}\n({better} is better)")
+        y += 0.6
+    ax.axvline(0, color="0.3", lw=1)
+    ax.set_yticks(ticks, labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:+.0%}"))
+    ax.set_xlabel(f"change against {lab(v['versus'].iloc[0])} (dot: mean; bar: 95 % interval, paired replications)")
+    ax.set_title(f"Each scenario against {lab(v['versus'].iloc[0])}")
+    if len(names) > 1:
+        fig.legend(fontsize=8, loc="outside lower center", ncol=min(3, len(names)), frameon=False)
+    ax.grid(alpha=0.3, axis="x")
     return lab.finish(fig)

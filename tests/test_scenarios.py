@@ -97,7 +97,7 @@ def test_compare_cli(tmp_path):
                                     "scenarios/snack_viral.toml", "--runs", "256", "--seed", "1",
                                     "--out", str(out)])
     assert res.exit_code == 0, res.output
-    assert "Paired differences" in res.output
+    assert "== Verdict against Perfume launch" in res.output
     diffs = pd.read_csv(out / "differences.csv")
     assert set(diffs["metric"]) >= {"conversions", "reads", "spend"}
     assert (out / "cumulative_conversions.png").exists()
