@@ -439,6 +439,8 @@ def optimize(scenario, candidates, objective, time_limit, gap, backend, solver, 
         _write_file(export, r.model("mps" if str(export).lower().endswith(".mps") else "lp"))
     if out is not None:
         files = {"plan.csv": r.to_frame(), "summary.json": summary, "excluded.csv": r.problem.excluded}
+        if len(r.plan):
+            files["plan.png"] = plots.plot_plan(r.to_frame())
         written = _write_outputs(out, files, "optimize")
         _echo(f"wrote {', '.join(f.name for f in written)} to {out}")
     if not r.has_plan:
@@ -520,6 +522,38 @@ def _sweep_plots(r) -> dict:
     return files
 
 
+def _decision_report(sc, r, out) -> None:
+    p, d = r.provenance, r.decisions
+    _echo(f"{sc.name}: {r.method} sweep of {', '.join(r.keys)}, re-optimised at {p['points']:,} points "
+          f"(objective {p['objective']}; the base plan: {_fmt(p['base_objective'])}, {p['base_status']})")
+    rows = [tuple(r.keys) + ("status", "optimum", "creators", "in", "out", "switched", "base plan", "regret")]
+    for _, t in d.head(60).iterrows():
+        regret = "–" if pd.isna(t["regret"]) else f"{_fmt(t['regret'])} ({t['regret_share']:.1%})"
+        rows.append(tuple(_fmt(t[k]) for k in r.keys) + (
+            t["status"], _fmt(t["objective"]) if not pd.isna(t["objective"]) else "–",
+            _fmt(t["creators"]) if not pd.isna(t["creators"]) else "–",
+            _fmt(t["added"]) if not pd.isna(t["added"]) else "–", _fmt(t["removed"]) if not pd.isna(t["removed"]) else "–",
+            "yes" if t["changed"] else "", _fmt(t["base_plan_value"]) if not pd.isna(t["base_plan_value"]) else
+            "does not fit", regret))
+    _echo("\n".join(_aligned(rows)))
+    if len(r.switches):
+        _echo(f"\n== The portfolio switches ({len(r.switches)})")
+        for _, sw in r.switches.iterrows():
+            moved = ", ".join(f"{k} {_fmt(sw[f'{k}_from'])} -> {_fmt(sw[f'{k}_to'])}" for k in r.keys
+                              if sw[f"{k}_from"] != sw[f"{k}_to"])
+            _echo(f"  {moved}: in {sw['creators_in'] or '–'}; out {sw['creators_out'] or '–'}")
+    else:
+        _echo("\nThe chosen portfolio is the same at every point.")
+    if out is not None:
+        files = {"decisions.csv": d, "switches.csv": r.switches, "base_plan.csv": r.base_plan, "design.csv": r.design,
+                 "sweep.xlsx": _excel({"decisions": d, "switches": r.switches, "base_plan": r.base_plan}),
+                 "summary.json": {"provenance": dict(p), "base": r.base, "notices": list(sc.notices)}}
+        if r.method == "oat" or len(r.keys) == 1:
+            files["switches.png"] = plots.plot_switches(r)
+        written = _write_outputs(out, files, "sweep")
+        _echo(f"\nwrote {', '.join(f.name for f in written)} to {out}")
+
+
 @main.command()
 @click.argument("scenario", type=click.Path())
 @click.option("--vary", "vary", multiple=True, required=True, metavar="KEY=LO:HI:N",
@@ -539,23 +573,48 @@ def _sweep_plots(r) -> dict:
               help="Worker processes; results do not depend on it.")
 @_scheduler
 @_engine
+@click.option("--optimize", "reoptimize", is_flag=True,
+              help="Decision sensitivity: re-optimise the [optimize] request at each point (with --candidates) "
+                   "and report switch points, plan distance and the regret of keeping the base plan.")
+@click.option("--candidates", type=click.Path(), default=None, help="With --optimize: the candidate pool.")
+@click.option("--objective", type=click.Choice(["conversions", "reach", "interactions", "profit"]), default=None,
+              help="With --optimize: the objective (default: the scenario's).")
+@click.option("--time-limit", type=_Finite(0.0, low_open=True), default=None,
+              help="With --optimize: seconds per re-solve (default: the scenario's).")
+@click.option("--gap", type=_Finite(0.0, below=1.0), default=None, help="With --optimize: the relative gap.")
 @_quiet
 @_out
-def sweep(scenario, vary, method, metrics, samples, runs, seed, workers, scheduler, engine, quiet, out):
-    """Simulate SCENARIO at many values of its keys, on common random numbers."""
+def sweep(scenario, vary, method, metrics, samples, runs, seed, workers, scheduler, engine, reoptimize, candidates,
+          objective, time_limit, gap, quiet, out):
+    """Simulate SCENARIO at many values of its keys, on common random numbers (or, with
+    --optimize, re-optimise its plan at each)."""
     sc = kolsim.load_scenario(scenario)
     _scenario_notices(sc, engine)
     if scheduler is not None and workers != 1:
         raise InputError("--workers and --scheduler cannot both be given (the cluster's workers are used)",
                          where="--workers")
+    if reoptimize != (candidates is not None):
+        raise InputError("--optimize and --candidates go together (the pool to re-optimise over)",
+                         where="--optimize" if candidates is not None else "--candidates")
+    if not reoptimize:
+        for flag, v in (("--objective", objective), ("--time-limit", time_limit), ("--gap", gap)):
+            if v is not None:
+                raise InputError("is for --optimize (re-solves at each point)", where=flag)
+    pool = kolsim.load_pool(candidates, tiers=sc.tiers) if candidates is not None else None
+    if pool is not None:
+        _notices(pool)
     if out is not None:
         io.check_output_dir(out)
     bar = _Progress("points", quiet)
     try:
         r = kolsim.sweep(sc, list(vary), method=method, metrics=list(metrics) or None, runs=runs, samples=samples,
-                         rng=seed, engine=engine, workers=workers, scheduler=scheduler, progress=bar)
+                         rng=seed, engine=engine, workers=workers, scheduler=scheduler, progress=bar,
+                         candidates=pool, objective=objective, time_limit=time_limit, gap=gap)
     finally:
         bar.close()
+    if r.decisions is not None:
+        _decision_report(sc, r, out)
+        return
     p = r.provenance
     _echo(f"{sc.name}: {method} sweep of {', '.join(r.keys)}: {p['points']:,} points × {p['runs']:,} "
           f"replications ({_ENGINE_NAMES[engine]}), seed {p['seed']}, common random numbers")
@@ -594,6 +653,26 @@ def sweep(scenario, vary, method, metrics, samples, runs, seed, workers, schedul
         files.update(_sweep_plots(r))
         written = _write_outputs(out, files, "sweep")
         _echo(f"\nwrote {', '.join(f.name for f in written)} to {out}")
+
+
+@main.command()
+@click.argument("results", nargs=-1, required=True, type=click.Path())
+@click.option("--out", type=click.Path(dir_okay=False), required=True, help="The HTML file to write.")
+@click.option("--title", default="kolsim report", show_default=True, help="The page's title.")
+def report(results, out, title):
+    """One self-contained HTML page for RESULT folders of simulate, compare, optimize and sweep."""
+    from . import report as rp
+
+    if not str(out).lower().endswith((".html", ".htm")):
+        raise InputError("must end in .html", where="--out")
+    io.check_output_file(out)
+    runs = [kolsim.load_results(r) for r in results]
+    for run in runs:
+        if run.kind not in ("simulate", "compare", "optimize", "sweep"):
+            raise InputError(f"is a {run.kind!r} folder; the report takes the output folders of simulate, compare, "
+                             "optimize and sweep", file=run.path)
+    _write_file(out, rp.render(runs, title=title))
+    _echo(f"wrote {out}: {len(runs)} run(s), {sum(len(r.images) for r in runs)} plot(s) embedded")
 
 
 @main.command()

@@ -725,11 +725,11 @@ def _staged(scratch: Path, out, what: str, written: list[str]):
 # Reading outputs back
 # --------------------------------------------------------------------------- #
 def load_results(path: str | os.PathLike):
-    """Read back an output folder that ``kolsim simulate``, ``compare`` or ``optimize`` wrote.
+    """Read back an output folder that ``kolsim simulate``, ``compare``, ``optimize`` or ``sweep`` wrote.
 
     Returns a :class:`kolsim.results.SavedRun`: its kind, ``summary`` (the
-    parsed ``summary.json``), every CSV table as a DataFrame and the names of
-    its files.
+    parsed ``summary.json``), every CSV table as a DataFrame, every PNG plot
+    as bytes and the names of its files.
 
     Examples
     --------
@@ -749,14 +749,21 @@ def load_results(path: str | os.PathLike):
     if not _is_kolsim_folder(p):
         raise InputError(f"is not a kolsim output folder (it has no {MANIFEST} written by kolsim)", file=str(path))
     manifest = json.loads((p / MANIFEST).read_text(encoding="utf-8"))
-    tables, summary = {}, None
+    tables, summary, images = {}, None, {}
     for name in manifest["files"]:
         f = p / name
         if not f.exists():
             raise InputError(f"is incomplete: {name} is missing", file=str(path))
-        if name.endswith(".csv"):
-            tables[name[:-4]] = pd.read_csv(f)
-        elif name == "summary.json":
-            summary = json.loads(f.read_text(encoding="utf-8"))
+        try:
+            if name.endswith(".csv"):
+                tables[name[:-4]] = pd.read_csv(f)
+            elif name == "summary.json":
+                summary = json.loads(f.read_text(encoding="utf-8"))
+            elif name.endswith(".png"):
+                images[name] = f.read_bytes()
+        except OSError as e:
+            raise InputError(f"cannot be read: {e.strerror or e}", file=str(f)) from None
+        except (ValueError, pd.errors.ParserError) as e:
+            raise InputError(f"is damaged and cannot be read ({type(e).__name__}: {e})", file=str(f)) from None
     return SavedRun(path=str(path), kind=manifest.get("kind", "run"), files=tuple(manifest["files"]),
-                    summary=summary, tables=tables, kolsim_version=manifest["kolsim_version"])
+                    summary=summary, tables=tables, kolsim_version=manifest["kolsim_version"], images=images)

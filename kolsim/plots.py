@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from .results import SimulationResult
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from .sweep import SweepResult
 
 __all__ = ["plot_distributions", "plot_cumulative_conversions", "plot_publication", "plot_sweep",
-           "plot_tornado", "plot_sobol", "plot_morris", "plot_forest", "PALETTE"]
+           "plot_tornado", "plot_sobol", "plot_morris", "plot_forest", "plot_plan", "plot_switches", "PALETTE"]
 
 #: Okabe and Ito's colour-blind-safe palette (no red next to green), in the order series take it.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
@@ -158,6 +158,8 @@ def plot_distributions(results: Sequence[SimulationResult], labels: Sequence[str
         ax.set_ylabel("replications")
         ax.xaxis.set_major_formatter(_formatter(metric))
         ax.yaxis.set_major_formatter(_formatter(None))
+        if not log:
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=5))  # room for "1,500,000"-wide labels
     axes.flat[0].legend(fontsize=8)
     fig.suptitle("Outcome distributions over replications (dashed: mean; top 0.5 % not shown)")
     return lab.finish(fig)
@@ -418,3 +420,102 @@ def plot_forest(comparison, baseline=None, metrics: Sequence[str] | None = None)
         fig.legend(fontsize=8, loc="outside lower center", ncol=min(3, len(names)), frameon=False)
     ax.grid(alpha=0.3, axis="x")
     return lab.finish(fig)
+
+
+def plot_plan(plan) -> Figure:
+    """An optimizer's plan (``OptimizationResult.to_frame()``): spend by tier and by category
+    (bars, with the creators and notes written beside them) and notes by week, stacked by tier."""
+    lab = _Labels()
+    fig = lab.figure(figsize=(11, 4.5))
+    a1, a2, a3 = fig.subplots(1, 3)
+    tiers = list(dict.fromkeys(t for t in ("koc", "micro", "mid", "top", "celebrity") if t in set(plan["tier"]))) + \
+        sorted(set(plan["tier"]) - {"koc", "micro", "mid", "top", "celebrity"})
+    for ax, col, title in ((a1, "tier", "Spend by tier"), (a2, "category", "Spend by category")):
+        g = plan.groupby(col).agg(cost=("cost", "sum"), creators=("kol_id", "nunique"), notes=("posts", "sum"))
+        g = g.reindex(tiers) if col == "tier" else g.sort_values("cost")
+        y = np.arange(len(g))
+        ax.barh(y, g["cost"], color=[colour(i) for i in range(len(g))] if col == "tier" else colour(0))
+        ax.set_yticks(y, [lab(str(k)) for k in g.index])
+        for yi, (_, r) in zip(y, g.iterrows()):
+            notes = int(r["notes"])
+            ax.annotate(f"{int(r['creators'])} cr., {notes} note{'' if notes == 1 else 's'}", (r["cost"], yi), xytext=(3, 0),
+                        textcoords="offset points", va="center", fontsize=7)
+        ax.xaxis.set_major_formatter(_formatter("spend"))
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=3))
+        ax.margins(x=0.35)
+        ax.set_title(title)
+        ax.grid(alpha=0.3, axis="x")
+    weeks = sorted(set(plan["week"]))
+    bottom = np.zeros(len(weeks))
+    for i, t in enumerate(tiers):
+        n = plan[plan["tier"] == t].groupby("week")["posts"].sum().reindex(weeks, fill_value=0).to_numpy(float)
+        a3.bar(weeks, n, bottom=bottom, color=colour(i), label=lab(t))
+        bottom += n
+    a3.set_xticks(weeks)
+    a3.set_xlabel("week")
+    a3.set_ylabel("notes")
+    a3.yaxis.set_major_formatter(_formatter(None))
+    a3.set_title("Notes by week")
+    a3.legend(fontsize=7)
+    fig.suptitle(f"The plan: {plan['kol_id'].nunique():,} creators, {int(plan['posts'].sum()):,} notes, "
+                 f"¥{plan['cost'].sum():,.0f}")
+    return lab.finish(fig)
+
+
+def plot_switches(result: "SweepResult") -> Figure:
+    """Decision sensitivity (``sweep(..., candidates=pool)``): for each key, the optimum at each
+    value (line) against the value of keeping the plan chosen at the scenario's own values (dashed;
+    the gap between them is the regret), the creators in and out of the plan against that base plan
+    (bars below), and dotted lines where the chosen portfolio changes (switch points)."""
+    d = result.decisions
+    if d is None:
+        raise ValueError("plot_switches draws decision sweeps (sweep(..., candidates=pool))")
+    if result.method == "grid" and len(result.keys) != 1:
+        raise ValueError("plot_switches draws a grid of one key or a one-at-a-time sweep")
+    keys = result.keys
+    lab = _Labels()
+    fig = lab.figure(figsize=(8, 3.2 * len(keys) + 1))
+    axes = fig.subplots(2 * len(keys), 1, height_ratios=[3, 1.3] * len(keys), squeeze=False)[:, 0]
+    for n, key in enumerate(keys):
+        rows = d if result.method == "grid" else d[(d["varied"] == key) | (d["varied"] == "(base)")]
+        rows = rows.sort_values(key)
+        x = rows[key].to_numpy(float)
+        top, bottom = axes[2 * n], axes[2 * n + 1]
+        bottom.sharex(top)
+        top.plot(x, rows["objective"], "o-", color=colour(0), label="the optimum at each value")
+        top.plot(x, rows["base_plan_value"], "s--", color=colour(1), label="keeping the base plan")
+        ok = rows["base_plan_value"].notna().to_numpy()
+        top.fill_between(x, rows["base_plan_value"].where(ok), rows["objective"].where(ok), color=colour(1), alpha=0.15,
+                         lw=0, label="regret")
+        bottom.bar(x, rows["added"], width=_bar_width(x), color=colour(2), label="creators in")
+        bottom.bar(x, -rows["removed"], width=_bar_width(x), color=colour(5), label="creators out")
+        bottom.axhline(0, color="0.3", lw=0.8)
+        for _, sw in result.switches.iterrows():
+            a, b = d.loc[sw["from_point"], key], d.loc[sw["to_point"], key]
+            ends = d.loc[[sw["from_point"], sw["to_point"]], "varied"] if result.method == "oat" else None
+            same_line = result.method == "grid" or (set(ends) <= {key, "(base)"} and key in set(ends))
+            if a != b and same_line:
+                for ax in (top, bottom):
+                    ax.axvline((a + b) / 2, color="0.5", ls=":", lw=1)
+        if key in result.base:
+            top.axvline(result.base[key], color="0.3", lw=1)
+        top.set_ylabel(f"expected {result.provenance.get('objective', 'objective')}")
+        top.yaxis.set_major_formatter(_formatter(None))
+        bottom.set_ylabel("vs base plan")
+        bottom.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{abs(v):.0f}"))
+        for ax in (top, bottom):
+            ax.xaxis.set_major_formatter(_key_formatter(key))
+            ax.grid(alpha=0.3)
+        bottom.set_xlabel(lab(key))
+        top.set_title(f"The best plan as {key} changes (dotted: the portfolio switches; solid: the scenario's value)",
+                      fontsize=9)
+        if n == 0:
+            top.legend(fontsize=7)
+            bottom.legend(fontsize=7, loc="lower right")
+    fig.suptitle("Decision sensitivity: how wrong can this assumption be before the plan should change?")
+    return lab.finish(fig)
+
+
+def _bar_width(x: np.ndarray) -> float:
+    steps = np.diff(np.unique(x))
+    return 0.6 * float(steps.min()) if steps.size else 0.6

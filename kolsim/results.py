@@ -272,7 +272,8 @@ class SavedRun:
     every file of the run as its manifest does; ``summary`` is ``summary.json``
     parsed (provenance, notices, the summary table); ``tables`` holds every CSV
     file as a DataFrame, by name without ``.csv`` (``summary``,
-    ``replications``, ``daily``, ``plan`` …).
+    ``replications``, ``daily``, ``plan`` …); ``images`` every PNG plot's bytes,
+    by file name.
     """
 
     path: str
@@ -281,6 +282,7 @@ class SavedRun:
     summary: Mapping[str, Any] | None
     tables: Mapping[str, pd.DataFrame]
     kolsim_version: str
+    images: Mapping[str, bytes] = field(default_factory=dict)
 
     @property
     def provenance(self) -> Mapping[str, Any]:

@@ -276,12 +276,20 @@ class SweepResult:
     indices: pd.DataFrame | None
     base: dict[str, float]
     provenance: dict = field(default_factory=dict)
+    decisions: pd.DataFrame | None = None
+    switches: pd.DataFrame | None = None
+    base_plan: pd.DataFrame | None = None
 
     def __repr__(self) -> str:
+        if self.decisions is not None:
+            return (f"SweepResult({self.method}: {len(self.design):,} points of {', '.join(self.keys)}, re-optimised; "
+                    f"{len(self.switches):,} switch point(s))")
         return (f"SweepResult({self.method}: {len(self.design):,} points of {', '.join(self.keys)}; "
                 f"{self.provenance.get('runs', 0):,} runs each; metrics {', '.join(self.metrics)})")
 
     def _repr_html_(self) -> str:
+        if self.decisions is not None:
+            return _html(repr(self), self.decisions)
         return _html(repr(self), self.indices if self.indices is not None else self.table)
 
     def to_frame(self) -> pd.DataFrame:
@@ -318,8 +326,11 @@ def _metrics(scenario: Scenario, metrics, engine: str) -> tuple[str, ...]:
 
 def sweep(scenario: Scenario, vary: Sequence[str | Vary], *, method: str = "grid", metrics=None,
           runs: int | None = None, samples: int | None = None, rng=None, engine: str = "montecarlo",
-          workers: int = 1, scheduler=None, progress: Callable[[int, int], None] | None = None) -> SweepResult:
-    """Simulate a scenario at many values of its keys, on common random numbers.
+          workers: int = 1, scheduler=None, progress: Callable[[int, int], None] | None = None,
+          candidates=None, objective: str | None = None, time_limit: float | None = None,
+          gap: float | None = None) -> SweepResult:
+    """Simulate a scenario at many values of its keys, on common random numbers; or, with
+    ``candidates``, re-optimise the plan at each point (decision sensitivity).
 
     Parameters
     ----------
@@ -346,6 +357,17 @@ def sweep(scenario: Scenario, vary: Sequence[str | Vary], *, method: str = "grid
         Run the points on a Dask cluster instead; the same results.
     progress : callable, optional
         Called as ``progress(points done, points)``.
+    candidates : Pool, optional
+        Decision sensitivity (grid and oat): the scenario's ``[optimize]``
+        request is solved at its own values (the base plan) and at every point,
+        each point started from its neighbour's plan; ``decisions`` then holds,
+        per point, the optimum, the plan's distance from the base plan
+        (creators in and out), whether the portfolio changed from the
+        neighbour, and the regret of keeping the base plan (the point's optimum
+        minus the base plan's value under the point's assumptions);
+        ``switches`` lists where the portfolio changes.  Nothing is simulated.
+    objective, time_limit, gap
+        Passed to :func:`kolsim.optimize` for each re-solve.
 
     Examples
     --------
@@ -381,12 +403,24 @@ def sweep(scenario: Scenario, vary: Sequence[str | Vary], *, method: str = "grid
                          "values", where="--samples")
     ss = seed_sequence(scenario.simulation.seed if rng is None else rng)
     design_seed = int(ss.generate_state(1, np.uint32)[0])
+    if candidates is not None:
+        if method not in ("grid", "oat"):
+            raise InputError(f"re-optimises along a grid or one key at a time; {method} is for simulated "
+                             "outcomes (use --method grid or oat)", where="--optimize")
+        if workers != 1 or scheduler is not None:
+            raise InputError("re-solves run in order, each started from its neighbour's plan; give no --workers "
+                             "or --scheduler with --optimize", where="--optimize")
+        if scenario.optimize is None:
+            raise InputError("has no [optimize] table, so there is no plan to re-optimise", file=scenario.source)
     points = _design(keys, method, samples, design_seed)
     # every key's values alone first, so that a bad value is named by itself; then every point
     for k in keys:
         for v in sorted({p[k.vary.key] for p in points}):
             _point_scenario(scenario, [k], {k.vary.key: v})
     scenarios = [_point_scenario(scenario, keys, p) for p in points]
+    if candidates is not None:
+        return _decisions(scenario, keys, method, points, scenarios, candidates, objective, time_limit, gap,
+                          progress)
     metric_names = _metrics(scenario, metrics, engine)
     parallel.check_scheduler(scheduler)
     tasks = [(s, int(runs), ss, engine, metric_names) for s in scenarios]
@@ -438,3 +472,96 @@ def sweep(scenario: Scenario, vary: Sequence[str | Vary], *, method: str = "grid
         prov["salib_version"] = version("SALib")
     return SweepResult(method=method, keys=tuple(names), metrics=metric_names, design=design, table=table,
                        indices=indices, base={k.vary.key: k.base for k in keys}, provenance=prov)
+
+
+def _creators(plan: pd.DataFrame) -> frozenset:
+    return frozenset(map(str, plan["kol_id"])) if plan is not None and len(plan) else frozenset()
+
+
+def _decisions(scenario, keys, method, points, scenarios, pool, objective, time_limit, gap, progress) -> SweepResult:
+    """Decision sensitivity: the optimum at every point, started from its neighbour's plan."""
+    from .optimize.pipeline import evaluate_plan, optimize
+
+    def solve(sc, start):
+        return optimize(sc, pool, objective=objective, time_limit=time_limit, gap=gap, marginal=False, start=start)
+
+    base = solve(scenario, None)
+    if not base.has_plan:
+        raise InputError(f"the request at the scenario's own values has no plan ({base.status}: {base.explanation})",
+                         file=scenario.source, where="[optimize]")
+    base_set = _creators(base.plan)
+    names = [k.vary.key for k in keys]
+    # each point's neighbour, solved before it: along a one-key line the next lower value; on a grid
+    # the point one step back in the last key (at its first value, one step back in the key before);
+    # one at a time, the next lower value of the same key, the scenario itself (point 0) among them
+    varied = ["(base)"] + [k.vary.key for k in keys for _ in k.vary.grid()] if method == "oat" else None
+    chain: list[tuple[int, int | None]] = []
+    into_base: list[int] = []  # oat: the points just below the scenario's own value, one per key
+    if method == "oat":
+        chain.append((0, None))
+        for k in keys:
+            mine = [0] + [i for i in range(1, len(points)) if varied[i] == k.vary.key]
+            line = sorted(mine, key=lambda i: (points[i][k.vary.key], i != 0))
+            chain += [(i, line[j - 1] if j else None) for j, i in enumerate(line) if i != 0]
+            into_base += [line[j - 1] for j, i in enumerate(line) if i == 0 and j]
+    else:
+        last = len(keys[-1].vary.grid())
+        chain = [(i, (i - 1 if i % last else i - last) if i else None) for i in range(len(points))]
+        chain = [(i, p if p is not None and p >= 0 else None) for i, p in chain]
+    plans: dict[int, pd.DataFrame | None] = {}
+    rows: dict[int, dict] = {}
+    switches = []
+    for done, (i, prev) in enumerate(chain, 1):
+        pt, sc = points[i], scenarios[i]
+        start = plans.get(prev) if prev is not None and plans.get(prev) is not None else base.plan
+        r = base if i == 0 and method == "oat" else solve(sc, start)
+        plan = r.plan if r.has_plan else None
+        plans[i] = plan
+        chosen = _creators(plan)
+        value, fits = evaluate_plan(sc, pool, base.plan, objective=objective)
+        before = _creators(plans[prev]) if prev is not None and plans[prev] is not None else None
+        changed = plan is not None and before is not None and chosen != before
+        row = {"point": i, **({"varied": varied[i]} if varied else {}), **pt, "neighbour": prev,
+               "status": str(r.status), "objective": r.objective, "gap": r.gap, "spend": r.spend if r.has_plan else None,
+               "creators": len(chosen) if plan is not None else None,
+               "notes": int(plan["posts"].sum()) if plan is not None else None,
+               "added": len(chosen - base_set) if plan is not None else None,
+               "removed": len(base_set - chosen) if plan is not None else None,
+               "changed": bool(changed), "base_plan_value": value, "base_plan": fits}
+        row["regret"] = (r.objective - value) if (r.objective is not None and value is not None) else None
+        row["regret_share"] = (row["regret"] / r.objective) if row["regret"] is not None and r.objective else None
+        rows[i] = row
+        if changed:
+            switches.append({"from_point": prev, "to_point": i,
+                             **{f"{k}_from": points[prev][k] for k in names}, **{f"{k}_to": pt[k] for k in names},
+                             "creators_in": " ".join(sorted(chosen - before)),
+                             "creators_out": " ".join(sorted(before - chosen))})
+        if progress is not None:
+            progress(done, len(points))
+    for j in into_base:  # the step from just below the scenario's value up to it
+        if plans[j] is not None and _creators(plans[j]) != base_set:
+            switches.append({"from_point": j, "to_point": 0, **{f"{k}_from": points[j][k] for k in names},
+                             **{f"{k}_to": points[0][k] for k in names},
+                             "creators_in": " ".join(sorted(base_set - _creators(plans[j]))),
+                             "creators_out": " ".join(sorted(_creators(plans[j]) - base_set))})
+    switches.sort(key=lambda sw: (sw["to_point"] == 0, sw["from_point"], sw["to_point"]))
+    rows = [rows[i] for i in range(len(points))]
+    design = pd.DataFrame([{"point": i, **p} for i, p in enumerate(points)], columns=["point"] + names)
+    if varied:
+        design.insert(1, "varied", varied)
+    decisions = pd.DataFrame(rows)
+    for c in ("neighbour", "creators", "notes", "added", "removed"):
+        decisions[c] = decisions[c].astype("Int64")
+    for k in keys:
+        if k.integer:
+            design[k.vary.key] = design[k.vary.key].round().astype(int)
+            decisions[k.vary.key] = decisions[k.vary.key].round().astype(int)
+    cols = ["from_point", "to_point"] + [f"{k}_{e}" for k in names for e in ("from", "to")] + ["creators_in", "creators_out"]
+    prov = {"kolsim_version": __version__, "scenario": scenario.source, "scenario_hash": scenario_hash(scenario),
+            "method": method, "vary": [k.vary.spec for k in keys], "points": len(points), "optimize": True,
+            "pool": pool.source, "objective": base.problem.objective, "base_objective": base.objective, "base_status": str(base.status),
+            "solver": base.solver, "time_limit": base.provenance.get("time_limit"), "gap": base.provenance.get("gap")}
+    return SweepResult(method=method, keys=tuple(names), metrics=("objective",), design=design,
+                       table=pd.DataFrame(), indices=None, base={k.vary.key: k.base for k in keys},
+                       provenance=prov, decisions=decisions, switches=pd.DataFrame(switches, columns=cols),
+                       base_plan=base.plan)

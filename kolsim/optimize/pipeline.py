@@ -31,7 +31,7 @@ from .reduce import solve_reduced
 from .result import PLAN_COLUMNS, OptimizationResult, Status, plan_frame
 from .verify import VerificationError, plan_vector, verify
 
-__all__ = ["optimize"]
+__all__ = ["optimize", "evaluate_plan"]
 
 
 @dataclass(frozen=True)
@@ -210,3 +210,34 @@ def optimize(scenario: Scenario, pool: Pool, *, objective: str | None = None, ba
             scenario, pool, p, result.objective, result.plan,
             lambda q, limit, plan: _solve(q, req, limit, plan), req.time_limit))
     return result
+
+
+def evaluate_plan(scenario: Scenario, pool: Pool, plan: pd.DataFrame, *,
+                  objective: str | None = None) -> tuple[float | None, str]:
+    """The expected objective of a given plan under a request, without solving.
+
+    ``plan`` has columns kol_id, week, posts (``OptimizationResult.plan``).
+    Returns ``(value, "fits")`` when the plan meets every rule of the request,
+    valued by the verifier as :func:`optimize` values its own plans; else
+    ``(None, why)``: the rule it breaks under this request (another budget, a
+    creator the request leaves out …).
+
+    Examples
+    --------
+    >>> import kolsim
+    >>> from kolsim.optimize.pipeline import evaluate_plan
+    >>> s = kolsim.load_scenario("scenarios/optimize_skincare.toml")
+    >>> pool = kolsim.load_pool("scenarios/pools/synthetic_300.csv")
+    >>> r = kolsim.optimize(s, pool, marginal=False)
+    >>> value, why = evaluate_plan(s, pool, r.plan)
+    >>> why, abs(value - r.objective) < 1e-6 * r.objective
+    ('fits', True)
+    >>> evaluate_plan(s.with_({"campaign.budget": 50_000}), pool, r.plan)[1]
+    'budget: spend ¥149,990.00 exceeds ¥50,000.00'
+    """
+    p = _build(scenario, pool, objective)
+    m = build_milp(p)
+    x, why = plan_vector(p, m, plan)
+    if x is None:
+        return None, why.removeprefix("not used: ")
+    return float(verify(p, m, x).value), "fits"
