@@ -33,7 +33,8 @@ EXIT_INTERNAL = 1
 
 #: The library's argument names, as the CLI's flags (an error about ``solver`` is about ``--solver``).
 _FLAGS = {"backend": "--backend", "solver": "--solver", "time_limit": "--time-limit", "gap": "--gap",
-          "runs": "--runs", "out": "--out", "size": "--size", "seed": "--seed", "workers": "--workers"}
+          "runs": "--runs", "out": "--out", "size": "--size", "seed": "--seed", "workers": "--workers",
+          "scheduler": "--scheduler", "baseline": "--baseline"}
 
 
 def _echo(text: str = "", err: bool = False) -> None:
@@ -213,6 +214,12 @@ _scheduler = click.option("--scheduler", default=None, metavar="tcp://HOST:PORT"
                                "the results are the same.")
 
 
+def _one_backend(workers: int, scheduler) -> None:
+    if scheduler is not None and workers != 1:
+        raise InputError("--workers and --scheduler cannot both be given (the cluster's workers are used)",
+                         where="--workers")
+
+
 class _Progress:
     """A progress bar on stderr when it is a terminal and --quiet is not given; called as
     ``bar(done, total)``."""
@@ -239,18 +246,21 @@ class _Progress:
 @_runs
 @_seed
 @_workers
+@_scheduler
 @_engine
 @_quiet
 @_out
-def simulate(scenario, runs, seed, workers, engine, quiet, out):
+def simulate(scenario, runs, seed, workers, scheduler, engine, quiet, out):
     """Simulate SCENARIO and summarise the outcomes."""
     sc = kolsim.load_scenario(scenario)
     _scenario_notices(sc, engine)
+    _one_backend(workers, scheduler)
     if out is not None:
         io.check_output_dir(out)
     bar = _Progress("replications", quiet)
     try:
-        result = kolsim.simulate(sc, runs=runs, rng=seed, workers=workers, engine=engine, progress=bar)
+        result = kolsim.simulate(sc, runs=runs, rng=seed, workers=workers, engine=engine, progress=bar,
+                                 scheduler=scheduler)
     finally:
         bar.close()
     p = result.provenance
@@ -318,17 +328,19 @@ def _verdict_lines(verdict: pd.DataFrame) -> list[str]:
 @_runs
 @_seed
 @_workers
+@_scheduler
 @_engine
 @click.option("--baseline", default=None,
               help="The scenario the others are judged against: its file, its name, or its position "
                    "(1 = the first, the default).")
 @_quiet
 @_out
-def compare(scenarios, runs, seed, workers, engine, baseline, quiet, out):
+def compare(scenarios, runs, seed, workers, scheduler, engine, baseline, quiet, out):
     """Compare SCENARIOS on common random numbers (paired replications), with a verdict."""
     loaded = [kolsim.load_scenario(s) for s in scenarios]
     for s in loaded:
         _scenario_notices(s, engine)
+    _one_backend(workers, scheduler)
     if out is not None:
         io.check_output_dir(out)
     base = baseline
@@ -341,7 +353,8 @@ def compare(scenarios, runs, seed, workers, engine, baseline, quiet, out):
         base = scenarios.index(baseline)
     bar = _Progress("scenarios", quiet)
     try:
-        comp = kolsim.compare(loaded, runs=runs, rng=seed, workers=workers, engine=engine, progress=bar)
+        comp = kolsim.compare(loaded, runs=runs, rng=seed, workers=workers, engine=engine, progress=bar,
+                              scheduler=scheduler)
     finally:
         bar.close()
     if base is not None and not isinstance(base, int):
@@ -590,9 +603,7 @@ def sweep(scenario, vary, method, metrics, samples, runs, seed, workers, schedul
     --optimize, re-optimise its plan at each)."""
     sc = kolsim.load_scenario(scenario)
     _scenario_notices(sc, engine)
-    if scheduler is not None and workers != 1:
-        raise InputError("--workers and --scheduler cannot both be given (the cluster's workers are used)",
-                         where="--workers")
+    _one_backend(workers, scheduler)
     if reoptimize != (candidates is not None):
         raise InputError("--optimize and --candidates go together (the pool to re-optimise over)",
                          where="--optimize" if candidates is not None else "--candidates")
