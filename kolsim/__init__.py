@@ -11,6 +11,7 @@ from .review import review
 from .optimize import InfeasibleError, OptimizationResult, optimize
 from .analysis import Comparison, check_plan, compare
 from .sweep import SweepResult, sweep
+from .frontier import FrontierResult, TargetResult, frontier, min_budget
 
 __all__ = [
     "__version__",
@@ -20,6 +21,7 @@ __all__ = [
     "simulate", "SimulationResult",
     "compare", "Comparison",
     "sweep", "SweepResult",
+    "frontier", "FrontierResult", "min_budget", "TargetResult",
     "review",
     "optimize", "OptimizationResult", "InfeasibleError", "check_plan",
     "load_results", "SavedRun",

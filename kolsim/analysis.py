@@ -250,8 +250,9 @@ def check_plan(result: OptimizationResult, *, runs: int = 2000, rng=None) -> Opt
     mean = float(x.mean())
     se = float(x.std(ddof=1) / math.sqrt(x.size))
     diff = mean - result.objective
+    p10, p50, p90 = (float(v) for v in np.quantile(x, [0.1, 0.5, 0.9]))
     checked = {"metric": metric, "runs": int(x.size), "seed": sim.provenance["seed"], "simulated_mean": mean,
-               "standard_error": se, "optimizer_expectation": result.objective, "difference": diff,
+               "standard_error": se, "p10": p10, "p50": p50, "p90": p90, "optimizer_expectation": result.objective, "difference": diff,
                "relative_difference": diff / result.objective if result.objective else None,
                "z": diff / se if se > 0 else None,
                "word_of_mouth_conversions": float(later.mean()),

@@ -422,15 +422,21 @@ def compare(scenarios, runs, seed, workers, scheduler, engine, baseline, quiet, 
 @click.option("--start", "start", type=click.Path(), default=None,
               help="A plan to start the search from (kol_id, week, posts; e.g. an earlier plan.csv); "
                    "used only if it meets every rule of this request.")
+@click.option("--target", default=None, metavar="METRIC=VALUE",
+              help="The smallest budget whose optimal plan reaches VALUE expected METRIC (conversions, reach, "
+                   "interactions or profit), e.g. conversions=500; the scenario's budget is not used.")
 @click.option("--out", type=click.Path(), default=None,
               help="Directory for plan.csv, summary.json and excluded.csv: a new or empty one, or an earlier "
                    "run's, which is replaced as a whole.")
-def optimize(scenario, candidates, objective, time_limit, gap, backend, solver, export, sim_runs, start, out):
+def optimize(scenario, candidates, objective, time_limit, gap, backend, solver, export, sim_runs, start, target, out):
     """Choose creators and their weekly notes from a candidate pool by integer programming."""
     sc = kolsim.load_scenario(scenario)
     _notices(sc)
     pool = kolsim.load_pool(candidates, tiers=sc.tiers)
     _notices(pool)
+    if target is not None:
+        _optimize_target(sc, pool, target, objective, time_limit, gap, backend, export, start, sim_runs, out)
+        return
     if sim_runs == 1:
         raise InputError("must be 0 (no check) or at least 2 (got 1)", where="--simulate")
     if export is not None:
@@ -458,6 +464,60 @@ def optimize(scenario, candidates, objective, time_limit, gap, backend, solver, 
         _echo(f"wrote {', '.join(f.name for f in written)} to {out}")
     if not r.has_plan:
         raise click.exceptions.Exit(EXIT_INFEASIBLE)
+
+
+def _optimize_target(sc, pool, target, objective, time_limit, gap, backend, export, start, sim_runs, out) -> None:
+    metric, eq, value = str(target).partition("=")
+    metric = metric.strip()
+    if metric not in ("conversions", "reach", "interactions", "profit") or not eq:
+        raise InputError(f"must be METRIC=VALUE with METRIC one of conversions, reach, interactions, profit "
+                         f"(got {target!r})", where="--target")
+    try:
+        goal = float(value.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise InputError(f"needs a number after {metric}= (got {value!r})", where="--target") from None
+    if not (math.isfinite(goal) and goal > 0):
+        raise InputError(f"needs a number above 0 after {metric}= (got {value!r})", where="--target")
+    if objective is not None and objective != metric:
+        raise InputError(f"is about {metric}, but --objective is {objective}; give one of them", where="--target")
+    for flag, v in (("--backend", None if backend == "highs" else backend), ("--export", export), ("--start", start)):
+        if v is not None:
+            raise InputError("is not used with --target (the target is met by HiGHS re-solves at many budgets)",
+                             where=flag)
+    if sim_runs == 1:
+        raise InputError("must be 0 (no check) or at least 2 (got 1)", where="--simulate")
+    if out is not None:
+        io.check_output_dir(out)
+    t = kolsim.min_budget(sc, pool, goal, objective=metric, time_limit=time_limit,
+                          **({"gap": gap} if gap is not None else {}))
+    _echo(f"{sc.name}: the smallest budget whose optimal plan reaches {goal:,.6g} expected {metric} "
+          f"({len(t.solves)} solves)")
+    if not t.reachable:
+        _echo(f"not reachable: {t.explanation}")
+        if out is not None:
+            _write_outputs(out, {"solves.csv": t.solves, "summary.json": {
+                "target": {"metric": metric, "value": goal, "reachable": False, "explanation": t.explanation}}},
+                "optimize")
+        raise click.exceptions.Exit(EXIT_INFEASIBLE)
+    r = t.plan
+    if sim_runs:
+        r = kolsim.check_plan(r, runs=sim_runs)
+    proof = (f"no plan spending ¥{t.proof_budget:,.2f} or less reaches it" +
+             (f" (the proven bound there is {t.proof_bound:,.2f})" if t.proof_bound is not None else
+              " (nothing fits that budget)" if t.proof_budget > 0 else "")) if t.proven else \
+        "minimality not proven: at some budget the target lay within the solver's gap"
+    _echo(f"budget: ¥{t.budget:,.2f}; {proof}")
+    _echo(_optimize_report(r.scenario, r))
+    if out is not None:
+        summary = r.summary()
+        summary["target"] = {"metric": metric, "value": goal, "budget": t.budget, "proof_budget": t.proof_budget,
+                             "proof_bound": t.proof_bound, "proven": t.proven}
+        files = {"plan.csv": r.to_frame(), "summary.json": summary, "excluded.csv": r.problem.excluded,
+                 "solves.csv": t.solves}
+        if len(r.plan):
+            files["plan.png"] = plots.plot_plan(r.to_frame())
+        written = _write_outputs(out, files, "optimize")
+        _echo(f"wrote {', '.join(f.name for f in written)} to {out}")
 
 
 def _n(count, word: str) -> str:
@@ -684,6 +744,64 @@ def report(results, out, title):
                              "optimize and sweep", file=run.path)
     _write_file(out, rp.render(runs, title=title))
     _echo(f"wrote {out}: {len(runs)} run(s), {sum(len(r.images) for r in runs)} plot(s) embedded")
+
+
+@main.command()
+@click.argument("scenario", type=click.Path())
+@click.option("--candidates", type=click.Path(), required=True, help="Candidate pool (CSV or .xlsx).")
+@click.option("--budgets", required=True, metavar="LO:HI:N",
+              help="Budgets in RMB: LO:HI:N (N budgets from LO to HI) or a list a,b,c; increasing.")
+@click.option("--runs", type=click.IntRange(min=0, max=MAX_RUNS), default=2000, show_default=True,
+              help="Replications simulating each plan, on common random numbers (0: none).")
+@_seed
+@click.option("--objective", type=click.Choice(["conversions", "reach", "interactions", "profit"]), default=None)
+@click.option("--time-limit", type=_Finite(0.0, low_open=True), default=None, help="Seconds per solve.")
+@click.option("--gap", type=_Finite(0.0, below=1.0), default=None)
+@_quiet
+@_out
+def frontier(scenario, candidates, budgets, runs, seed, objective, time_limit, gap, quiet, out):
+    """The optimal plan at each budget: what more or less money buys."""
+    from .frontier import parse_budgets
+
+    sc = kolsim.load_scenario(scenario)
+    _notices(sc)
+    pool = kolsim.load_pool(candidates, tiers=sc.tiers)
+    _notices(pool)
+    if runs == 1:
+        raise InputError("must be 0 (no simulation) or at least 2 (got 1)", where="--runs")
+    values = parse_budgets(budgets)
+    if out is not None:
+        io.check_output_dir(out)
+    bar = _Progress("budgets", quiet)
+    try:
+        f = kolsim.frontier(sc, pool, values, runs=runs, rng=seed, objective=objective, time_limit=time_limit,
+                            gap=gap, progress=bar)
+    finally:
+        bar.close()
+    t = f.table()
+    _echo(f"{sc.name}: the optimal plan at {len(values)} budgets (objective {f.objective}), each started from the "
+          f"plan below it" + (f"; plans simulated {runs:,} times on common random numbers" if runs else ""))
+    rows = [("budget", "status", "gap", "expected", "simulated (P10–P90)", "spend", "creators", "per ¥1,000")]
+    for _, r in t.iterrows():
+        sim = "–" if pd.isna(r["simulated_mean"]) else \
+            f"{_fmt(r['simulated_mean'])} ({_fmt(r['simulated_p10'])}–{_fmt(r['simulated_p90'])})"
+        rows.append((f"¥{r['budget']:,.0f}" + (" (knee)" if r["knee"] else ""), r["status"],
+                     "–" if pd.isna(r["gap"]) else f"{r['gap']:.3%}",
+                     "–" if pd.isna(r["objective"]) else _fmt(r["objective"]), sim,
+                     "–" if pd.isna(r["spend"]) else f"¥{r['spend']:,.0f}",
+                     "–" if pd.isna(r["creators"]) else str(int(r["creators"])),
+                     "–" if pd.isna(r["marginal_per_1000"]) else _fmt(r["marginal_per_1000"])))
+    _echo("\n".join(_aligned(rows)))
+    if out is not None:
+        plans = pd.concat([r.to_frame().assign(budget=b) for b, r in zip(f.budgets, f.plans)], ignore_index=True)
+        files = {"frontier.csv": t, "plans.csv": plans,
+                 "frontier.xlsx": _excel({"frontier": t, "plans": plans}),
+                 "summary.json": {"provenance": f.provenance, "knee": f.budgets[f.knee] if f.knee is not None else None,
+                                  "frontier": t.to_dict(orient="records")}}
+        if t["objective"].notna().sum() >= 2:
+            files["frontier.png"] = plots.plot_frontier(f)
+        written = _write_outputs(out, files, "frontier")
+        _echo(f"wrote {', '.join(p.name for p in written)} to {out}")
 
 
 @main.command()

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from .sweep import SweepResult
 
 __all__ = ["plot_distributions", "plot_cumulative_conversions", "plot_publication", "plot_sweep",
-           "plot_tornado", "plot_sobol", "plot_morris", "plot_forest", "plot_plan", "plot_switches", "PALETTE"]
+           "plot_tornado", "plot_sobol", "plot_morris", "plot_forest", "plot_plan", "plot_switches", "plot_frontier", "PALETTE"]
 
 #: Okabe and Ito's colour-blind-safe palette (no red next to green), in the order series take it.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
@@ -519,3 +519,38 @@ def plot_switches(result: "SweepResult") -> Figure:
 def _bar_width(x: np.ndarray) -> float:
     steps = np.diff(np.unique(x))
     return 0.6 * float(steps.min()) if steps.size else 0.6
+
+
+def plot_frontier(result) -> Figure:
+    """The budget frontier (:func:`kolsim.frontier`): the optimal plan's expected outcome at each
+    budget (line), its simulated mean and P10–P90 (band, common random numbers), the knee marked;
+    below, what each ¥1,000 buys between neighbouring budgets."""
+    t = result.table()
+    lab = _Labels()
+    fig = lab.figure(figsize=(9, 6.5))
+    top, bottom = fig.subplots(2, 1, height_ratios=[3, 1.4], sharex=True)
+    ok = t["objective"].notna()
+    x = t["budget"].to_numpy(float)
+    if t["simulated_mean"].notna().any():
+        top.fill_between(x, t["simulated_p10"], t["simulated_p90"], color=colour(0), alpha=0.15, lw=0,
+                         label="simulated P10–P90 (one campaign)")
+        top.plot(x, t["simulated_mean"], "s", color=colour(0), ms=4, label="simulated mean")
+    top.plot(x[ok], t.loc[ok, "objective"], "o-", color=colour(1), label="optimizer's expectation")
+    if result.knee is not None:
+        k = result.knee
+        top.annotate(f"knee: ¥{x[k]:,.0f}", (x[k], t.loc[k, "objective"]), xytext=(10, -25), textcoords="offset points",
+                     arrowprops={"arrowstyle": "->", "color": "0.3"}, fontsize=9)
+    top.set_ylabel(f"expected {result.objective}")
+    top.yaxis.set_major_formatter(_formatter(None))
+    top.legend(fontsize=8, loc="lower right")
+    top.grid(alpha=0.3)
+    top.set_title(f"What each budget buys: the optimal plan's expected {result.objective}")
+    m = t["marginal_per_1000"]
+    mid = (x[1:] + x[:-1]) / 2
+    bottom.bar(mid, m.iloc[1:], width=0.6 * float(np.diff(x).min()) if len(x) > 1 else 1.0, color=colour(2))
+    bottom.set_ylabel("per ¥1,000 more")
+    bottom.yaxis.set_major_formatter(_formatter(None))
+    bottom.xaxis.set_major_formatter(_formatter("spend"))
+    bottom.set_xlabel("budget")
+    bottom.grid(alpha=0.3)
+    return lab.finish(fig)
