@@ -86,7 +86,7 @@ def main() -> int:
     from distributed import Client, LocalCluster
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+                      dashboard_address="127.0.0.1:0") as cluster, Client(cluster) as client:
         grid(scheduler=client)  # warm-up of the workers' imports
         td, alld, csvd = _timed(lambda: grid(scheduler=client), args.repeats)
     same = csv1 == csv2 == csvd

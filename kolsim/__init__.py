@@ -12,6 +12,7 @@ from .optimize import InfeasibleError, OptimizationResult, optimize
 from .analysis import Comparison, check_plan, compare
 from .sweep import SweepResult, sweep
 from .frontier import FrontierResult, TargetResult, frontier, min_budget
+from .replan import Replan, drop_creators, extend_plan
 
 __all__ = [
     "__version__",
@@ -22,6 +23,7 @@ __all__ = [
     "compare", "Comparison",
     "sweep", "SweepResult",
     "frontier", "FrontierResult", "min_budget", "TargetResult",
+    "extend_plan", "drop_creators", "Replan",
     "review",
     "optimize", "OptimizationResult", "InfeasibleError", "check_plan",
     "load_results", "SavedRun",

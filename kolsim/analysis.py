@@ -101,6 +101,8 @@ class Comparison:
         are ratios of means, with delta-method intervals over the paired
         replications.  A % change against a baseline at or below 0 is left empty.
         """
+        if not (isinstance(level, float) and 0 < level < 1):
+            raise InputError(f"must be a share between 0 and 1, e.g. 0.95 (got {level!r})", where="level")
         b, others = self._others(baseline)
         base = self.results[b]
         priced = all(r.has_margin for r in self.results)
@@ -164,7 +166,8 @@ def _paired(a: SimulationResult, b: SimulationResult, metric: str, t: float) -> 
             "verdict": "better" if good else "worse" if bad else "no clear difference"}
 
 
-def _labels(scenarios: Sequence[Scenario]) -> tuple[str, ...]:
+def scenario_labels(scenarios: Sequence[Scenario]) -> tuple[str, ...]:
+    """How a comparison labels its scenarios: their names, else their file names, else "name (i)"."""
     names = [s.name for s in scenarios]
     if len(set(names)) == len(names):
         return tuple(names)
@@ -206,7 +209,7 @@ def compare(scenarios: Sequence[Scenario], *, runs: int | None = None, rng=None,
         if progress is not None:
             progress(len(results), len(scenarios))
     results = tuple(results)
-    return Comparison(results=results, labels=_labels(scenarios))
+    return Comparison(results=results, labels=scenario_labels(scenarios))
 
 
 def check_plan(result: OptimizationResult, *, runs: int = 2000, rng=None) -> OptimizationResult:

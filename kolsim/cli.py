@@ -162,8 +162,10 @@ _out = click.option("--out", type=click.Path(), default=None,
 
 
 def _fmt(v: float) -> str:
-    if v is None or (isinstance(v, float) and np.isnan(v)):
+    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
         return "–"
+    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+        return f"{int(v):,}"
     a = abs(v)
     if a >= 1000:
         return f"{v:,.0f}"
@@ -319,7 +321,7 @@ def _verdict_lines(verdict: pd.DataFrame) -> list[str]:
                      _pct(d["pct_change"]) if pct else _fmt(d["difference"]),
                      f"{_pct(d['pct_ci_low'])} – {_pct(d['pct_ci_high'])}" if pct
                      else f"{_fmt(d['ci_low'])} – {_fmt(d['ci_high'])}",
-                     f"{d['p_beats']:.0%}", str(d["verdict"])))
+                     "–" if pd.isna(d["p_beats"]) else f"{d['p_beats']:.0%}", str(d["verdict"])))
     return _aligned(rows)
 
 
@@ -351,6 +353,15 @@ def compare(scenarios, runs, seed, workers, scheduler, engine, baseline, quiet, 
         base = int(baseline) - 1
     elif baseline is not None and baseline in scenarios:
         base = scenarios.index(baseline)
+    elif baseline is not None:  # a label: checked before anything runs
+        from .analysis import scenario_labels
+
+        labels = scenario_labels(loaded)
+        if baseline not in labels:
+            raise InputError(f"{baseline!r} is none of the scenarios compared; give a label "
+                             f"({', '.join(map(repr, labels))}), a scenario file or a number from 1 to {len(loaded)}",
+                             where="--baseline")
+        base = labels.index(baseline)
     bar = _Progress("scenarios", quiet)
     try:
         comp = kolsim.compare(loaded, runs=runs, rng=seed, workers=workers, engine=engine, progress=bar,
@@ -422,20 +433,31 @@ def compare(scenarios, runs, seed, workers, scheduler, engine, baseline, quiet, 
 @click.option("--start", "start", type=click.Path(), default=None,
               help="A plan to start the search from (kol_id, week, posts; e.g. an earlier plan.csv); "
                    "used only if it meets every rule of this request.")
+@click.option("--extra-budget", type=_Finite(0.0), default=None,
+              help="With --start: the plan is bought; the best additions for this many RMB more (its notes kept).")
+@click.option("--drop", multiple=True, metavar="KOL_ID",
+              help="With --start: these creators drop out; the rest of the plan is kept and the scenario's "
+                   "budget re-spent on replacements. Repeatable.")
 @click.option("--target", default=None, metavar="METRIC=VALUE",
               help="The smallest budget whose optimal plan reaches VALUE expected METRIC (conversions, reach, "
                    "interactions or profit), e.g. conversions=500; the scenario's budget is not used.")
 @click.option("--out", type=click.Path(), default=None,
               help="Directory for plan.csv, summary.json and excluded.csv: a new or empty one, or an earlier "
                    "run's, which is replaced as a whole.")
-def optimize(scenario, candidates, objective, time_limit, gap, backend, solver, export, sim_runs, start, target, out):
+def optimize(scenario, candidates, objective, time_limit, gap, backend, solver, export, sim_runs, start, target,
+             extra_budget, drop, out):
     """Choose creators and their weekly notes from a candidate pool by integer programming."""
     sc = kolsim.load_scenario(scenario)
     _notices(sc)
     pool = kolsim.load_pool(candidates, tiers=sc.tiers)
     _notices(pool)
+    if (extra_budget is not None or drop) and target is not None:
+        raise InputError("cannot be combined with --extra-budget or --drop", where="--target")
     if target is not None:
         _optimize_target(sc, pool, target, objective, time_limit, gap, backend, export, start, sim_runs, out)
+        return
+    if extra_budget is not None or drop:
+        _replan(sc, pool, start, extra_budget, drop, objective, time_limit, gap, backend, solver, export, sim_runs, out)
         return
     if sim_runs == 1:
         raise InputError("must be 0 (no check) or at least 2 (got 1)", where="--simulate")
@@ -518,6 +540,54 @@ def _optimize_target(sc, pool, target, objective, time_limit, gap, backend, expo
             files["plan.png"] = plots.plot_plan(r.to_frame())
         written = _write_outputs(out, files, "optimize")
         _echo(f"wrote {', '.join(f.name for f in written)} to {out}")
+
+
+def _replan(sc, pool, start, extra_budget, drop, objective, time_limit, gap, backend, solver, export, sim_runs, out):
+    from .replan import drop_creators, extend_plan
+
+    if start is None:
+        raise InputError("needs --start PLAN.csv, the plan already bought", where="--extra-budget" if extra_budget
+                         is not None else "--drop")
+    if extra_budget is not None and drop:
+        raise InputError("and --drop are separate questions: give one", where="--extra-budget")
+    if export is not None:
+        raise InputError("is not used with --extra-budget or --drop", where="--export")
+    if sim_runs == 1:
+        raise InputError("must be 0 (no check) or at least 2 (got 1)", where="--simulate")
+    plan = io.load_start_plan(start)
+    if out is not None:
+        io.check_output_dir(out)
+    solve = dict(objective=objective, time_limit=time_limit, gap=gap, backend=backend, solver=solver)
+    rp = extend_plan(sc, pool, plan, extra_budget, **solve) if extra_budget is not None else \
+        drop_creators(sc, pool, plan, list(drop), **solve)
+    r = rp.result
+    if sim_runs and r.has_plan and len(r.plan):
+        r = kolsim.check_plan(r, runs=sim_runs)
+    what = f"¥{extra_budget:,.0f} more on a bought plan" if extra_budget is not None else \
+        f"{', '.join(drop)} dropped out"
+    _echo(f"{sc.name}: re-plan, {what}: {rp.kept_notes} bought note(s) kept")
+    _echo(_optimize_report(r.scenario, r))
+    if r.has_plan:
+        before = "–" if rp.before_value is None else _fmt(rp.before_value)
+        _echo(f"against the plan as it was: {before} -> {_fmt(r.objective)} expected {r.problem.objective} "
+              f"(gain {_fmt(rp.gain) if rp.gain is not None else '–'}); spend ¥{rp.before_spend:,.0f} -> "
+              f"¥{r.spend:,.0f} ({'+' if rp.extra_cost >= 0 else '−'}¥{abs(rp.extra_cost):,.0f})")
+        for _, c in rp.changes.iterrows():
+            _echo(f"  {c['change']:<8} {c['kol_id']} week {c['week']}: {c['posts_before']} -> {c['posts_after']} note(s)")
+    if out is not None:
+        summary = r.summary()
+        summary["replan"] = {"kind": "extra_budget" if extra_budget is not None else "drop",
+                             "extra_budget": extra_budget, "drop": list(drop), "kept_notes": rp.kept_notes,
+                             "before_value": rp.before_value, "before_spend": rp.before_spend, "gain": rp.gain,
+                             "extra_cost": rp.extra_cost}
+        files = {"plan.csv": r.to_frame(), "changes.csv": rp.changes, "summary.json": summary,
+                 "excluded.csv": r.problem.excluded}
+        if len(r.plan):
+            files["plan.png"] = plots.plot_plan(r.to_frame())
+        written = _write_outputs(out, files, "optimize")
+        _echo(f"wrote {', '.join(f.name for f in written)} to {out}")
+    if not r.has_plan:
+        raise click.exceptions.Exit(EXIT_INFEASIBLE)
 
 
 def _n(count, word: str) -> str:

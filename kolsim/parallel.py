@@ -9,6 +9,7 @@ scheduler is given.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -58,15 +59,35 @@ def _tune_allocator() -> None:
         pass
 
 
-def _call_on_dask(fn_and_args):
+class _Task:
+    """A task for Dask: a plain object, since Dask takes a tuple whose first item is callable
+    for a task of its own graph (distributed 2024.8 ran ``fn(args)`` instead of ``fn(*args)``)."""
+
+    __slots__ = ("fn", "args")
+
+    def __init__(self, fn, args):
+        self.fn, self.args = fn, args
+
+
+def _call_on_dask(task: _Task):
     _tune_allocator()
-    return _call(fn_and_args)
+    return task.fn(*task.args)
+
+
+#: A scheduler's address: a protocol Dask speaks, a host, and a port.
+_ADDRESS = re.compile(r"(tcp|tls|ws|wss|ucx)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.\-]+):\d{1,5}")
 
 
 def check_scheduler(scheduler: Any) -> None:
     """A scheduler is None, an address such as ``tcp://127.0.0.1:8786``, or a ``distributed.Client``."""
-    if scheduler is None or isinstance(scheduler, str) and "://" in scheduler:
+    if scheduler is None:
         return
+    if isinstance(scheduler, str):
+        m = _ADDRESS.fullmatch(scheduler.strip())
+        if m and 0 < int(scheduler.rsplit(":", 1)[1]) < 65536:
+            return
+        raise InputError(f"must be a Dask scheduler's address PROTOCOL://HOST:PORT with PROTOCOL tcp, tls, ws, "
+                         f"wss or ucx, e.g. tcp://127.0.0.1:8786 (got {scheduler!r})", where="scheduler")
     if type(scheduler).__name__ == "Client" and hasattr(scheduler, "map"):
         return
     raise InputError(f"must be a Dask scheduler's address such as tcp://127.0.0.1:8786, or a "
@@ -80,18 +101,17 @@ class Workers:
         self.count, self._pool, self._client = count, pool, client
 
     def map(self, fn: Callable, tasks: Sequence[tuple]) -> Iterator[Any]:
-        batch = [(fn, t) for t in tasks]
         if self._client is not None:
-            futures = self._client.map(_call_on_dask, batch, pure=False)
+            futures = self._client.map(_call_on_dask, [_Task(fn, t) for t in tasks], pure=False)
             try:
                 for f in futures:
                     yield f.result()
             finally:
                 self._client.cancel(futures)
         elif self._pool is not None:
-            yield from self._pool.map(_call, batch)
+            yield from self._pool.map(_call, [(fn, t) for t in tasks])
         else:
-            yield from map(_call, batch)
+            yield from map(_call, [(fn, t) for t in tasks])
 
 
 @contextmanager

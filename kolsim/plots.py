@@ -254,6 +254,7 @@ def plot_sweep(result: "SweepResult", metric: str | None = None) -> Figure:
                          "plot_morris for the other designs")
     if len(result.keys) == 1:
         key = result.keys[0]
+        rows = rows.sort_values(key)
         fig = lab.figure(figsize=(8, 5))
         ax = fig.subplots()
         x = rows[key].to_numpy(float)
@@ -403,7 +404,8 @@ def plot_forest(comparison, baseline=None, metrics: Sequence[str] | None = None)
             c = colour(j)
             ax.errorbar(r["pct_change"], y, xerr=[[r["pct_change"] - r["pct_ci_low"]], [r["pct_ci_high"] - r["pct_change"]]],
                         fmt="o", color=c, capsize=3, label=lab(name) if m == order[0] else None)
-            ax.annotate(f"P(better) {r['p_beats']:.0%}: {r['verdict']}", (1.01, y), xycoords=("axes fraction", "data"),
+            pb = "–" if np.isnan(r["p_beats"]) else f"{r['p_beats']:.0%}"
+            ax.annotate(f"P(better) {pb}: {r['verdict']}", (1.01, y), xycoords=("axes fraction", "data"),
                         fontsize=7, va="center")
             y += 1
         ticks.append(y - (len(names) + 1) / 2)
@@ -482,13 +484,14 @@ def plot_switches(result: "SweepResult") -> Figure:
         x = rows[key].to_numpy(float)
         top, bottom = axes[2 * n], axes[2 * n + 1]
         bottom.sharex(top)
-        top.plot(x, rows["objective"], "o-", color=colour(0), label="the optimum at each value")
+        top.plot(x, rows["objective"].astype(float), "o-", color=colour(0), label="the optimum at each value")
         top.plot(x, rows["base_plan_value"], "s--", color=colour(1), label="keeping the base plan")
         ok = rows["base_plan_value"].notna().to_numpy()
         top.fill_between(x, rows["base_plan_value"].where(ok), rows["objective"].where(ok), color=colour(1), alpha=0.15,
                          lw=0, label="regret")
-        bottom.bar(x, rows["added"], width=_bar_width(x), color=colour(2), label="creators in")
-        bottom.bar(x, -rows["removed"], width=_bar_width(x), color=colour(5), label="creators out")
+        added, removed = rows["added"].astype(float).fillna(0), rows["removed"].astype(float).fillna(0)
+        bottom.bar(x, added, width=_bar_width(x), color=colour(2), label="creators in")
+        bottom.bar(x, -removed, width=_bar_width(x), color=colour(5), label="creators out")
         bottom.axhline(0, color="0.3", lw=0.8)
         for _, sw in result.switches.iterrows():
             a, b = d.loc[sw["from_point"], key], d.loc[sw["to_point"], key]

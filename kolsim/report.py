@@ -153,7 +153,8 @@ def _compare(run: SavedRun) -> tuple[str, str, str]:
                 r = r.iloc[0]
                 change = _pct(r["pct_change"]) if not pd.isna(r.get("pct_change")) else _num(r.get("difference"))
                 cls = "better" if r["verdict"] == "better" else "worse" if r["verdict"] == "worse" else ""
-                parts.append(f"{_e(m)} {_e(change)} (P(better) {r['p_beats']:.0%}: <span class='{cls}'>{_e(r['verdict'])}</span>)")
+                pb = "–" if pd.isna(r.get("p_beats")) else f"{r['p_beats']:.0%}"
+                parts.append(f"{_e(m)} {_e(change)} (P(better) {pb}: <span class='{cls}'>{_e(r['verdict'])}</span>)")
             items.append(f"<li><b>{_e(scen)}</b>: " + "; ".join(parts) + "</li>")
     body = ""
     if v is not None:

@@ -56,6 +56,11 @@ STAT_COLUMNS = tuple(c for c in SUMMARY_COLUMNS if c != "kind")
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 
 
+def _exact(v: float) -> str:
+    """A number as it round-trips (30000, 0.0123456789, 1234567), for provenance and messages."""
+    return str(int(v)) if float(v).is_integer() and abs(v) < 1e16 else repr(float(v))
+
+
 @dataclass(frozen=True)
 class Vary:
     """One key of a sweep and what it takes: a list of ``values`` or a range
@@ -72,16 +77,16 @@ class Vary:
 
     @property
     def spec(self) -> str:
-        """The ``KEY=…`` text of this key."""
+        """The ``KEY=…`` text of this key, every number as it round-trips."""
         if self.values is not None:
-            return f"{self.key}={','.join(f'{v:g}' for v in self.values)}"
-        parts = [f"{self.low:g}", f"{self.high:g}"] + ([str(self.points)] if self.points else [])
+            return f"{self.key}={','.join(map(_exact, self.values))}"
+        parts = [_exact(self.low), _exact(self.high)] + ([str(self.points)] if self.points else [])
         return f"{self.key}={':'.join(parts + (['log'] if self.log else []))}"
 
     def grid(self) -> tuple[float, ...]:
-        """The values a grid or one-at-a-time sweep takes."""
+        """The values a grid or one-at-a-time sweep takes, in increasing order."""
         if self.values is not None:
-            return self.values
+            return tuple(sorted(self.values))
         steps = (np.geomspace if self.log else np.linspace)(self.low, self.high, self.points)
         # 12 significant digits: 0.01:0.04:4 is 0.01, 0.02, 0.03, 0.04, not 0.020000000000000004
         return tuple(float(f"{v:.12g}") for v in steps)
@@ -155,6 +160,9 @@ def _resolve(scenario: Scenario, vary: Vary) -> _Key:
     """Where ``vary.key`` lives in the scenario, by its documented (TOML) path."""
     where = f"--vary {vary.spec}"
     parts = vary.key.split(".")
+    if parts[0] in ("simulation", "schema_version", "source", "notices"):
+        raise InputError(f"{parts[0]} does not change the campaign (the sweep's own --runs and --seed set how "
+                         "each point is simulated)", where=where)
     if parts[:2] == ["audience", "segments"]:
         parts = ["segments"] + parts[2:]
     elif parts == ["audience", "default_size"]:
@@ -190,6 +198,12 @@ def _resolve(scenario: Scenario, vary: Vary) -> _Key:
             obj = obj[int(head)]
         else:
             raise InputError(f"{at!r} is not a scenario key", where=where)
+    if obj is None:
+        raise InputError("is not set in the scenario, so it takes its default; set it in the file to vary it",
+                         where=where)
+    if dataclasses.is_dataclass(obj) or isinstance(obj, Mapping):
+        names = [f.name for f in dataclasses.fields(obj)] if dataclasses.is_dataclass(obj) else list(obj)
+        raise InputError(f"is a table; name one of its keys ({', '.join(map(str, names))})", where=where)
     if isinstance(obj, bool) or not isinstance(obj, (int, float, np.integer, np.floating)):
         raise InputError(f"is not a numeric key (its value is {obj!r}); only numbers can be varied", where=where)
     return _Key(vary=vary, path=".".join(parts), base=float(obj), integer=isinstance(obj, (int, np.integer)))
@@ -218,6 +232,9 @@ def _design(keys: list[_Key], method: str, samples: int, seed: int) -> list[dict
             return [dict(zip((k.vary.key for k in keys), combo))
                     for combo in itertools.product(*(k.vary.grid() for k in keys))]
         base = {k.vary.key: k.base for k in keys}
+        n = 1 + sum(len(k.vary.grid()) for k in keys)
+        if n > MAX_POINTS:
+            raise InputError(f"the sweep has {n:,} points; a sweep takes at most {MAX_POINTS:,}", where="--vary")
         return [dict(base)] + [{**base, k.vary.key: v} for k in keys for v in k.vary.grid()]
     factors = []
     for k in keys:
@@ -254,7 +271,9 @@ def _point_scenario(base: Scenario, keys: list[_Key], point: Mapping[str, float]
 def _run_point(scenario: Scenario, runs: int, ss, engine: str, metrics: tuple[str, ...]) -> list[tuple]:
     """One point's statistics, a row per metric (a task: it runs in a worker)."""
     s = simulate(scenario, runs=runs, rng=ss, workers=1, target_half_width=0, engine=engine).summary()
-    return [tuple(float(s.at[m, c]) for c in STAT_COLUMNS) for m in metrics]
+    # a ratio with no denominator at this point (no conversions for CPA) has no row: NaN, and n = 0
+    return [tuple(float(s.at[m, c]) for c in STAT_COLUMNS) if m in s.index else
+            (0.0,) + (math.nan,) * (len(STAT_COLUMNS) - 1) for m in metrics]
 
 
 @dataclass(frozen=True, eq=False)
@@ -384,15 +403,22 @@ def sweep(scenario: Scenario, vary: Sequence[str | Vary], *, method: str = "grid
         raise InputError(f"must be one of {', '.join(METHODS)} (got {method!r})", where="--method")
     if engine not in ENGINES:
         raise InputError(f"must be one of {', '.join(ENGINES)} (got {engine!r})", where="--engine")
-    varies = [v if isinstance(v, Vary) else parse_vary(v) for v in vary]
+    varies = [v if isinstance(v, Vary) else parse_vary(v) for v in ([vary] if isinstance(vary, (str, Vary)) else vary)]
     if not varies:
         raise InputError("needs at least one key to vary", where="--vary")
     keys = [_resolve(scenario, v) for v in varies]
+    if candidates is None:
+        for k in keys:
+            if k.path.startswith("optimize."):
+                raise InputError("is a key of the [optimize] request, which a simulated sweep does not use; "
+                                 "add --optimize --candidates POOL to re-optimise at each point",
+                                 where=f"--vary {k.vary.spec}")
     seen: dict[str, str] = {}
     for k in keys:
         if k.path in seen:
             raise InputError(f"varies the same key as --vary {seen[k.path]}", where=f"--vary {k.vary.spec}")
         seen[k.path] = k.vary.spec
+    runs_given, seed_given = runs is not None, rng is not None
     runs = scenario.simulation.runs if runs is None else runs
     if isinstance(runs, bool) or not isinstance(runs, (int, np.integer)) or not 2 <= runs <= MAX_RUNS:
         raise InputError(f"must be a whole number from 2 to {MAX_RUNS:,} (got {runs!r})", where="--runs")
@@ -410,6 +436,11 @@ def sweep(scenario: Scenario, vary: Sequence[str | Vary], *, method: str = "grid
         if workers != 1 or scheduler is not None:
             raise InputError("re-solves run in order, each started from its neighbour's plan; give no --workers "
                              "or --scheduler with --optimize", where="--optimize")
+        for flag, given in (("--metric", metrics is not None), ("--runs", runs_given),
+                            ("--engine", engine != "montecarlo"), ("--seed", seed_given)):
+            if given:
+                raise InputError("is for simulated sweeps; --optimize re-solves the request at each point and "
+                                 "simulates nothing", where=flag)
         if scenario.optimize is None:
             raise InputError("has no [optimize] table, so there is no plan to re-optimise", file=scenario.source)
     points = _design(keys, method, samples, design_seed)
@@ -505,9 +536,15 @@ def _decisions(scenario, keys, method, points, scenarios, pool, objective, time_
             chain += [(i, line[j - 1] if j else None) for j, i in enumerate(line) if i != 0]
             into_base += [line[j - 1] for j, i in enumerate(line) if i == 0 and j]
     else:
-        last = len(keys[-1].vary.grid())
-        chain = [(i, (i - 1 if i % last else i - last) if i else None) for i in range(len(points))]
-        chain = [(i, p if p is not None and p >= 0 else None) for i, p in chain]
+        # point i's index along each key (the last key fastest); its neighbour steps back in the
+        # last key whose index is not 0
+        sizes = [len(k.vary.grid()) for k in keys]
+        strides = [math.prod(sizes[j + 1:]) for j in range(len(sizes))]
+        chain = []
+        for i in range(len(points)):
+            at = [(i // strides[j]) % sizes[j] for j in range(len(sizes))]
+            moved = [j for j in range(len(sizes)) if at[j] > 0]
+            chain.append((i, i - strides[moved[-1]] if moved else None))
     plans: dict[int, pd.DataFrame | None] = {}
     rows: dict[int, dict] = {}
     switches = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -127,7 +128,7 @@ def test_same_bytes_for_one_and_two_workers_and_on_dask():
     assert _csv(one) == _csv(two)
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+                                  dashboard_address="127.0.0.1:0") as cluster, distributed.Client(cluster) as client:
         on_dask = kolsim.sweep(s, **args, scheduler=client)
         sim_dask = kolsim.simulate(s, runs=3000, rng=4, scheduler=client)
         sim_address = kolsim.simulate(s, runs=1100, rng=4, scheduler=cluster.scheduler_address)
@@ -217,3 +218,28 @@ def test_axis_labels_use_yuan_and_thousands_without_offsets():
     ax = fig.axes[0]
     fig.savefig(io.BytesIO(), format="png")  # draws the ticks
     assert ax.yaxis.get_offset_text().get_text() == "" and ax.xaxis.get_offset_text().get_text() == ""
+
+
+def test_a_ratio_undefined_at_a_point_is_empty_there_not_a_crash():
+    s = kolsim.load_scenario(SEEDING)
+    r = kolsim.sweep(s, ["tiers.micro.p_post_gifted=0,0.5"], metrics=["cpv", "conversions"], runs=64, rng=1)
+    cpv = r.metric("cpv")
+    assert np.isnan(cpv["mean"].iloc[0]) and cpv["n"].iloc[0] == 0 and cpv["mean"].iloc[1] > 0
+
+
+def test_keys_that_change_nothing_are_refused():
+    s = kolsim.load_scenario(LAUNCH)
+    for key, says in (("simulation.runs=100,200", "does not change the campaign"),
+                      ("optimize.weeks=1,2", "no [optimize]") if s.optimize is not None else
+                      ("schema_version=1,2", "does not change the campaign"),
+                      ("tiers.micro=1,2", "is a table; name one of its keys"),
+                      ("waves.endorse.post_probability=0.5,0.9", "is not set in the scenario")):
+        with pytest.raises(kolsim.InputError, match=re.escape(says)):
+            kolsim.sweep(s, [key], runs=16)
+
+
+def test_values_are_swept_in_increasing_order_and_recorded_exactly():
+    s = kolsim.load_scenario(LAUNCH)
+    r = kolsim.sweep(s, "tiers.micro.cvr=0.045,0.005,0.0123456789", metrics="conversions", runs=16, rng=1)
+    assert r.design["tiers.micro.cvr"].tolist() == [0.005, 0.0123456789, 0.045]
+    assert r.provenance["vary"] == ["tiers.micro.cvr=0.045,0.005,0.0123456789"]

@@ -207,7 +207,7 @@ def _interchangeable(p: Problem, named_tier: np.ndarray, named_cat: np.ndarray):
                                           (p.own_value * 1e9).round().astype(np.int64)]
     key = np.column_stack([named_tier, named_cat, p.segment, p.cost_cents, p.fee_cents, p.cap,
                            p.min_posts, p.must.astype(np.int64), (p.expected_cost * 100).round().astype(np.int64),
-                           p.upper, values, *own])
+                           p.upper, values, *own, *([] if p.bought is None else [p.bought])])
     order = np.lexsort(key.T[::-1])
     ranked = key[order]
     same = (ranked[1:] == ranked[:-1]).all(axis=1)
@@ -247,6 +247,8 @@ def build_milp(p: Problem) -> Milp:
     lb = np.zeros(n)
     ub = np.concatenate([p.upper[xk, xw], np.ones(N), p.capacity[:S], p.own_capacity[uk] if len(uk) else []])
     lb[y0:z0] = p.must
+    if p.bought is not None:  # notes already bought are kept
+        lb[:n_x] = p.bought[xk, xw]
     integral = np.arange(n) < z0  # x and y; z and u are continuous
 
     R = _Rows()

@@ -21,7 +21,7 @@ def marginal_budget(scenario: Scenario, pool: Pool, p: Problem, objective: float
     ``{"extra_budget", "objective", "gain", "status"}``, or None when the re-solve
     found no verified plan.
     """
-    q = build_problem(scenario, pool, objective=p.objective, budget=p.budget + STEP)
+    q = build_problem(scenario, pool, objective=p.objective, budget=p.budget + STEP, bought=p.bought_plan)
     raw, m, _, _ = solve(q, min(time_limit, 30.0), plan)
     if raw.x is None:
         return None

@@ -67,9 +67,9 @@ def _validate(backend: str, solver: str | None, time_limit, gap, settings, reduc
     return _Request(backend, solver, time_limit, gap, reduce)
 
 
-def _build(scenario: Scenario, pool: Pool, objective: str | None) -> Problem:
+def _build(scenario: Scenario, pool: Pool, objective: str | None, bought: pd.DataFrame | None = None) -> Problem:
     """Step 2: the request as arrays; a pool with no candidate left says why, in codes' words."""
-    p = build_problem(scenario, pool, objective=objective)
+    p = build_problem(scenario, pool, objective=objective, bought=bought)
     if p.n == 0:
         counts = Counter(code for codes in p.excluded["codes"] for code in codes.split(";"))
         why = "; ".join(f"{n} because {EXCLUSIONS[code]}" for code, n in counts.most_common())
@@ -114,7 +114,7 @@ def _explain_infeasible(scenario, pool, p: Problem, req: _Request, raw: RawSolut
     """Step 4 for a request the solver calls infeasible: which of the planner's lines conflict."""
     def rebuild(settings, budget, cadence, pool_min_posts):
         return build_problem(scenario, pool, objective=p.objective, settings=settings, budget=budget,
-                             cadence=cadence, pool_min_posts=pool_min_posts)
+                             cadence=cadence, pool_min_posts=pool_min_posts, bought=p.bought_plan)
 
     conflict = diagnose(p, rebuild, time_limit=min(10.0, req.time_limit))
     if conflict.refuted:
@@ -128,7 +128,8 @@ def _explain_infeasible(scenario, pool, p: Problem, req: _Request, raw: RawSolut
 
 def optimize(scenario: Scenario, pool: Pool, *, objective: str | None = None, backend: str = "highs",
              solver: str | None = None, time_limit: float | None = None, gap: float | None = None,
-             marginal: bool = True, reduce: bool = True, start: pd.DataFrame | None = None) -> OptimizationResult:
+             marginal: bool = True, reduce: bool = True, start: pd.DataFrame | None = None,
+             bought: pd.DataFrame | None = None) -> OptimizationResult:
     """Choose the creators and weekly notes that maximise the expected outcome.
 
     Parameters
@@ -153,6 +154,9 @@ def optimize(scenario: Scenario, pool: Pool, *, objective: str | None = None, ba
         rule of this request; ``summary()["model_size"]["start"]`` says whether it
         was, and if not, the rule it breaks. The ¥1,000 re-solve starts from the
         plan just found.
+    bought : DataFrame, optional
+        Notes already bought (kol_id, week, posts): every plan keeps them, and their
+        creators are must-include (incremental planning; see :mod:`kolsim.replan`).
 
     To check the plan's expected value against a simulation of it, pass the
     result to :func:`kolsim.check_plan`; to export the model, see
@@ -168,7 +172,7 @@ def optimize(scenario: Scenario, pool: Pool, *, objective: str | None = None, ba
     """
     t0 = time.perf_counter()
     req = _validate(backend, solver, time_limit, gap, scenario.optimize or Optimize(weeks=1), reduce)
-    p = _build(scenario, pool, objective)
+    p = _build(scenario, pool, objective, bought)
     prepare_seconds = time.perf_counter() - t0
     provenance = {"kolsim_version": __version__, "scenario": scenario.source,
                   "scenario_hash": scenario_hash(scenario), "pool": pool.source, "pool_sha256": pool_hash(pool),

@@ -136,6 +136,8 @@ class Problem:
     notices: tuple[str, ...] = ()
     blocked: dict = field(default_factory=dict)  # must-include creators a hard rule blocks, and why
     pool_min_posts: bool = False  # the pool's min_posts column asks more than 1 note of some creator
+    bought: np.ndarray | None = field(default=None, repr=False)  # (N, W) notes already bought: kept
+    bought_plan: pd.DataFrame | None = field(default=None, repr=False)  # the same, as given
 
     @property
     def n(self) -> int:
@@ -162,6 +164,8 @@ class Problem:
         arrays = {f: getattr(self, f)[idx] for f in (
             "ids", "tier", "category", "segment", "cost", "fee", "cost_cents", "fee_cents",
             "expected_cost", "cap", "min_posts", "upper", "value", "must")}
+        if self.bought is not None:
+            arrays["bought"] = self.bought[idx]
         if self.own_share is not None:
             arrays["own_share"], arrays["own_capacity"] = self.own_share[idx], self.own_capacity[idx]
             arrays["own_value"] = self.own_value[idx]
@@ -198,7 +202,7 @@ def min_posts_of(opt: Optimize, tier: np.ndarray, column: np.ndarray | None = No
 
 def build_problem(scenario: Scenario, pool: Pool, *, objective: str | None = None,
                   settings: Optimize | None = None, budget: float | None = None,
-                  cadence: bool = True, pool_min_posts: bool = True) -> Problem:
+                  cadence: bool = True, pool_min_posts: bool = True, bought: pd.DataFrame | None = None) -> Problem:
     """Compile a scenario's ``[optimize]`` policy and a candidate pool.
 
     Creators are left out before solving, with the reason kept, when vetting
@@ -213,6 +217,9 @@ def build_problem(scenario: Scenario, pool: Pool, *, objective: str | None = Non
     infeasible request and the ¥1,000 re-solve compile relaxed or richer
     versions of a request this way, beyond what a scenario file may say.
 
+    ``bought`` (kol_id, week, posts): notes already bought, which every plan keeps (incremental
+    planning); their creators are must-include.
+
     Raises
     ------
     InputError
@@ -220,6 +227,9 @@ def build_problem(scenario: Scenario, pool: Pool, *, objective: str | None = Non
         candidate's segment without a size.
     """
     opt = settings or scenario.optimize or Optimize(weeks=max(1, min(8, scenario.campaign.horizon_days // 7)))
+    if bought is not None:
+        bought = _bought_rows(bought, pool, opt)
+        opt = replace(opt, must_include=tuple(dict.fromkeys(tuple(opt.must_include) + tuple(bought["kol_id"]))))
     objective = objective or opt.objective
     if objective not in OBJECTIVES:
         raise InputError(f"objective must be one of {', '.join(OBJECTIVES)} (got {objective!r})")
@@ -379,7 +389,7 @@ def build_problem(scenario: Scenario, pool: Pool, *, objective: str | None = Non
         # the segment's envelope of an envelope: model <= (1 + e_seg) F((1 + e_own) C) <= (1 + e_seg)(1 + e_own) F(C),
         # F concave through 0
         error = (1 + error) * (1 + e_own) - 1
-    return Problem(
+    problem = Problem(
         ids=frame["kol_id"].to_numpy(object)[idx], tier=tier[idx],
         category=frame["category"].to_numpy(object)[idx],
         segment=segment, segment_names=seg_names, segment_sizes=segment_sizes, capacity=curve,
@@ -391,6 +401,44 @@ def build_problem(scenario: Scenario, pool: Pool, *, objective: str | None = Non
         budget=int(round(budget * 100)) / 100, budget_cents=int(round(budget * 100)),
         must=must_mask[idx], settings=opt, horizon=h, excluded=excluded, notices=tuple(notices),
         blocked=blocked, pool_min_posts=asks_more and pool_min_posts)
+    if bought is not None:
+        problem = _with_bought(problem, bought)
+    return problem
+
+
+def _bought_rows(bought: pd.DataFrame, pool: Pool, opt: Optimize) -> pd.DataFrame:
+    """The bought notes, checked: known creators, weeks of the request, whole notes."""
+    missing = [c for c in ("kol_id", "week", "posts") if c not in getattr(bought, "columns", ())]
+    if missing:
+        raise InputError(f"the bought plan needs columns kol_id, week, posts (missing {', '.join(missing)})")
+    rows = bought[["kol_id", "week", "posts"]].copy()
+    rows["kol_id"] = rows["kol_id"].astype(str)
+    known = set(pool.frame["kol_id"].astype(str))
+    for i, (kol, week, posts) in enumerate(rows.itertuples(index=False), 1):
+        if kol not in known:
+            raise InputError(f"the bought plan's row {i}: {kol} is not in the candidate pool {pool.source or ''}".rstrip())
+        for name, v, lo, hi in (("week", week, 1, opt.weeks), ("posts", posts, 0, 10_000)):
+            x = float(v) if isinstance(v, (int, float, np.integer, np.floating)) else math.nan
+            if not (math.isfinite(x) and x == int(x) and lo <= x <= hi):
+                raise InputError(f"the bought plan's row {i}: {name} {v!r} is not a whole number from {lo} to {hi}"
+                                 + (" (the request's weeks)" if name == "week" else ""))
+    rows = rows[rows["posts"].astype(int) > 0]
+    rows = rows.astype({"week": int, "posts": int}).groupby(["kol_id", "week"], as_index=False)["posts"].sum()
+    return rows
+
+
+def _with_bought(p: Problem, bought: pd.DataFrame) -> Problem:
+    at = {str(k): i for i, k in enumerate(p.ids)}
+    arr = np.zeros_like(p.upper, dtype=np.int64)
+    for kol, week, posts in bought.itertuples(index=False):
+        k = at[kol]  # a must-include: always a candidate
+        arr[k, week - 1] = posts
+        if posts > p.upper[k, week - 1]:
+            why = p.blocked.get(kol, "")
+            raise InputError(f"the bought plan keeps {posts} note(s) by {kol} in week {week}, but this request allows "
+                             f"it at most {int(p.upper[k, week - 1])} there (the platform's cadence rule, its tier's "
+                             f"weeks or the brand's weekly cap){'; ' + why if why else ''}")
+    return replace(p, bought=arr, bought_plan=bought)
 
 
 def _most_own_pressure(own_value, upper, cap, cost, fee, budget, weeks):

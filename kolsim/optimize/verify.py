@@ -126,6 +126,10 @@ def verify(p: Problem, m: Milp, x: np.ndarray, claimed_objective: float | None =
     if np.any(p.must & (hired == 0)):
         k = int(np.flatnonzero(p.must & (hired == 0))[0])
         bad.append(f"{Family.MUST_INCLUDE.words}: {p.ids[k]} is not hired")
+    if p.bought is not None and np.any(posts < p.bought):
+        k, w = (int(v[0]) for v in np.nonzero(posts < p.bought))
+        bad.append(f"bought notes: {p.ids[k]} has {int(posts[k, w])} note(s) in week {w + 1}, fewer than the "
+                   f"{int(p.bought[k, w])} already bought")
 
     spend_each = [int(c) * int(n) + int(f) * int(h) for c, n, f, h in
                   zip(p.cost_cents, n_posts, p.fee_cents, hired)]
