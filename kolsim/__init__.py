@@ -13,6 +13,7 @@ from .analysis import Comparison, check_plan, compare
 from .sweep import SweepResult, sweep
 from .frontier import FrontierResult, TargetResult, frontier, min_budget
 from .replan import Replan, drop_creators, extend_plan
+from .baselines import baselines
 
 __all__ = [
     "__version__",
@@ -24,6 +25,7 @@ __all__ = [
     "sweep", "SweepResult",
     "frontier", "FrontierResult", "min_budget", "TargetResult",
     "extend_plan", "drop_creators", "Replan",
+    "baselines",
     "review",
     "optimize", "OptimizationResult", "InfeasibleError", "check_plan",
     "load_results", "SavedRun",

@@ -20,7 +20,7 @@ from scipy import stats
 from .results import RATIOS, SUMMARY_COLUMNS, SimulationResult, describe, _html
 from .scenario import Plan, PlanItem, Scenario
 
-__all__ = ["Comparison", "compare", "check_plan"]
+__all__ = ["Comparison", "compare", "check_plan", "plan_outcomes", "scenario_labels"]
 
 #: Totals whose paired differences a comparison reports.
 KEY_METRICS = ("reads", "unique_reach", "interactions", "clicks", "conversions", "spend")
@@ -212,6 +212,26 @@ def compare(scenarios: Sequence[Scenario], *, runs: int | None = None, rng=None,
     return Comparison(results=results, labels=scenario_labels(scenarios))
 
 
+def plan_outcomes(scenario: Scenario, pool, problem, plan: pd.DataFrame, *, runs: int, rng):
+    """A plan (kol_id, week, posts) simulated by Monte Carlo: ``(x, result, metric)``, with ``x``
+    the optimizer's objective per replication, counted as the optimizer counts it (the buyers its
+    notes persuade, on and off RED; for profit, without buyers' notes, imitation and repeat orders).
+    Plans simulated with the same ``rng`` share their random numbers."""
+    p = problem
+    items = tuple(PlanItem(kol_id=str(r.kol_id), week=int(r.week), posts=int(r.posts)) for r in plan.itertuples())
+    sizes = dict(zip(p.segment_names, p.segment_sizes))
+    sc = replace(scenario, waves=(), plan=Plan(pool=pool, items=items), segments=sizes)
+    sim = simulate(sc, runs=runs, rng=rng, target_half_width=0)
+    metric = {"conversions": "conversions_campaign+conversions_offsite", "profit": "profit",
+              "reach": "unique_reach" if p.saturating else "reads",
+              "interactions": "interactions"}[p.objective]
+    x = sum(sim.totals[m].astype(float) for m in metric.split("+"))
+    if p.objective == "profit":
+        later = sim.totals["conversions_ugc"] + sim.totals["conversions_wom"]
+        x = x - (scenario.campaign.price * scenario.campaign.margin) * (later + sim.totals["repeat_orders"])
+    return x, sim, metric
+
+
 def check_plan(result: OptimizationResult, *, runs: int = 2000, rng=None) -> OptimizationResult:
     """Simulate an optimizer's plan by Monte Carlo and compare the mean with the optimizer's expectation.
 
@@ -235,21 +255,10 @@ def check_plan(result: OptimizationResult, *, runs: int = 2000, rng=None) -> Opt
         raise InputError(f"must be at least 2 (got {runs})", where="runs")
     if result.objective is None or not len(result.plan):
         return result
-    scenario, pool, p = result.scenario, result.pool, result.problem
-    items = tuple(PlanItem(kol_id=str(r.kol_id), week=int(r.week), posts=int(r.posts))
-                  for r in result.plan.itertuples())
-    sizes = dict(zip(p.segment_names, p.segment_sizes))
-    sc = replace(scenario, waves=(), plan=Plan(pool=pool, items=items), segments=sizes)
-    sim = simulate(sc, runs=runs, rng=rng if rng is not None else scenario.simulation.seed)
-    metric = {"conversions": "conversions_campaign+conversions_offsite", "profit": "profit",
-              "reach": "unique_reach" if p.saturating else "reads",
-              "interactions": "interactions"}[p.objective]
-    x = sum(sim.totals[m].astype(float) for m in metric.split("+"))
+    scenario = result.scenario
+    x, sim, metric = plan_outcomes(result.scenario, result.pool, result.problem, result.plan, runs=runs,
+                                   rng=rng if rng is not None else scenario.simulation.seed)
     later = sim.totals["conversions_ugc"] + sim.totals["conversions_wom"]
-    if p.objective == "profit":
-        # the optimizer counts the buyers its notes persuade (on and off RED); buyers' notes,
-        # imitation and repeat orders are reported apart
-        x = x - (scenario.campaign.price * scenario.campaign.margin) * (later + sim.totals["repeat_orders"])
     mean = float(x.mean())
     se = float(x.std(ddof=1) / math.sqrt(x.size))
     diff = mean - result.objective

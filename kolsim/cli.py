@@ -433,6 +433,8 @@ def compare(scenarios, runs, seed, workers, scheduler, engine, baseline, quiet, 
 @click.option("--start", "start", type=click.Path(), default=None,
               help="A plan to start the search from (kol_id, week, posts; e.g. an earlier plan.csv); "
                    "used only if it meets every rule of this request.")
+@click.option("--no-baselines", is_flag=True,
+              help="Do not build and simulate the greedy, tier-template and random plans beside the optimum.")
 @click.option("--extra-budget", type=_Finite(0.0), default=None,
               help="With --start: the plan is bought; the best additions for this many RMB more (its notes kept).")
 @click.option("--drop", multiple=True, metavar="KOL_ID",
@@ -445,7 +447,7 @@ def compare(scenarios, runs, seed, workers, scheduler, engine, baseline, quiet, 
               help="Directory for plan.csv, summary.json and excluded.csv: a new or empty one, or an earlier "
                    "run's, which is replaced as a whole.")
 def optimize(scenario, candidates, objective, time_limit, gap, backend, solver, export, sim_runs, start, target,
-             extra_budget, drop, out):
+             extra_budget, drop, no_baselines, out):
     """Choose creators and their weekly notes from a candidate pool by integer programming."""
     sc = kolsim.load_scenario(scenario)
     _notices(sc)
@@ -470,16 +472,24 @@ def optimize(scenario, candidates, objective, time_limit, gap, backend, solver, 
         io.check_output_dir(out)
     r = kolsim.optimize(sc, pool, objective=objective, time_limit=time_limit, gap=gap, backend=backend,
                         solver=solver, start=start_plan)
+    base = None
     if sim_runs:
         r = kolsim.check_plan(r, runs=sim_runs)
+        if r.has_plan and len(r.plan) and not no_baselines:
+            base = kolsim.baselines(r, runs=sim_runs)
     summary = r.summary()
     for n in r.problem.notices:
         _echo(f"note: {n}", err=True)
     _echo(_optimize_report(sc, r))
+    if base is not None:
+        _echo(_baselines_report(base, r))
+        summary["baselines"] = base.to_dict(orient="records")
     if export is not None:
         _write_file(export, r.model("mps" if str(export).lower().endswith(".mps") else "lp"))
     if out is not None:
         files = {"plan.csv": r.to_frame(), "summary.json": summary, "excluded.csv": r.problem.excluded}
+        if base is not None:
+            files["baselines.csv"] = base
         if len(r.plan):
             files["plan.png"] = plots.plot_plan(r.to_frame())
         written = _write_outputs(out, files, "optimize")
@@ -588,6 +598,21 @@ def _replan(sc, pool, start, extra_budget, drop, objective, time_limit, gap, bac
         _echo(f"wrote {', '.join(f.name for f in written)} to {out}")
     if not r.has_plan:
         raise click.exceptions.Exit(EXIT_INFEASIBLE)
+
+
+def _baselines_report(base: pd.DataFrame, r) -> str:
+    lines = [f"against simpler plans (simulated on the same {r.simulated['runs']:,} replications; the optimum's "
+             f"advantage, 95% interval, P(the optimum does better)):"]
+    for _, b in base.iterrows():
+        if b["fits"] != "fits":
+            lines.append(f"  {b['baseline']}: breaks a rule ({b['fits']}); expected {_fmt(b['expected'])}")
+            continue
+        pct = "" if pd.isna(b["advantage_pct"]) else \
+            f" ({b['advantage_pct']:+.1%} [{b['advantage_pct_low']:+.1%}, {b['advantage_pct_high']:+.1%}])"
+        lines.append(f"  {b['baseline']}: {_fmt(b['simulated_mean'])} simulated, ¥{b['spend']:,.0f}, "
+                     f"{int(b['creators'])} creators; the optimum {_fmt(b['advantage'])} more{pct}, "
+                     f"P(better) {b['p_better']:.0%}")
+    return "\n".join(lines)
 
 
 def _n(count, word: str) -> str:

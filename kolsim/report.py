@@ -187,6 +187,17 @@ def _optimize(run: SavedRun) -> tuple[str, str, str]:
     for b in s.get("binding") or []:
         items.append(f"Binding: {b}")
     body = ""
+    base = run.tables.get("baselines")
+    if base is not None and len(base):
+        for _, b in base.iterrows():
+            if b.get("fits") == "fits" and not pd.isna(b.get("advantage_pct")):
+                items.append(f"Beats the {b['baseline']} by {b['advantage_pct']:+.1%} "
+                             f"(95 % interval {b['advantage_pct_low']:+.1%} to {b['advantage_pct_high']:+.1%}; "
+                             f"P(better) {b['p_better']:.0%}).")
+        cols = [c for c in ("baseline", "creators", "spend", "expected", "simulated_mean", "advantage", "advantage_pct",
+                            "advantage_pct_low", "advantage_pct_high", "p_better", "fits") if c in base]
+        body += "<h3>Against simpler plans</h3>" + _table(base[cols], pct_cols=("advantage_pct", "advantage_pct_low",
+                                                                               "advantage_pct_high"))
     plan = run.tables.get("plan")
     if plan is not None and len(plan):
         for col in ("tier", "category"):
