@@ -216,6 +216,14 @@ _scheduler = click.option("--scheduler", default=None, metavar="tcp://HOST:PORT"
                                "the results are the same.")
 
 
+def _renders(rp, run) -> bool:
+    try:
+        rp.render([run])
+        return True
+    except (KeyError, AttributeError, TypeError, ValueError, IndexError):
+        return False
+
+
 def _one_backend(workers: int, scheduler) -> None:
     if scheduler is not None and workers != 1:
         raise InputError("--workers and --scheduler cannot both be given (the cluster's workers are used)",
@@ -306,6 +314,13 @@ def _ops_table(ops: pd.DataFrame) -> str:
     return "\n".join(_aligned(rows))
 
 
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return Path(a).resolve() == Path(b).resolve()
+    except OSError:
+        return a == b
+
+
 def _pct(v) -> str:
     return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:+.1%}"
 
@@ -339,6 +354,9 @@ def _verdict_lines(verdict: pd.DataFrame) -> list[str]:
 @_out
 def compare(scenarios, runs, seed, workers, scheduler, engine, baseline, quiet, out):
     """Compare SCENARIOS on common random numbers (paired replications), with a verdict."""
+    if len(scenarios) < 2:
+        raise InputError(f"needs at least two scenarios to compare (got {len(scenarios)}); to simulate one, run "
+                         "`kolsim simulate`", where="compare")
     loaded = [kolsim.load_scenario(s) for s in scenarios]
     for s in loaded:
         _scenario_notices(s, engine)
@@ -351,8 +369,8 @@ def compare(scenarios, runs, seed, workers, scheduler, engine, baseline, quiet, 
             raise InputError(f"is scenario number {baseline}, but {len(loaded)} were given (1 to {len(loaded)})",
                              where="--baseline")
         base = int(baseline) - 1
-    elif baseline is not None and baseline in scenarios:
-        base = scenarios.index(baseline)
+    elif baseline is not None and any(_same_file(baseline, s) for s in scenarios):
+        base = next(i for i, s in enumerate(scenarios) if _same_file(baseline, s))
     elif baseline is not None:  # a label: checked before anything runs
         from .analysis import scenario_labels
 
@@ -804,8 +822,13 @@ def sweep(scenario, vary, method, metrics, samples, runs, seed, workers, schedul
         _echo(f"\n== {r.method} indices of {main_metric}")
         _echo("\n".join(_aligned(rows)))
         if len(ind):
-            _echo(f"Monte Carlo noise is {float(ind['noise_share'].iloc[0]):.1%} of the variance across points"
-                  + (" (more --runs would sharpen the indices)" if float(ind['noise_share'].iloc[0]) > 0.05 else ""))
+            noise = float(ind["noise_share"].iloc[0])
+            if not math.isfinite(noise):
+                _echo(f"{main_metric} does not change over these ranges: the keys do not move it (no index "
+                      "means anything)")
+            else:
+                _echo(f"Monte Carlo noise is {noise:.1%} of the variance across points"
+                      + (" (more --runs would sharpen the indices)" if noise > 0.05 else ""))
     if out is not None:
         sheets = {"sweep": r.to_frame(), "design": r.design}
         if r.indices is not None:
@@ -830,14 +853,20 @@ def report(results, out, title):
     from . import report as rp
 
     if not str(out).lower().endswith((".html", ".htm")):
-        raise InputError("must end in .html", where="--out")
+        raise InputError("must end in .html or .htm", where="--out")
     io.check_output_file(out)
     runs = [kolsim.load_results(r) for r in results]
     for run in runs:
         if run.kind not in ("simulate", "compare", "optimize", "sweep"):
             raise InputError(f"is a {run.kind!r} folder; the report takes the output folders of simulate, compare, "
                              "optimize and sweep", file=run.path)
-    _write_file(out, rp.render(runs, title=title))
+    try:
+        page = rp.render(runs, title=title)
+    except (KeyError, AttributeError, TypeError, ValueError, IndexError) as e:
+        bad = next((r.path for r in runs if not _renders(rp, r)), results[0])
+        raise InputError(f"is damaged or not as kolsim wrote it; its tables or summary.json lack what the report "
+                         f"reads ({type(e).__name__}: {e})", file=str(bad)) from None
+    _write_file(out, page)
     _echo(f"wrote {out}: {len(runs)} run(s), {sum(len(r.images) for r in runs)} plot(s) embedded")
 
 

@@ -490,7 +490,12 @@ def _is_kolsim_folder(p: Path) -> bool:
         manifest = json.loads((p / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return isinstance(manifest, dict) and "kolsim_version" in manifest and "files" in manifest
+    return (isinstance(manifest, dict) and "kolsim_version" in manifest and isinstance(manifest.get("files"), list)
+            and all(isinstance(f, str) and f and "/" not in f and "\\" not in f for f in manifest["files"]))
+
+
+def _manifest_files(p: Path) -> list[str]:
+    return json.loads((p / MANIFEST).read_text(encoding="utf-8"))["files"]
 
 
 def check_output_dir(out: str | os.PathLike) -> Path:
@@ -519,6 +524,14 @@ def check_output_dir(out: str | os.PathLike) -> Path:
                 raise InputError(f"holds files that are not a kolsim run's output ({shown}); a run replaces "
                                  "its output folder as a whole, so give a new or empty directory",
                                  file=str(out))
+            if entries:  # a kolsim folder, but only what its manifest lists may be replaced
+                listed = set(_manifest_files(p)) | {MANIFEST}
+                extra = sorted(set(entries) - listed)
+                if extra:
+                    shown = ", ".join(extra[:3]) + (" …" if len(extra) > 3 else "")
+                    raise InputError(f"is an earlier kolsim output that now also holds files it did not write "
+                                     f"({shown}); a run replaces the folder as a whole, so move them out or "
+                                     "give another directory", file=str(out))
         existing = next((a for a in [p.absolute(), *p.absolute().parents] if a.exists()), None)
         if existing is not None and not existing.is_dir():
             raise InputError(f"cannot create the output directory: {existing} is a file, not a directory; "

@@ -75,7 +75,7 @@ def _call_on_dask(task: _Task):
 
 
 #: A scheduler's address: a protocol Dask speaks, a host, and a port.
-_ADDRESS = re.compile(r"(tcp|tls|ws|wss|ucx)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.\-]+):\d{1,5}")
+_ADDRESS = re.compile(r"tcp://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.\-]+):\d{1,5}")
 
 
 def check_scheduler(scheduler: Any) -> None:
@@ -86,8 +86,8 @@ def check_scheduler(scheduler: Any) -> None:
         m = _ADDRESS.fullmatch(scheduler.strip())
         if m and 0 < int(scheduler.rsplit(":", 1)[1]) < 65536:
             return
-        raise InputError(f"must be a Dask scheduler's address PROTOCOL://HOST:PORT with PROTOCOL tcp, tls, ws, "
-                         f"wss or ucx, e.g. tcp://127.0.0.1:8786 (got {scheduler!r})", where="scheduler")
+        raise InputError(f"must be a Dask scheduler's address tcp://HOST:PORT, e.g. tcp://127.0.0.1:8786 (other "
+                         f"protocols: pass a distributed.Client from Python) (got {scheduler!r})", where="scheduler")
     if type(scheduler).__name__ == "Client" and hasattr(scheduler, "map"):
         return
     raise InputError(f"must be a Dask scheduler's address such as tcp://127.0.0.1:8786, or a "
@@ -134,12 +134,17 @@ def workers(count: int = 1, scheduler: Any = None) -> Iterator[Workers]:
         if own:
             try:
                 client = Client(scheduler, timeout="10s", set_as_default=False)
-            except (OSError, TimeoutError, ValueError) as e:
+            except (OSError, TimeoutError, ValueError, TypeError) as e:
                 raise InputError(f"cannot reach the Dask scheduler at {scheduler} ({e})", where="scheduler") from e
         else:
             client = scheduler
         try:
-            count = max(1, sum(client.nthreads().values()))
+            threads = sum(client.nthreads().values())
+            if threads == 0:
+                at = scheduler if isinstance(scheduler, str) else "of this client"
+                raise InputError(f"the Dask scheduler {at} has no workers; start some (dask worker ADDRESS) and run "
+                                 "again", where="scheduler")
+            count = threads
             yield Workers(count, client=client)
         finally:
             if own:

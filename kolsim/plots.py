@@ -44,6 +44,8 @@ def colour(i: int) -> str:
 
 def _number(x: float) -> str:
     """Thousands separated, with no more digits than the value needs (no offset, no 1e6)."""
+    if not np.isfinite(x):
+        return "–"
     ax = abs(x)
     if ax >= 100 or x == round(x):
         return f"{x:,.0f}"

@@ -175,9 +175,9 @@ def _resolve(scenario: Scenario, vary: Vary) -> _Key:
         elif ref in names:
             parts[1] = str(names.index(ref))
         else:
-            raise InputError(f"the scenario has no wave {parts[1]!r}; waves are named "
-                             f"{', '.join(map(repr, names)) or '(none)'} or numbered 1 to {len(names)}",
-                             where=where)
+            raise InputError(f"the scenario has no wave {parts[1]!r}; " + (
+                f"waves are named {', '.join(map(repr, names))} or numbered 1 to {len(names)}" if names else
+                "it has no [[waves]]"), where=where)
     obj: Any = scenario
     for i, head in enumerate(parts):
         at = ".".join(vary.key.split(".")[:i + 1])
@@ -325,7 +325,13 @@ class SweepResult:
 
 def _metrics(scenario: Scenario, metrics, engine: str) -> tuple[str, ...]:
     """The metrics asked for, checked against what the scenario reports."""
+    # the rows a summary can have (a ratio is left out of one whose denominator is 0, so they are
+    # added by name: a point may define what the scenario itself does not)
+    from .results import RATIOS
+
     known = list(simulate(scenario, runs=2, rng=0, engine=engine, target_half_width=0).summary().index)
+    has_margin = scenario.campaign.price is not None and scenario.campaign.margin is not None
+    known += [r for r in RATIOS if r not in known and (r != "roi" or has_margin)]
     if metrics is None:
         extra = [m for m in ("revenue", "profit", "roi") if m in known]
         return tuple(m for m in DEFAULT_METRICS if m in known) + tuple(extra)

@@ -89,3 +89,12 @@ def test_cli_decision_sweep_writes_its_files(tmp_path):
     page = tmp_path / "r.html"
     res = CliRunner().invoke(main, ["report", str(out), "--out", str(page)])
     assert res.exit_code == 0 and "before the best plan should change" in page.read_text(encoding="utf-8")
+
+
+def test_infeasible_points_are_gaps_in_the_plot(tmp_path):
+    out = tmp_path / "d"
+    res = CliRunner().invoke(main, ["sweep", "scenarios/optimize_skincare.toml", "--optimize", "--candidates",
+                                    "scenarios/pools/synthetic_300.csv", "--time-limit", "5",
+                                    "--vary", "campaign.budget=500,150000", "--out", str(out)])
+    assert res.exit_code == 0, res.stderr
+    assert (out / "switches.png").exists()

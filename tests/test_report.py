@@ -116,3 +116,27 @@ def test_bad_report_inputs_exit_2(tmp_path, monkeypatch, args, says):
 def test_report_needs_an_html_name(report, tmp_path):
     res = CliRunner().invoke(main, ["report", str(report.parent / "sim"), "--out", str(tmp_path / "r.txt")])
     assert res.exit_code == 2 and "must end in .html" in res.stderr
+
+
+def test_damaged_folders_are_refused_with_their_name(tmp_path):
+    run = tmp_path / "sim"
+    _run(["simulate", "scenarios/micro_seeding.toml", "--runs", "50", "--out", str(run)])
+    (run / "summary.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["report", str(run), "--out", str(tmp_path / "r.html")])
+    assert res.exit_code == 2 and "is damaged or not as kolsim wrote it" in res.stderr and str(run) in res.stderr
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_an_output_folder_with_files_of_the_users_is_not_replaced(tmp_path):
+    run = tmp_path / "sim"
+    _run(["simulate", "scenarios/micro_seeding.toml", "--runs", "50", "--out", str(run)])
+    mine = run / "my.toml"
+    mine.write_text("schema_version = 1\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["simulate", "scenarios/micro_seeding.toml", "--runs", "50", "--out", str(run)])
+    assert res.exit_code == 2 and "also holds files it did not write (my.toml)" in res.stderr
+    assert mine.exists()
+
+
+def test_compare_needs_two_scenarios():
+    res = CliRunner().invoke(main, ["compare", "scenarios/micro_seeding.toml", "--runs", "10"])
+    assert res.exit_code == 2 and "needs at least two scenarios" in res.stderr
