@@ -538,8 +538,12 @@ def _optimize_target(sc, pool, target, objective, time_limit, gap, backend, expo
         raise InputError("must be 0 (no check) or at least 2 (got 1)", where="--simulate")
     if out is not None:
         io.check_output_dir(out)
-    t = kolsim.min_budget(sc, pool, goal, objective=metric, time_limit=time_limit,
-                          **({"gap": gap} if gap is not None else {}))
+    bar = _Progress("solves", False)
+    try:
+        t = kolsim.min_budget(sc, pool, goal, objective=metric, time_limit=time_limit, progress=bar,
+                              **({"gap": gap} if gap is not None else {}))
+    finally:
+        bar.close()
     _echo(f"{sc.name}: the smallest budget whose optimal plan reaches {goal:,.6g} expected {metric} "
           f"({len(t.solves)} solves)")
     if not t.reachable:

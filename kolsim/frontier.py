@@ -228,7 +228,8 @@ class TargetResult:
 
 def min_budget(scenario: Scenario, pool, target: float, *, objective: str | None = None,
                time_limit: float | None = None, gap: float = 1e-6, tolerance: float | None = None,
-               max_budget: float | None = None) -> TargetResult:
+               max_budget: float | None = None, progress: Callable[[int, int | None], None] | None = None
+               ) -> TargetResult:
     """The smallest budget whose optimal plan's expected ``objective`` reaches ``target``.
 
     Bisection on the budget between 0 and ``max_budget`` (default: what the whole pool's
@@ -255,6 +256,8 @@ def min_budget(scenario: Scenario, pool, target: float, *, objective: str | None
         r = optimize(scenario.with_({"campaign.budget": b}), pool, objective=objective, time_limit=time_limit,
                      gap=tighter or gap, marginal=False, start=start)
         solves.append({"budget": b, "status": str(r.status), "objective": r.objective, "bound": r.bound})
+        if progress is not None:
+            progress(len(solves), None)  # how many a bisection takes is not known in advance
         return r
 
     if max_budget is None:  # every note the request allows, from every creator it allows
