@@ -524,6 +524,9 @@ def check_output_dir(out: str | os.PathLike) -> Path:
                 raise InputError(f"holds files that are not a kolsim run's output ({shown}); a run replaces "
                                  "its output folder as a whole, so give a new or empty directory",
                                  file=str(out))
+            if not os.access(p, os.W_OK | os.X_OK):
+                raise InputError("is read-only; a run replaces its output folder as a whole, so make it writable "
+                                 "or give another directory", file=str(out))
             if entries:  # a kolsim folder, but only what its manifest lists may be replaced
                 listed = set(_manifest_files(p)) | {MANIFEST}
                 extra = sorted(set(entries) - listed)
@@ -737,6 +740,17 @@ def _staged(scratch: Path, out, what: str, written: list[str]):
 # --------------------------------------------------------------------------- #
 # Reading outputs back
 # --------------------------------------------------------------------------- #
+#: The tables each kind of run always writes, with the columns a reader relies on (a sweep
+#: writes sweep.csv, or decisions.csv when it re-optimises).
+_EXPECTED = {
+    "simulate": {"summary.csv": ("metric", "mean", "ci_low", "ci_high", "p10", "p90")},
+    "compare": {"comparison.csv": ("scenario", "metric", "mean"), "verdict.csv": ("scenario", "metric", "verdict")},
+    "optimize": {"plan.csv": ("kol_id", "week", "posts", "cost")},
+    "sweep": {"sweep.csv": ("point", "metric", "mean"), "decisions.csv": ("point", "objective", "regret")},
+    "frontier": {"frontier.csv": ("budget", "objective")},
+}
+
+
 def load_results(path: str | os.PathLike):
     """Read back an output folder that ``kolsim simulate``, ``compare``, ``optimize`` or ``sweep`` wrote.
 
@@ -774,9 +788,28 @@ def load_results(path: str | os.PathLike):
                 summary = json.loads(f.read_text(encoding="utf-8"))
             elif name.endswith(".png"):
                 images[name] = f.read_bytes()
+                if not images[name].startswith(b"\x89PNG\r\n\x1a\n"):
+                    raise ValueError("not a PNG image")
         except OSError as e:
             raise InputError(f"cannot be read: {e.strerror or e}", file=str(f)) from None
         except (ValueError, pd.errors.ParserError) as e:
             raise InputError(f"is damaged and cannot be read ({type(e).__name__}: {e})", file=str(f)) from None
+    if summary is not None and not isinstance(summary, dict):
+        raise InputError("is damaged: it is not a JSON object as kolsim writes it", file=str(p / "summary.json"))
+    kind = manifest.get("kind", "run")
+    key = "scenarios" if kind == "compare" else "provenance"
+    if summary is not None and kind in _EXPECTED and not isinstance(summary.get(key), (dict, list)):
+        raise InputError(f"is damaged: a {kind} run's summary.json holds {key!r}, and this one does not",
+                         file=str(p / "summary.json"))
+    for name, columns in _EXPECTED.get(kind, {}).items():
+        t = tables.get(name[:-4])
+        if name in manifest["files"] and t is not None:
+            lacking = [c for c in columns if c not in t.columns]
+            if lacking:
+                raise InputError(f"is damaged: it lacks the column(s) {', '.join(lacking)} that kolsim writes "
+                                 f"in a {kind} run", file=str(p / name))
+        elif name not in manifest["files"] and kind != "sweep":
+            raise InputError(f"is incomplete: a {kind} run writes {name}, which its manifest does not list",
+                             file=str(path))
     return SavedRun(path=str(path), kind=manifest.get("kind", "run"), files=tuple(manifest["files"]),
                     summary=summary, tables=tables, kolsim_version=manifest["kolsim_version"], images=images)

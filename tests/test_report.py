@@ -123,8 +123,14 @@ def test_damaged_folders_are_refused_with_their_name(tmp_path):
     _run(["simulate", "scenarios/micro_seeding.toml", "--runs", "50", "--out", str(run)])
     (run / "summary.csv").write_text("a,b\n1,2\n", encoding="utf-8")
     res = CliRunner().invoke(main, ["report", str(run), "--out", str(tmp_path / "r.html")])
-    assert res.exit_code == 2 and "is damaged or not as kolsim wrote it" in res.stderr and str(run) in res.stderr
+    assert res.exit_code == 2 and "summary.csv: is damaged: it lacks the column(s) metric" in res.stderr
     assert not (tmp_path / "r.html").exists()
+    for name, content, says in (("distributions.png", b"garbage", "not a PNG image"),
+                                ("summary.json", b"{}", "holds 'provenance'"), ("summary.json", b"[1]", "not a JSON object")):
+        _run(["simulate", "scenarios/micro_seeding.toml", "--runs", "50", "--out", str(run)])
+        (run / name).write_bytes(content)
+        res = CliRunner().invoke(main, ["report", str(run), "--out", str(tmp_path / "r.html")])
+        assert res.exit_code == 2 and says in res.stderr and name in res.stderr, res.stderr
 
 
 def test_an_output_folder_with_files_of_the_users_is_not_replaced(tmp_path):
