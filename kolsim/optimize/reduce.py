@@ -285,6 +285,10 @@ def solve_reduced(p: Problem, *, time_limit: float, gap: float, rounds: int = 12
     lifted.first_solution_seconds, lifted.first_x = first_seen, first_x
     lifted.solve_seconds = time.perf_counter() - t0 - build
     z = lifted.objective
+    if bound < z <= bound + 1e-6 * max(1.0, abs(z)):
+        # a bound that round-off leaves just below the plan's value (the Lagrangian's sums, the LP's
+        # tolerances): no plan is worth more than the bound, so it is the plan's value
+        bound = lifted.bound = z
     g_now = relative_gap(z, bound)
     lifted.status = "optimal" if g_now is not None and g_now <= gap + GAP_TOLERANCE else "feasible"
     lifted.gap_seconds = gap_times(path, (0.01, 0.001), final_gap=g_now, end=lifted.solve_seconds)
