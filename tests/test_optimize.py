@@ -93,6 +93,10 @@ def brute_force(p, rows):
     pats = [patterns(p, k, rows[p.ids[k]]) for k in range(p.n)]
     best, best_plan = None, None
     o = p.settings
+    # a minimum share of spend on a category no candidate is in is infeasible as documented
+    # (docs/optimizer.md §11), not met by the plan that spends nothing
+    if any(b.min > 0 and not np.any(p.category == cat) for cat, b in o.category_share.items()):
+        return None, None
     for combo in itertools.product(*pats):
         posts = np.array(combo)
         hired = (posts.sum(axis=1) > 0).astype(int)
@@ -1290,3 +1294,12 @@ def test_cli_starts_from_an_earlier_plan_csv(tmp_path):
         res = runner.invoke(main, args + ["--start", str(bad), "--out", str(tmp_path / "never")])
         assert res.exit_code == 2 and message in res.stderr, res.output
         assert len(res.stderr.strip().splitlines()) == 1 and not (tmp_path / "never").exists()
+
+
+def test_a_share_on_a_category_no_candidate_has_is_infeasible_with_that_reason(tmp_path):
+    s = kolsim.load_scenario("scenarios/optimize_skincare.toml")
+    pool = kolsim.load_pool("scenarios/pools/synthetic_300.csv")
+    r = kolsim.optimize(s.with_({"optimize.category_share": {"meiz": {"min": 0.4, "max": 1.0}}}), pool, marginal=False)
+    assert r.status.value == "infeasible" and "no creator of the pool is in it" in r.explanation
+    r = kolsim.optimize(s.with_({"optimize.category_share": {"meiz": {"min": 0.0, "max": 0.5}}}), pool, marginal=False)
+    assert r.status.value == "optimal" and any("no candidate is in" in n for n in r.problem.notices)

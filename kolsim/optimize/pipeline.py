@@ -99,6 +99,22 @@ def _solve(p: Problem, req: _Request, time_limit: float, start=None):
     return raw, m, build_s, sizes
 
 
+def _unmatched_shares(p: Problem, pool: Pool) -> str:
+    """Why no plan can meet a minimum share of spend on a category that no candidate is in ("" when
+    every such category has candidates)."""
+    have = set(map(str, p.category))
+    bad = [(c, b.min) for c, b in p.settings.category_share.items() if b.min > 0 and c not in have]
+    if not bad:
+        return ""
+    in_pool = sorted(set(map(str, pool.frame["category"])))
+    c, share = bad[0]
+    where = "no creator of the pool is in it" if c not in in_pool else \
+        "every creator of the pool in it is left out before solving (excluded.csv says why)"
+    return (f"category {c}: [optimize.category_share] asks at least {share:.0%} of spend, but {where}; "
+            f"the pool's categories are {', '.join(in_pool[:12])}{' …' if len(in_pool) > 12 else ''} (a category "
+            f"named differently in the pool, such as 美妆 for beauty, must be mapped to the scenario's name)")
+
+
 def _no_plan(scenario, pool, p: Problem, req: _Request, raw: RawSolution, status: Status, explanation: str,
              build_seconds: float, sizes: dict, provenance: dict, conflict: Conflict | None = None,
              bound: float | None = None) -> OptimizationResult:
@@ -179,6 +195,14 @@ def optimize(scenario: Scenario, pool: Pool, *, objective: str | None = None, ba
                   "backend": req.backend,
                   "solver_name": req.solver or ("highs" if req.backend == "highs" else "PULP_CBC_CMD"),
                   "time_limit": req.time_limit, "gap": req.gap, "objective": p.objective}
+    unmatched = _unmatched_shares(p, pool)
+    if unmatched:
+        # a share of spend on a category no candidate has: only the plan that spends nothing meets
+        # it, which is no answer to the request; said in the planner's words, exit 3
+        raw0 = RawSolution(status="infeasible", x=None, objective=None, bound=None, solver="none (before solving)",
+                           solve_seconds=0.0)
+        return _no_plan(scenario, pool, p, req, raw0, Status.INFEASIBLE, unmatched,
+                        time.perf_counter() - t0, {"candidates": p.n}, provenance)
     raw, m, formulate_seconds, sizes = _solve(p, req, req.time_limit, start)
     build_seconds = prepare_seconds + formulate_seconds
 

@@ -389,6 +389,11 @@ def build_problem(scenario: Scenario, pool: Pool, *, objective: str | None = Non
         # the segment's envelope of an envelope: model <= (1 + e_seg) F((1 + e_own) C) <= (1 + e_seg)(1 + e_own) F(C),
         # F concave through 0
         error = (1 + error) * (1 + e_own) - 1
+    have = set(map(str, frame["category"].to_numpy(object)[idx]))
+    for c, b in opt.category_share.items():
+        if c not in have and b.min == 0:  # (a minimum share on it is infeasible: the pipeline says so)
+            notices.append(f"[optimize.category_share] names category {c!r}, which no candidate is in, so its "
+                           f"limit binds nothing")
     problem = Problem(
         ids=frame["kol_id"].to_numpy(object)[idx], tier=tier[idx],
         category=frame["category"].to_numpy(object)[idx],
