@@ -246,7 +246,10 @@ class _Progress:
             self.bar = tqdm(total=total, desc=self.what, unit="", leave=False, file=sys.stderr)
         self.bar.update(done - self.bar.n)
 
-    def close(self) -> None:
+    def __enter__(self) -> "_Progress":
+        return self
+
+    def __exit__(self, *exc) -> None:
         if self.bar is not None:
             self.bar.close()
 
@@ -267,12 +270,9 @@ def simulate(scenario, runs, seed, workers, scheduler, engine, quiet, out):
     _one_backend(workers, scheduler)
     if out is not None:
         io.check_output_dir(out)
-    bar = _Progress("replications", quiet)
-    try:
+    with _Progress("replications", quiet) as bar:
         result = kolsim.simulate(sc, runs=runs, rng=seed, workers=workers, engine=engine, progress=bar,
                                  scheduler=scheduler)
-    finally:
-        bar.close()
     p = result.provenance
     _echo(f"{sc.name}: {result.runs:,} replications ({_ENGINE_NAMES[engine]}), seed {p['seed']}, "
           f"{result.table.n_posts} planned notes, budget ¥{sc.campaign.budget:,.0f}")
@@ -380,17 +380,9 @@ def compare(scenarios, runs, seed, workers, scheduler, engine, baseline, quiet, 
                              f"({', '.join(map(repr, labels))}), a scenario file or a number from 1 to {len(loaded)}",
                              where="--baseline")
         base = labels.index(baseline)
-    bar = _Progress("scenarios", quiet)
-    try:
+    with _Progress("scenarios", quiet) as bar:
         comp = kolsim.compare(loaded, runs=runs, rng=seed, workers=workers, engine=engine, progress=bar,
                               scheduler=scheduler)
-    finally:
-        bar.close()
-    if base is not None and not isinstance(base, int):
-        try:
-            base = comp.baseline_index(base)
-        except InputError as e:
-            raise InputError(e.message, where="--baseline") from None
     first = comp.results[0].provenance
     _echo(f"{len(loaded)} scenarios, {comp.results[0].runs:,} paired replications each "
           f"({_ENGINE_NAMES[engine]}), seed {first['seed']}")
@@ -538,12 +530,9 @@ def _optimize_target(sc, pool, target, objective, time_limit, gap, backend, expo
         raise InputError("must be 0 (no check) or at least 2 (got 1)", where="--simulate")
     if out is not None:
         io.check_output_dir(out)
-    bar = _Progress("solves", False)
-    try:
+    with _Progress("solves", False) as bar:
         t = kolsim.min_budget(sc, pool, goal, objective=metric, time_limit=time_limit, progress=bar,
                               **({"gap": gap} if gap is not None else {}))
-    finally:
-        bar.close()
     _echo(f"{sc.name}: the smallest budget whose optimal plan reaches {goal:,.6g} expected {metric} "
           f"({len(t.solves)} solves)")
     if not t.reachable:
@@ -793,13 +782,10 @@ def sweep(scenario, vary, method, metrics, samples, runs, seed, workers, schedul
         _notices(pool)
     if out is not None:
         io.check_output_dir(out)
-    bar = _Progress("points", quiet)
-    try:
+    with _Progress("points", quiet) as bar:
         r = kolsim.sweep(sc, list(vary), method=method, metrics=list(metrics) or None, runs=runs, samples=samples,
                          rng=seed, engine=engine, workers=workers, scheduler=scheduler, progress=bar,
                          candidates=pool, objective=objective, time_limit=time_limit, gap=gap)
-    finally:
-        bar.close()
     if r.decisions is not None:
         _decision_report(sc, r, out)
         return
@@ -900,12 +886,9 @@ def frontier(scenario, candidates, budgets, runs, seed, objective, time_limit, g
     values = parse_budgets(budgets)
     if out is not None:
         io.check_output_dir(out)
-    bar = _Progress("budgets", quiet)
-    try:
+    with _Progress("budgets", quiet) as bar:
         f = kolsim.frontier(sc, pool, values, runs=runs, rng=seed, objective=objective, time_limit=time_limit,
                             gap=gap, progress=bar)
-    finally:
-        bar.close()
     t = f.table()
     _echo(f"{sc.name}: the optimal plan at {len(values)} budgets (objective {f.objective}), each started from the "
           f"plan below it" + (f"; plans simulated {runs:,} times on common random numbers" if runs else ""))

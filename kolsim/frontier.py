@@ -60,6 +60,12 @@ def parse_budgets(text: str) -> tuple[float, ...]:
         if not lo < hi:
             raise InputError(f"needs LO < HI (got {lo:,.0f} and {hi:,.0f})", where=where)
         nums = [float(f"{v:.12g}") for v in np.linspace(lo, hi, int(n))]
+    return _checked_budgets(nums)
+
+
+def _checked_budgets(nums: Sequence[float]) -> tuple[float, ...]:
+    """Budgets above 0, at most MAX_MONEY, increasing, at most MAX_POINTS of them."""
+    where = "--budgets"
     for v in nums:
         if not (math.isfinite(v) and 0 < v <= MAX_MONEY):
             raise InputError(f"every budget must be above 0 and at most {MAX_MONEY:,.0f} RMB (got {v:g})", where=where)
@@ -139,7 +145,7 @@ def frontier(scenario: Scenario, pool, budgets: Sequence[float] | str, *, runs: 
     budgets = tuple(float(b) for b in budgets)
     if not budgets:
         raise InputError("needs at least one budget", where="--budgets")
-    parse_budgets(",".join(repr(b) for b in budgets))  # the same checks for a list given in Python
+    _checked_budgets(budgets)  # the same checks for a list given in Python
     if scenario.optimize is None:
         raise InputError("has no [optimize] table: the frontier re-optimises its request", file=scenario.source)
     if isinstance(runs, bool) or not isinstance(runs, (int, np.integer)) or runs == 1 or runs < 0:

@@ -459,7 +459,6 @@ def sweep(scenario: Scenario, vary: Sequence[str | Vary], *, method: str = "grid
         return _decisions(scenario, keys, method, points, scenarios, candidates, objective, time_limit, gap,
                           progress)
     metric_names = _metrics(scenario, metrics, engine)
-    parallel.check_scheduler(scheduler)
     tasks = [(s, int(runs), ss, engine, metric_names) for s in scenarios]
     rows: list[list[tuple]] = []
     with parallel.workers(workers, scheduler) as pool:
@@ -468,12 +467,7 @@ def sweep(scenario: Scenario, vary: Sequence[str | Vary], *, method: str = "grid
             if progress is not None:
                 progress(len(rows), len(tasks))
     names = [k.vary.key for k in keys]
-    design = pd.DataFrame([{"point": i, **p} for i, p in enumerate(points)], columns=["point"] + names)
-    for k in keys:
-        if k.integer:
-            design[k.vary.key] = design[k.vary.key].round().astype(int)
-    if method == "oat":
-        design.insert(1, "varied", ["(base)"] + [k.vary.key for k in keys for _ in k.vary.grid()])
+    design = _design_frame(keys, method, points)
     records = []
     for i, res in enumerate(rows):
         for m, stats in zip(metric_names, res):
@@ -511,6 +505,22 @@ def sweep(scenario: Scenario, vary: Sequence[str | Vary], *, method: str = "grid
                        indices=indices, base={k.vary.key: k.base for k in keys}, provenance=prov)
 
 
+def _varied(keys: list[_Key]) -> list[str]:
+    """A one-at-a-time design's ``varied`` column: the scenario itself, then each key's values."""
+    return ["(base)"] + [k.vary.key for k in keys for _ in k.vary.grid()]
+
+
+def _design_frame(keys: list[_Key], method: str, points: list[dict]) -> pd.DataFrame:
+    """One row per point: ``point``, (``varied``,) each key's value, whole-number keys as whole numbers."""
+    design = pd.DataFrame([{"point": i, **p} for i, p in enumerate(points)], columns=["point"] + [k.vary.key for k in keys])
+    for k in keys:
+        if k.integer:
+            design[k.vary.key] = design[k.vary.key].round().astype(int)
+    if method == "oat":
+        design.insert(1, "varied", _varied(keys))
+    return design
+
+
 def _creators(plan: pd.DataFrame) -> frozenset:
     return frozenset(map(str, plan["kol_id"])) if plan is not None and len(plan) else frozenset()
 
@@ -531,7 +541,7 @@ def _decisions(scenario, keys, method, points, scenarios, pool, objective, time_
     # each point's neighbour, solved before it: along a one-key line the next lower value; on a grid
     # the point one step back in the last key (at its first value, one step back in the key before);
     # one at a time, the next lower value of the same key, the scenario itself (point 0) among them
-    varied = ["(base)"] + [k.vary.key for k in keys for _ in k.vary.grid()] if method == "oat" else None
+    varied = _varied(keys) if method == "oat" else None
     chain: list[tuple[int, int | None]] = []
     into_base: list[int] = []  # oat: the points just below the scenario's own value, one per key
     if method == "oat":
@@ -589,16 +599,12 @@ def _decisions(scenario, keys, method, points, scenarios, pool, objective, time_
                              "creators_out": " ".join(sorted(_creators(plans[j]) - base_set))})
     switches.sort(key=lambda sw: (sw["to_point"] == 0, sw["from_point"], sw["to_point"]))
     rows = [rows[i] for i in range(len(points))]
-    design = pd.DataFrame([{"point": i, **p} for i, p in enumerate(points)], columns=["point"] + names)
-    if varied:
-        design.insert(1, "varied", varied)
+    design = _design_frame(keys, method, points)
     decisions = pd.DataFrame(rows)
     for c in ("neighbour", "creators", "notes", "added", "removed"):
         decisions[c] = decisions[c].astype("Int64")
-    for k in keys:
-        if k.integer:
-            design[k.vary.key] = design[k.vary.key].round().astype(int)
-            decisions[k.vary.key] = decisions[k.vary.key].round().astype(int)
+    for k in keys:  # the keys' values as the design holds them (whole numbers as such); same point order
+        decisions[k.vary.key] = design[k.vary.key].to_numpy()
     cols = ["from_point", "to_point"] + [f"{k}_{e}" for k in names for e in ("from", "to")] + ["creators_in", "creators_out"]
     prov = {"kolsim_version": __version__, "scenario": scenario.source, "scenario_hash": scenario_hash(scenario),
             "method": method, "vary": [k.vary.spec for k in keys], "points": len(points), "optimize": True,
