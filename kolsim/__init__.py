@@ -14,6 +14,7 @@ from .sweep import SweepResult, sweep
 from .frontier import FrontierResult, TargetResult, frontier, min_budget
 from .replan import Replan, drop_creators, extend_plan
 from .baselines import baselines
+from .riskplan import RiskResult, TradeoffResult, optimize_risk, risk_tradeoff
 
 __all__ = [
     "__version__",
@@ -26,6 +27,7 @@ __all__ = [
     "frontier", "FrontierResult", "min_budget", "TargetResult",
     "extend_plan", "drop_creators", "Replan",
     "baselines",
+    "optimize_risk", "RiskResult", "risk_tradeoff", "TradeoffResult",
     "review",
     "optimize", "OptimizationResult", "InfeasibleError", "check_plan",
     "load_results", "SavedRun",

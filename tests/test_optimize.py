@@ -87,16 +87,15 @@ def patterns(p, k, row):
     return out
 
 
-def brute_force(p, rows):
-    """Best exact model value over all plans, or None when no plan meets every rule
+def feasible_plans(p, rows):
+    """Every plan (notes (N, W), hires (N,)) that meets every rule of ``p``
     (``rows``: the pool's rows by id)."""
     pats = [patterns(p, k, rows[p.ids[k]]) for k in range(p.n)]
-    best, best_plan = None, None
     o = p.settings
     # a minimum share of spend on a category no candidate is in is infeasible as documented
     # (docs/optimizer.md §11), not met by the plan that spends nothing
     if any(b.min > 0 and not np.any(p.category == cat) for cat, b in o.category_share.items()):
-        return None, None
+        return
     for combo in itertools.product(*pats):
         posts = np.array(combo)
         hired = (posts.sum(axis=1) > 0).astype(int)
@@ -120,8 +119,15 @@ def brute_force(p, rows):
             ok &= n >= r.min_creators and (r.max_creators is None or n <= r.max_creators)
             s = int(spend_each[p.tier == t].sum())
             ok &= s <= r.max_share * total + 1e-9 and s >= r.min_share * total - 1e-9
-        if not ok:
-            continue
+        if ok:
+            yield posts, hired
+
+
+def brute_force(p, rows):
+    """Best exact model value over all plans, or None when no plan meets every rule
+    (``rows``: the pool's rows by id)."""
+    best, best_plan = None, None
+    for posts, hired in feasible_plans(p, rows):
         value, _ = plan_value(p, posts, hired)
         if best is None or value > best + 1e-12:
             best, best_plan = value, posts

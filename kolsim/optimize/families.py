@@ -37,6 +37,7 @@ class Family(Enum):
     SATURATION = ("saturation", "saturation", "", True, True)
     OWN_FOLLOWERS = ("own_followers", "saturation of own followers", "", False, True)
     SYMMETRY = ("symmetry", "symmetry", "", False, True)
+    RISK = ("risk", "risk over scenarios", "", False, True)  # the risk-aware rows (optimize/risk.py)
     TIER_WEEKS = ("tier_weeks", "tier weeks", "", False, False)
     MUST_INCLUDE = ("must_include", "must include", "", False, False)
 
