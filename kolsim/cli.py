@@ -453,11 +453,24 @@ def compare(scenarios, runs, seed, workers, scheduler, engine, baseline, quiet, 
 @click.option("--target", default=None, metavar="METRIC=VALUE",
               help="The smallest budget whose optimal plan reaches VALUE expected METRIC (conversions, reach, "
                    "interactions or profit), e.g. conversions=500; the scenario's budget is not used.")
+@click.option("--target-probability", "target_probability", type=_Finite(0.0, low_open=True, below=1.0),
+              default=None, metavar="P",
+              help="With --target: the least spend whose plan reaches the target with probability at least P "
+                   "(0 < P < 1), over --scenarios Monte Carlo scenarios, checked out of sample.")
+@click.option("--risk", default=None, metavar="MEASURE:ALPHA[>=FLOOR]",
+              help="A risk-aware plan: cvar:0.1 maximises the mean of the worst 10 % of outcomes, quantile:0.1 "
+                   "the P10; with >=FLOOR (cvar:0.1>=400) the expected value is maximised with the measure at "
+                   "least FLOOR.")
+@click.option("--scenarios", "n_scenarios", type=click.IntRange(min=10, max=100_000), default=200,
+              show_default=True, help="With --risk, --target-probability or --tradeoff: the in-sample scenarios S.")
+@click.option("--tradeoff", type=click.IntRange(min=2, max=50), default=None, metavar="N",
+              help="N plans from the best mean to the best tail (--risk's measure and share, default cvar:0.1): "
+                   "tradeoff.csv, plans.csv and tradeoff.png.")
 @click.option("--out", type=click.Path(), default=None,
               help="Directory for plan.csv, summary.json and excluded.csv: a new or empty one, or an earlier "
                    "run's, which is replaced as a whole.")
 def optimize(scenario, candidates, objective, time_limit, gap, backend, solver, export, sim_runs, start, target,
-             extra_budget, drop, no_baselines, out):
+             extra_budget, drop, no_baselines, target_probability, risk, n_scenarios, tradeoff, out):
     """Choose creators and their weekly notes from a candidate pool by integer programming."""
     sc = kolsim.load_scenario(scenario)
     _notices(sc)
@@ -465,6 +478,13 @@ def optimize(scenario, candidates, objective, time_limit, gap, backend, solver, 
     _notices(pool)
     if (extra_budget is not None or drop) and target is not None:
         raise InputError("cannot be combined with --extra-budget or --drop", where="--target")
+    if target_probability is not None and target is None:
+        raise InputError("needs --target METRIC=VALUE, the outcome to reach", where="--target-probability")
+    if risk is not None or target_probability is not None or tradeoff is not None:
+        _optimize_risk(sc, pool, risk, target, target_probability, n_scenarios, tradeoff, objective, time_limit,
+                       gap, dict(backend=None if backend == "highs" else backend, solver=solver, export=export,
+                                 start=start, extra_budget=extra_budget, drop=drop or None), sim_runs, out)
+        return
     if target is not None:
         _optimize_target(sc, pool, target, objective, time_limit, gap, backend, export, start, sim_runs, out)
         return
@@ -508,7 +528,7 @@ def optimize(scenario, candidates, objective, time_limit, gap, backend, solver, 
         raise click.exceptions.Exit(EXIT_INFEASIBLE)
 
 
-def _optimize_target(sc, pool, target, objective, time_limit, gap, backend, export, start, sim_runs, out) -> None:
+def _parse_target(target, objective) -> tuple[str, float]:
     metric, eq, value = str(target).partition("=")
     metric = metric.strip()
     if metric not in ("conversions", "reach", "interactions", "profit") or not eq:
@@ -522,6 +542,11 @@ def _optimize_target(sc, pool, target, objective, time_limit, gap, backend, expo
         raise InputError(f"needs a number above 0 after {metric}= (got {value!r})", where="--target")
     if objective is not None and objective != metric:
         raise InputError(f"is about {metric}, but --objective is {objective}; give one of them", where="--target")
+    return metric, goal
+
+
+def _optimize_target(sc, pool, target, objective, time_limit, gap, backend, export, start, sim_runs, out) -> None:
+    metric, goal = _parse_target(target, objective)
     for flag, v in (("--backend", None if backend == "highs" else backend), ("--export", export), ("--start", start)):
         if v is not None:
             raise InputError("is not used with --target (the target is met by HiGHS re-solves at many budgets)",
@@ -561,6 +586,108 @@ def _optimize_target(sc, pool, target, objective, time_limit, gap, backend, expo
             files["plan.png"] = plots.plot_plan(r.to_frame())
         written = _write_outputs(out, files, "optimize")
         _echo(f"wrote {', '.join(f.name for f in written)} to {out}")
+
+
+def _optimize_risk(sc, pool, risk, target, probability, n_scenarios, tradeoff, objective, time_limit, gap, unused,
+                   sim_runs, out) -> None:
+    """--risk, --target-probability, --tradeoff: the risk-aware programs (docs/optimizer.md §21-22)."""
+    from .optimize.risk import parse_risk
+
+    flags = {"--backend": "backend", "--solver": "solver", "--export": "export", "--start": "start",
+             "--extra-budget": "extra_budget", "--drop": "drop"}
+    for flag, key in flags.items():
+        if unused[key] is not None:
+            raise InputError("is not used with --risk, --target-probability or --tradeoff (HiGHS solves the "
+                             "scenario programs from the expected-value optimum)", where=flag)
+    if target is not None and probability is None:
+        raise InputError("with --risk or --tradeoff needs --target-probability P; alone it asks for the smallest "
+                         "budget reaching the target in expectation", where="--target")
+    if probability is not None and (risk is not None or tradeoff is not None):
+        raise InputError("is its own question: give it without --risk and --tradeoff", where="--target-probability")
+    if sim_runs == 1:
+        raise InputError("must be 0 (no check) or at least 2 (got 1)", where="--simulate")
+    spec = parse_risk(risk) if risk is not None else None
+    if tradeoff is not None and spec is not None and spec.mode != "max":
+        raise InputError("with --tradeoff gives the measure and share only (such as cvar:0.1): the curve sets "
+                         "its own floors", where="--risk")
+    metric, goal = _parse_target(target, objective) if target is not None else (objective, None)
+    if out is not None:
+        io.check_output_dir(out)
+    if tradeoff is not None:
+        with _Progress("plans", False) as bar:
+            t = kolsim.risk_tradeoff(sc, pool, measure=spec.measure if spec else "cvar",
+                                     alpha=spec.alpha if spec else 0.1, points=tradeoff, scenarios=n_scenarios,
+                                     runs=sim_runs, objective=objective, time_limit=time_limit, gap=gap,
+                                     progress=bar)
+        _echo(_tradeoff_report(sc, t))
+        if out is not None:
+            files = {"tradeoff.csv": t.table, "plans.csv": t.plans,
+                     "tradeoff.xlsx": _excel({"tradeoff": t.table, "plans": t.plans}),
+                     "summary.json": {"tradeoff": {"measure": t.measure, "alpha": t.alpha,
+                                                   "points": t.table.to_dict(orient="records")},
+                                      "provenance": t.provenance},
+                     "tradeoff.png": plots.plot_tradeoff(t)}
+            written = _write_outputs(out, files, "tradeoff")
+            _echo(f"wrote {', '.join(f.name for f in written)} to {out}")
+        return
+    r = kolsim.optimize_risk(sc, pool, spec, target=goal, probability=probability, scenarios=n_scenarios,
+                             runs=sim_runs, objective=metric, time_limit=time_limit, gap=gap)
+    _echo(_risk_report(sc, r))
+    if out is not None:
+        files = {"plan.csv": r.plan, "risk.csv": r.measures, "summary.json": r.summary(),
+                 "excluded.csv": r.problem.excluded}
+        if len(r.plan):
+            files["plan.png"] = plots.plot_plan(r.plan)
+        written = _write_outputs(out, files, "optimize")
+        _echo(f"wrote {', '.join(f.name for f in written)} to {out}")
+    if not r.has_plan:
+        raise click.exceptions.Exit(EXIT_INFEASIBLE)
+
+
+def _risk_report(sc, r) -> str:
+    s = r.spec
+    lines = [f"{sc.name}: {s.words()} over {r.scenarios:,} scenarios of {r.problem.objective}",
+             f"status: {r.status}"]
+    if not r.has_plan:
+        lines.append(r.explanation)
+        return "\n".join(lines)
+    what = "spend" if s.mode == "probability" else "expected value" if s.mode == "floor" else s.measure
+    obj = f"¥{-r.objective:,.0f}" if s.mode == "probability" else _fmt(r.objective)
+    lines.append(f"{what}: {obj}; bound {('¥' + format(-r.bound, ',.0f')) if s.mode == 'probability' else _fmt(r.bound)}; "
+                 f"gap {r.gap:.2%} (about the {r.scenarios:,} scenarios)" if r.gap is not None else f"{what}: {obj}")
+    lines.append(f"spend ¥{r.spend:,.0f}; expected {_fmt(r.expected)} {r.problem.objective}; "
+                 f"{r.plan['kol_id'].nunique()} creators, {int(r.plan['posts'].sum())} notes")
+    share = f"{s.alpha:.0%}"
+    lines.append(f"{'plan':<9} {'sample':<14} {'n':>7} {'mean':>10} {'P' + format(s.alpha * 100, 'g'):>10} "
+                 f"{'CVaR ' + share:>10}" + (f" {'P(>=' + format(s.target or s.floor, ',.6g') + ')':>12}"
+                                             if r.measures['probability'].notna().any() else ""))
+    for _, m in r.measures.iterrows():
+        line = (f"{m['plan']:<9} {m['sample']:<14} {int(m['n']):>7,} {_fmt(m['mean']):>10} {_fmt(m['quantile']):>10} "
+                f"{_fmt(m['cvar']):>10}")
+        if pd.notna(m["probability"]):
+            line += f" {m['probability']:>12.1%}"
+        lines.append(line)
+    c = r.comparison.get(s.measure)
+    if c and c["se"] is not None:
+        d, se = c["difference"], c["se"]
+        name = "CVaR" if s.measure == "cvar" else f"P{s.alpha * 100:g}"
+        verdict = "better" if d - 2 * se > 0 else "worse" if d + 2 * se < 0 else "no different (within 2 SE)"
+        lines.append(f"out of sample, the risk plan's {name} is {_fmt(d)} ± {_fmt(2 * se)} against the expected-value "
+                     f"plan's: {verdict}; its mean {_fmt(r.comparison['mean']['difference'])}")
+    return "\n".join(lines)
+
+
+def _tradeoff_report(sc, t) -> str:
+    name = "CVaR" if t.measure == "cvar" else f"P{t.alpha * 100:g}"
+    lines = [f"{sc.name}: the mean against {name} at {t.alpha:.0%}, {len(t.table)} plans "
+             f"(in sample / out of sample{' / simulated' if 'simulated_mean' in t.table else ''})"]
+    for _, r in t.table.iterrows():
+        cells = [f"{int(r['point']):>2} {r['kind']:<8} ¥{r['spend']:>11,.0f} {int(r['creators']):>3} creators"]
+        for sample in ("in_sample", "out_of_sample", "simulated"):
+            if f"{sample}_mean" in r and pd.notna(r[f"{sample}_mean"]):
+                cells.append(f"{_fmt(r[f'{sample}_mean'])} / {_fmt(r[f'{sample}_{t.measure}'])}")
+        lines.append("  ".join(cells) + f"  ({r['status']})")
+    return "\n".join(lines)
 
 
 def _replan(sc, pool, start, extra_budget, drop, objective, time_limit, gap, backend, solver, export, sim_runs, out):

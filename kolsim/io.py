@@ -748,6 +748,7 @@ _EXPECTED = {
     "optimize": {"plan.csv": ("kol_id", "week", "posts", "cost")},
     "sweep": {"sweep.csv": ("point", "metric", "mean"), "decisions.csv": ("point", "objective", "regret")},
     "frontier": {"frontier.csv": ("budget", "objective")},
+    "tradeoff": {"tradeoff.csv": ("point", "kind", "in_sample_mean")},
 }
 
 

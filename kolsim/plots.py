@@ -559,3 +559,37 @@ def plot_frontier(result) -> Figure:
     bottom.set_xlabel("budget")
     bottom.grid(alpha=0.3)
     return lab.finish(fig)
+
+
+def plot_tradeoff(result) -> Figure:
+    """The mean against the lower tail (:func:`kolsim.risk_tradeoff`): each plan of the curve as
+    a point, numbered from the expected-value optimum (1) to the plan with the best tail, in
+    sample (the S scenarios it was chosen on), out of sample (fresh scenarios of the same model)
+    and simulated (the Monte Carlo engine); left the quantile at the curve's share (P10 at 10 %),
+    right its CVaR.  Up and to the right is better; a curve that is flat out of sample says the
+    tail the program bought was the in-sample scenarios' noise."""
+    t = result.table
+    lab = _Labels()
+    fig = lab.figure(figsize=(10, 4.6))
+    axes = fig.subplots(1, 2)
+    share = f"{result.alpha * 100:g}"
+    samples = [(s, name, i) for i, (s, name) in enumerate((("in_sample", "in sample"),
+                                                           ("out_of_sample", "out of sample"),
+                                                           ("simulated", "simulated (engine)")))
+               if f"{s}_mean" in t and t[f"{s}_mean"].notna().any()]
+    for ax, key, title in ((axes[0], "quantile", f"P{share}"), (axes[1], "cvar", f"CVaR {share} %")):
+        for s, name, i in samples:
+            x, y = t[f"{s}_mean"].to_numpy(float), t[f"{s}_{key}"].to_numpy(float)
+            ax.plot(x, y, "o-", color=colour(i), ms=5, label=name)
+            for k, (xi, yi) in enumerate(zip(x, y)):
+                ax.annotate(str(int(t["point"].iloc[k])), (xi, yi), xytext=(4, 3), textcoords="offset points",
+                            fontsize=7, color=colour(i))
+        ax.set_xlabel("mean")
+        ax.set_ylabel(title)
+        ax.xaxis.set_major_formatter(_formatter(None))
+        ax.yaxis.set_major_formatter(_formatter(None))
+        ax.grid(alpha=0.3)
+        ax.set_title(f"mean against {title}")
+    axes[0].legend(fontsize=8, loc="best")
+    fig.suptitle("What a safer plan costs in expectation (1: the expected-value optimum)")
+    return lab.finish(fig)

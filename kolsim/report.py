@@ -169,8 +169,34 @@ def _compare(run: SavedRun) -> tuple[str, str, str]:
     return question, "".join(items), body + _images(run, order)
 
 
+def _risk(run: SavedRun) -> tuple[str, str, str]:
+    s = run.summary or {}
+    rk = s.get("risk") or {}
+    question = f"Which plan does best in the lower tail: {rk.get('request')} ({s.get('scenarios')} scenarios)?"
+    items = [f"Status: {s.get('status')}" + (f", within {s['gap']:.2%} of the best on these scenarios"
+                                             if s.get("gap") is not None else "")]
+    if s.get("spend") is not None:
+        items.append(f"Spend {_num(s['spend'], True)}; expected {s.get('objective_kind')} {_num(s.get('expected'))}.")
+    c = (s.get("comparison") or {}).get(rk.get("measure"))
+    if c and c.get("se") is not None:
+        items.append(f"Out of sample the risk plan's {rk.get('measure')} differs from the expected-value plan's by "
+                     f"{_num(c['difference'])} ± {_num(2 * c['se'])} (2 SE).")
+    if s.get("explanation"):
+        items.append(str(s["explanation"]))
+    body = ""
+    m = run.tables.get("risk")
+    if m is not None and len(m):
+        body += "<h3>The plans' measures in and out of sample</h3>" + _table(m)
+    plan = run.tables.get("plan")
+    if plan is not None and len(plan):
+        body += "<h3>The plan</h3>" + _table(plan, max_rows=100)
+    return question, "".join(f"<li>{_e(i)}</li>" for i in items), body + _images(run)
+
+
 def _optimize(run: SavedRun) -> tuple[str, str, str]:
     s = run.summary or {}
+    if "risk" in s:
+        return _risk(run)
     prov = s.get("provenance", {})
     question = (f"Which creators, and how many notes a week, should {prov.get('scenario') or 'this request'} buy "
                 f"to maximise expected {s.get('objective_kind', 'outcome')}?")

@@ -3,7 +3,8 @@
 :func:`optimize_risk` answers "I would rather be sure of 400 than hope for 500": it maximises
 CVaR or a quantile, or the mean under a floor on either, or finds the least spend with
 P(outcome >= target) >= p, over S Monte Carlo scenarios of the creators' outcomes (the
-sample average programs of :mod:`kolsim.optimize.risk`).  The plan is then checked out of
+sample average programs of :mod:`kolsim.optimize.risk`, solved until the plan's note counts,
+which set its notes' noise, are those its scenarios were drawn with).  The plan is then checked out of
 sample twice, each on fresh random numbers: on 10,000 new scenarios of the same model (what
 the S scenarios' sampling costs) and by the Monte Carlo engine (what the engine says).  The
 expected-value optimum is measured beside it on the same random numbers.
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
@@ -49,16 +50,86 @@ def _posts(p, plan: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return posts, (posts.sum(axis=1) > 0).astype(float)
 
 
-def _fresh(scenario, pool, p, plans: list[pd.DataFrame], n: int, rng) -> list[np.ndarray]:
-    """Each plan's outcomes on the same n fresh scenarios."""
-    rng = np.random.default_rng(rng)
-    parts = [_posts(p, plan) for plan in plans]
-    out = [[] for _ in plans]
-    for start in range(0, n, _BLOCK):
-        a = draw_multipliers(scenario, pool, p, min(_BLOCK, n - start), rng)
-        for i, (posts, hired) in enumerate(parts):
-            out[i].append(scenario_outcomes(p, posts, hired, a))
-    return [np.concatenate(o) for o in out]
+def _notes(p, posts: np.ndarray) -> np.ndarray:
+    """Per creator, the notes whose viral factors a scenario averages: the plan's, or the
+    minimum notes if hired for a creator the plan does not hire."""
+    n = posts.sum(axis=1)
+    return np.where(n > 0, n, p.min_posts).astype(float)
+
+
+def _outcomes(scenario, pool, p, plan: pd.DataFrame, size: int, seq) -> np.ndarray:
+    """A plan's outcomes on ``size`` scenarios of stream ``seq`` (a SeedSequence: every plan gets
+    the same random numbers), its notes' noise at its own note counts."""
+    posts, hired = _posts(p, plan)
+    a = draw_multipliers(scenario, pool, p, size, np.random.default_rng(seq), notes=_notes(p, posts))
+    return scenario_outcomes(p, posts, hired, a)
+
+
+def _fresh(scenario, pool, p, plans: list[pd.DataFrame], n: int, seq) -> list[np.ndarray]:
+    """Each plan's outcomes on the same n fresh scenarios (in blocks, so memory stays small)."""
+    blocks = seq.spawn(math.ceil(n / _BLOCK))
+    return [np.concatenate([_outcomes(scenario, pool, p, plan, min(_BLOCK, n - i * _BLOCK), b)
+                            for i, b in enumerate(blocks)]) for plan in plans]
+
+
+def _meets(spec: RiskSpec, m: dict) -> bool:
+    if spec.mode == "probability":
+        return m["probability"] >= math.ceil(spec.probability * m["n"] - 1e-9) / m["n"] - 1e-12
+    if spec.mode == "floor":
+        return m[spec.measure] >= spec.floor
+    return True
+
+
+def _solve_settled(scenario, pool, p, spec: RiskSpec, S: int, seq, limit: float, gap: float, start):
+    """The risk program with each creator's note noise at the plan's own note counts.
+
+    The scenarios' note-level noise depends on how many notes a creator gets (the mean of n
+    factors), which the program decides.  So: draw the scenarios with the start plan's counts,
+    solve, re-draw the same random numbers with the plan's counts, solve again from it, until the
+    counts settle (at most three solves within the time limit).  Among the plans found, the best
+    on its own counts is returned: for a floor or a probability, one that meets it."""
+    deadline = time.perf_counter() + limit
+    counts = _notes(p, _posts(p, start)[0]) if start is not None and len(start) else p.min_posts.astype(float)
+    found = []
+    settled = False
+    for share in (0.5, 0.6, 1.0):
+        left = deadline - time.perf_counter()
+        if found and left < 2.0:
+            break
+        a = draw_multipliers(scenario, pool, p, S, np.random.default_rng(seq), notes=counts)
+        rs = solve_risk(p, a, spec, time_limit=max(1.0, share * left), gap=gap, start=start)
+        if rs.plan is None:
+            if not found:
+                return rs, a, None
+            break
+        own = _notes(p, rs.plan.posts)
+        same = np.array_equal(own, counts)
+        y = scenario_outcomes(p, rs.plan.posts, rs.plan.hired,
+                              a if same else draw_multipliers(scenario, pool, p, S, np.random.default_rng(seq), notes=own))
+        tail_target = spec.target if spec.mode == "probability" else None
+        found.append((rs, same, tail_measures(y, spec.alpha, tail_target)))
+        if same:
+            settled = True
+            break
+        counts, start = own, plan_frame(p, rs.plan)
+
+    def score(item):
+        rs, _, m = item
+        return -rs.plan.spend_cents if spec.mode == "probability" else rs.plan.value if spec.mode == "floor" \
+            else m[spec.measure]
+
+    ok = [f for f in found if _meets(spec, f[2])]
+    # a settled plan is the program's answer on its own scenarios, with its bound
+    rs, same, _ = found[-1] if settled and ok and ok[-1] is found[-1] else max(ok, key=score) if ok else found[-1]
+    note = (f"settled after {len(found)} solve(s)" if same else
+            f"not settled after {len(found)} solve(s): the plan's note counts differ from those its "
+            f"scenarios were drawn with")
+    status = rs.status if same else "feasible"
+    rs = replace(rs, status=status, sizes={**rs.sizes, "note_counts": note})
+    return rs, a, found
+
+
+
 
 
 @dataclass(frozen=True, eq=False)
@@ -84,6 +155,9 @@ class RiskResult:
         probability and their standard errors where simple.
     explanation : str
         Why there is no plan, in the planner's terms.
+    comparison : dict
+        Out of sample, the risk plan minus the expected-value optimum: ``{"mean" | "quantile" |
+        "cvar": {"difference", "se"}}`` on the same fresh scenarios (batch-means standard errors).
     """
 
     spec: RiskSpec
@@ -96,6 +170,7 @@ class RiskResult:
     gap: float | None
     measures: pd.DataFrame
     explanation: str = ""
+    comparison: dict = field(default_factory=dict)
     scenarios: int = 0
     seconds: float = 0.0
     sizes: dict = field(default_factory=dict)
@@ -117,7 +192,7 @@ class RiskResult:
                 "status": self.status, "objective_kind": self.problem.objective if self.problem is not None else None,
                 "expected": self.expected, "objective": self.objective, "bound": self.bound, "gap": self.gap,
                 "spend": self.spend, "scenarios": self.scenarios, "seconds": self.seconds,
-                "explanation": self.explanation, "model_size": self.sizes,
+                "explanation": self.explanation, "model_size": self.sizes, "comparison": self.comparison,
                 "measures": self.measures.to_dict(orient="records"), "provenance": self.provenance}
 
     def __repr__(self) -> str:
@@ -223,8 +298,8 @@ def optimize_risk(scenario: Scenario, pool, risk: str | RiskSpec | None = None, 
                          file=pool.source)
     if expected is not None and not expected.has_plan:
         return none(str(expected.status), f"the request itself has no plan: {expected.explanation}")
-    a = draw_multipliers(scenario, pool, p, int(scenarios), np.random.default_rng(inner))
-    rs = solve_risk(p, a, spec, time_limit=limit, gap=gap, start=expected.plan if expected is not None else None)
+    rs, a, _ = _solve_settled(scenario, pool, p, spec, int(scenarios), inner, limit, gap,
+                              expected.plan if expected is not None else None)
     if rs.plan is None:
         return none(rs.status, _why_none(scenario, pool, p, a, spec, rs, limit, gap, int(scenarios)), rs.bound)
     plan = plan_frame(p, rs.plan)
@@ -234,12 +309,15 @@ def optimize_risk(scenario: Scenario, pool, risk: str | RiskSpec | None = None, 
     tail_target = spec.target if spec.mode == "probability" else spec.floor if spec.measure == "quantile" else None
     rows = []
     for name, pl in plans.items():
-        posts, hired = _posts(p, pl)
-        rows.append(_row(name, "in_sample", tail_measures(scenario_outcomes(p, posts, hired, a), spec.alpha,
-                                                          tail_target)))
+        rows.append(_row(name, "in_sample", tail_measures(_outcomes(scenario, pool, p, pl, int(scenarios), inner),
+                                                          spec.alpha, tail_target)))
+    comparison = {}
     if check_scenarios:
-        for name, y in zip(plans, _fresh(scenario, pool, p, list(plans.values()), int(check_scenarios), outer)):
+        fresh = _fresh(scenario, pool, p, list(plans.values()), int(check_scenarios), outer)
+        for name, y in zip(plans, fresh):
             rows.append(_row(name, "out_of_sample", tail_measures(y, spec.alpha, tail_target)))
+        if len(fresh) == 2:
+            comparison = _paired(fresh[0], fresh[1], spec.alpha)
     if runs:
         sim_seed = int(engine.generate_state(1, np.uint64)[0] >> np.uint64(1))
         for name, pl in plans.items():
@@ -249,9 +327,27 @@ def optimize_risk(scenario: Scenario, pool, risk: str | RiskSpec | None = None, 
         provenance["simulation_seed"] = sim_seed
     return RiskResult(spec=spec, status=rs.status, plan=plan, spend=rs.plan.spend_cents / 100,
                       expected=float(rs.plan.value), objective=rs.objective, bound=rs.bound, gap=rs.gap,
-                      measures=pd.DataFrame(rows), scenarios=int(scenarios), seconds=time.perf_counter() - t0,
+                      measures=pd.DataFrame(rows), comparison=comparison, scenarios=int(scenarios),
+                      seconds=time.perf_counter() - t0,
                       sizes=rs.sizes, provenance={**provenance, "solver": rs.solver}, expected_result=expected,
                       problem=p, scenario=scenario, pool=pool)
+
+
+def _paired(y_risk: np.ndarray, y_expected: np.ndarray, alpha: float) -> dict:
+    """The risk plan minus the expected-value plan on the same fresh scenarios: the mean, the
+    quantile and the CVaR at ``alpha``, each with a standard error from batch means over blocks
+    of 1,000 scenarios (the tail measures' differences have no simple closed form)."""
+    n = len(y_risk) // _BLOCK
+    out = {}
+    for key in ("mean", "quantile", "cvar"):
+        diff = tail_measures(y_risk, alpha)[key] - tail_measures(y_expected, alpha)[key]
+        se = None
+        if n >= 2:
+            blocks = [tail_measures(y_risk[i * _BLOCK:(i + 1) * _BLOCK], alpha)[key]
+                      - tail_measures(y_expected[i * _BLOCK:(i + 1) * _BLOCK], alpha)[key] for i in range(n)]
+            se = float(np.std(blocks, ddof=1) / math.sqrt(n))
+        out[key] = {"difference": float(diff), "se": se}
+    return out
 
 
 def _why_none(scenario, pool, p, a, spec: RiskSpec, rs, limit, gap, S) -> str:
@@ -334,7 +430,6 @@ def risk_tradeoff(scenario: Scenario, pool, *, measure: str = "cvar", alpha: flo
     expected = first.expected_result
     p = first.problem
     inner, outer, engine = seeds().spawn(3)
-    a = draw_multipliers(scenario, pool, p, int(scenarios), np.random.default_rng(inner))
     ins = first.measures.set_index(["plan", "sample"])
     lo = float(ins.loc[("expected", "in_sample"), measure])
     hi = float(ins.loc[("risk", "in_sample"), measure])
@@ -343,8 +438,8 @@ def risk_tradeoff(scenario: Scenario, pool, *, measure: str = "cvar", alpha: flo
     solved = [("max", hi, first.status, first.gap, first.plan)]
     start = first.plan
     for i, floor in enumerate(np.linspace(hi, lo, points)[1:-1], start=2):  # from the top floor down
-        r = solve_risk(p, a, RiskSpec("floor", measure, alpha, floor=float(floor)), time_limit=limit, gap=g,
-                       start=start)
+        r, _, _ = _solve_settled(scenario, pool, p, RiskSpec("floor", measure, alpha, floor=float(floor)),
+                                 int(scenarios), inner, limit, g, start)
         if r.plan is not None:
             start = plan_frame(p, r.plan)
             solved.append(("floor", float(floor), r.status, r.gap, start))
@@ -359,8 +454,7 @@ def risk_tradeoff(scenario: Scenario, pool, *, measure: str = "cvar", alpha: flo
     sim_seed = int(engine.generate_state(1, np.uint64)[0] >> np.uint64(1))
     rows, plan_rows = [], []
     for i, (kind, floor, status, gp, pl) in enumerate(solved):
-        posts, hired = _posts(p, pl)
-        m_in = tail_measures(scenario_outcomes(p, posts, hired, a), alpha)
+        m_in = tail_measures(_outcomes(scenario, pool, p, pl, int(scenarios), inner), alpha)
         row = {"point": i + 1, "kind": kind, "floor": floor if kind == "floor" else None, "status": status, "gap": gp,
                "spend": float(pl["cost"].sum()) if len(pl) else 0.0,
                "creators": int(pl["kol_id"].nunique()) if len(pl) else 0,

@@ -162,11 +162,11 @@ def test_a_chance_constrained_plan_meets_its_probability_out_of_sample():
     """The in-sample share is at least p by construction; on 20,000 fresh scenarios of the same
     model the plan's probability stays within the in-sample standard error sqrt(p(1-p)/S) of p
     (plus 4 of the fresh estimate's own)."""
-    scenario, pool, p, _, rows = request("mixed", True)
-    S, prob = 200, 0.8
-    scenario_dict_target = 0.6 * optimize(scenario, pool, marginal=False).objective
-    r = optimize_risk(scenario, pool, target=scenario_dict_target, probability=prob, scenarios=S, runs=0,
-                      rng=11, time_limit=15, gap=0.05, check_scenarios=20_000)
+    scenario, pool, p, _, rows = request("one segment", True)
+    S, prob = 100, 0.8
+    target = 0.6 * optimize(scenario, pool, marginal=False).objective
+    r = optimize_risk(scenario, pool, target=target, probability=prob, scenarios=S, runs=0,
+                      rng=11, time_limit=30, gap=0.05, check_scenarios=20_000)
     assert r.has_plan
     m = r.measures.set_index("sample")
     assert m.loc["in_sample", "probability"] >= prob
@@ -205,3 +205,76 @@ def test_the_tradeoff_trades_mean_for_tail_in_sample():
     assert np.all(np.diff(means[1:]) <= tol * np.abs(means).max() + 1e-9)
     assert set(t.plans["point"]) == {1, 2, 3, 4}
     assert {"out_of_sample_mean", "out_of_sample_cvar"} <= set(tab.columns)
+
+
+@pytest.fixture(scope="module")
+def small_pool(tmp_path_factory):
+    """The shipped pool's first 40 creators: a request that solves in a few seconds."""
+    import pandas as pd
+
+    path = tmp_path_factory.mktemp("pool") / "pool.csv"
+    pd.read_csv("scenarios/pools/synthetic_300.csv").head(40).to_csv(path, index=False)
+    return str(path)
+
+
+def test_cli_risk_writes_one_complete_run(tmp_path, small_pool):
+    import json
+
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from kolsim.cli import main
+
+    out = tmp_path / "risk"
+    r = CliRunner().invoke(main, ["optimize", "scenarios/optimize_skincare.toml", "--candidates", small_pool,
+                                  "--risk", "cvar:0.2", "--scenarios", "40", "--simulate", "100",
+                                  "--time-limit", "10", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "maximise CVaR 20% over 40 scenarios" in r.output and "out of sample, the risk plan's CVaR" in r.output
+    m = pd.read_csv(out / "risk.csv")
+    assert set(zip(m["plan"], m["sample"])) == {(p, s) for p in ("risk", "expected")
+                                                for s in ("in_sample", "out_of_sample", "simulated")}
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["risk"]["measure"] == "cvar" and summary["comparison"]["cvar"]["se"] > 0
+    assert {"plan.csv", "risk.csv", "summary.json", "excluded.csv", "plan.png"} <= {f.name for f in out.iterdir()}
+
+
+def test_cli_tradeoff_and_chance_constraint(tmp_path, small_pool):
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from kolsim.cli import main
+
+    run = CliRunner()
+    t = run.invoke(main, ["optimize", "scenarios/optimize_skincare.toml", "--candidates", small_pool,
+                          "--tradeoff", "3", "--scenarios", "30", "--simulate", "0", "--time-limit", "5",
+                          "--out", str(tmp_path / "t")])
+    assert t.exit_code == 0, t.output
+    tab = pd.read_csv(tmp_path / "t" / "tradeoff.csv")
+    assert list(tab["kind"]) == ["expected", "floor", "max"] and (tmp_path / "t" / "tradeoff.png").stat().st_size
+    c = run.invoke(main, ["optimize", "scenarios/optimize_skincare.toml", "--candidates", small_pool,
+                          "--target", "conversions=20", "--target-probability", "0.7", "--scenarios", "40",
+                          "--simulate", "0", "--time-limit", "10"])
+    assert c.exit_code == 0, c.output
+    assert "the least spend with P(outcome >= 20) >= 70%" in c.output and "P(>=20)" in c.output
+
+
+@pytest.mark.parametrize("args, code, says", [
+    (["--risk", "var:0.1"], 2, "--risk"),
+    (["--target-probability", "0.8"], 2, "needs --target METRIC=VALUE"),
+    (["--target-probability", "1.5", "--target", "conversions=10"], 2, "--target-probability"),
+    (["--risk", "cvar:0.1", "--target", "conversions=10"], 2, "needs --target-probability"),
+    (["--risk", "cvar:0.1", "--backend", "pulp"], 2, "--backend"),
+    (["--tradeoff", "3", "--risk", "cvar:0.1>=5"], 2, "the curve sets its own floors"),
+    (["--risk", "cvar:0.1>=1e7", "--time-limit", "5"], 3, "no plan within the request's rules has CVaR 10%"),
+])
+def test_cli_bad_risk_requests(small_pool, args, code, says):
+    from click.testing import CliRunner
+
+    from kolsim.cli import main
+
+    r = CliRunner().invoke(main, ["optimize", "scenarios/optimize_skincare.toml", "--candidates", small_pool,
+                                  "--scenarios", "20", "--simulate", "0", *args])
+    assert r.exit_code == code, r.output
+    assert says in r.output + (r.stderr or "")
+    assert "Traceback" not in r.output + (r.stderr or "")

@@ -9,9 +9,10 @@ draw (``docs/model.md`` §5):
   profit only; they multiply the rate of purchase intents per read),
 - each creator's content quality Q_k (it multiplies every note's reads),
 - and the creator's notes' viral factors and delivery, as the mean of its
-  minimum notes' factors (a lognormal with that mean's mean 1 and variance,
-  the Fenton–Wilkinson match; a creator who delivers all its notes or none
-  draws its delivery once).
+  n notes' factors (a lognormal with that mean's mean 1 and variance, the
+  Fenton–Wilkinson match; a creator who delivers all its notes or none draws
+  its delivery once).  n is given per creator (``kolsim.riskplan`` re-draws the
+  same random numbers with the plan's own counts until they settle).
 
 In scenario j creator k's notes press on its segment with a_jk times their
 expected pressure B_k (the expected model's value of its notes beyond its own
@@ -135,11 +136,14 @@ def _lognormal(z: np.ndarray, sigma) -> np.ndarray:
     return np.exp(sigma * z - 0.5 * sigma * sigma)
 
 
-def draw_multipliers(scenario, pool, p: Problem, size: int, rng: np.random.Generator) -> np.ndarray:
+def draw_multipliers(scenario, pool, p: Problem, size: int, rng: np.random.Generator,
+                     notes: np.ndarray | None = None) -> np.ndarray:
     """The scenarios' multipliers a_jk of each creator's expected pressure, shape (size, N).
 
-    Each has mean 1.  Drawn in a fixed order (campaign, tiers, creators, notes, delivery),
-    so a seed gives the same scenarios on every machine.
+    ``notes``: per creator, the number of notes whose viral factors are averaged (default each
+    creator's minimum notes if hired).  Each has mean 1.  Drawn in a fixed order (campaign,
+    tiers, creators, notes, delivery) whatever ``notes`` is, so a seed gives the same random
+    numbers on every machine and for every note count.
     """
     n = p.n
     frame = pool.frame
@@ -162,7 +166,8 @@ def draw_multipliers(scenario, pool, p: Problem, size: int, rng: np.random.Gener
     # the mean of the creator's n notes' factors D_i L_i / p (note by note delivery) or L_i (all or
     # none, drawn below): mean 1, variance v / n
     v = np.where(per_creator, np.expm1(reach_sigma ** 2), np.exp(reach_sigma ** 2) / p_post - 1.0)
-    s2 = np.log1p(v / np.maximum(p.min_posts, 1))
+    count = np.maximum(p.min_posts if notes is None else np.asarray(notes, float), 1)
+    s2 = np.log1p(v / count)
     a *= _lognormal(ln, np.sqrt(s2))
     a *= np.where(per_creator, (d < p_post) / p_post, 1.0)
     return a
