@@ -4,7 +4,7 @@ from ._version import __version__
 from .errors import InputError, KolsimError, PoolError, ScenarioError
 from .scenario import Scenario, parse_scenario
 from .pool import Pool, generate_pool, vet
-from .io import load_pool, load_results, load_scenario
+from .io import load_export, load_pool, load_results, load_scenario
 from .engines import simulate
 from .results import SavedRun, SimulationResult
 from .review import review
@@ -20,7 +20,7 @@ __all__ = [
     "__version__",
     "KolsimError", "InputError", "ScenarioError", "PoolError",
     "Scenario", "parse_scenario", "load_scenario",
-    "Pool", "load_pool", "generate_pool", "vet",
+    "Pool", "load_pool", "load_export", "generate_pool", "vet",
     "simulate", "SimulationResult",
     "compare", "Comparison",
     "sweep", "SweepResult",

@@ -155,6 +155,35 @@ _engine = click.option("--engine", type=click.Choice(["montecarlo", "des"]), def
                        show_default=True,
                        help="montecarlo: the model's outcomes; des: the campaign's operations in time "
                             "(SimPy), with an event log and operational figures.")
+_profile = click.option("--profile", default=None, metavar="NAME",
+                        help="The candidates are a marketplace export of this built-in layout (pugongying, "
+                             "qiangua, common; docs/data.md).")
+_columns = click.option("--columns", "columns_map", type=click.Path(), default=None, metavar="MAP.toml",
+                        help="The candidates are a marketplace export read with this mapping file (column "
+                             "names, units, tier and category names; docs/data.md).")
+
+
+def _every_problem(read):
+    """``read()``, with every problem of a bad export printed (not only the first), exit 2."""
+    try:
+        return read()
+    except InputError as e:
+        for line in e.lines():
+            _echo(f"kolsim: error: {printable(line, None)}", err=True)
+        raise click.exceptions.Exit(EXIT_INPUT) from None
+
+
+def _load_candidates(path, sc, profile, columns_map):
+    """The candidate pool: a pool file, or an export read with a profile or a mapping file."""
+    if profile is None and columns_map is None:
+        return kolsim.load_pool(path, tiers=sc.tiers if sc is not None else None)
+    pool, report = _every_problem(lambda: kolsim.load_export(path, profile=profile, columns=columns_map,
+                                                             tiers=sc.tiers if sc is not None else None))
+    _echo(f"note: {report.lines()[0]}; {len(report.conversions)} conversion(s), {len(pool):,} creators "
+          "(kolsim pool import lists them)", err=True)
+    return pool
+
+
 # kolsim checks --out itself (io.check_output_dir), so that a bad one gets a one-line message
 _out = click.option("--out", type=click.Path(), default=None,
                     help="Directory for CSV, JSON and PNG outputs: a new or empty one, or an earlier "
@@ -466,15 +495,18 @@ def compare(scenarios, runs, seed, workers, scheduler, engine, baseline, quiet, 
 @click.option("--tradeoff", type=click.IntRange(min=2, max=50), default=None, metavar="N",
               help="N plans from the best mean to the best tail (--risk's measure and share, default cvar:0.1): "
                    "tradeoff.csv, plans.csv and tradeoff.png.")
+@_profile
+@_columns
 @click.option("--out", type=click.Path(), default=None,
               help="Directory for plan.csv, summary.json and excluded.csv: a new or empty one, or an earlier "
                    "run's, which is replaced as a whole.")
 def optimize(scenario, candidates, objective, time_limit, gap, backend, solver, export, sim_runs, start, target,
-             extra_budget, drop, no_baselines, target_probability, risk, n_scenarios, tradeoff, out):
+             extra_budget, drop, no_baselines, target_probability, risk, n_scenarios, tradeoff, profile, columns_map,
+             out):
     """Choose creators and their weekly notes from a candidate pool by integer programming."""
     sc = kolsim.load_scenario(scenario)
     _notices(sc)
-    pool = kolsim.load_pool(candidates, tiers=sc.tiers)
+    pool = _load_candidates(candidates, sc, profile, columns_map)
     _notices(pool)
     if (extra_budget is not None or drop) and target is not None:
         raise InputError("cannot be combined with --extra-budget or --drop", where="--target")
@@ -888,10 +920,12 @@ def _decision_report(sc, r, out) -> None:
 @click.option("--time-limit", type=_Finite(0.0, low_open=True), default=None,
               help="With --optimize: seconds per re-solve (default: the scenario's).")
 @click.option("--gap", type=_Finite(0.0, below=1.0), default=None, help="With --optimize: the relative gap.")
+@_profile
+@_columns
 @_quiet
 @_out
 def sweep(scenario, vary, method, metrics, samples, runs, seed, workers, scheduler, engine, reoptimize, candidates,
-          objective, time_limit, gap, quiet, out):
+          objective, time_limit, gap, profile, columns_map, quiet, out):
     """Simulate SCENARIO at many values of its keys, on common random numbers (or, with
     --optimize, re-optimise its plan at each)."""
     sc = kolsim.load_scenario(scenario)
@@ -904,7 +938,9 @@ def sweep(scenario, vary, method, metrics, samples, runs, seed, workers, schedul
         for flag, v in (("--objective", objective), ("--time-limit", time_limit), ("--gap", gap)):
             if v is not None:
                 raise InputError("is for --optimize (re-solves at each point)", where=flag)
-    pool = kolsim.load_pool(candidates, tiers=sc.tiers) if candidates is not None else None
+    if candidates is None and (profile is not None or columns_map is not None):
+        raise InputError("is for --candidates (the export to read)", where="--profile" if profile else "--columns")
+    pool = _load_candidates(candidates, sc, profile, columns_map) if candidates is not None else None
     if pool is not None:
         _notices(pool)
     if out is not None:
@@ -998,15 +1034,17 @@ def report(results, out, title):
 @click.option("--objective", type=click.Choice(["conversions", "reach", "interactions", "profit"]), default=None)
 @click.option("--time-limit", type=_Finite(0.0, low_open=True), default=None, help="Seconds per solve.")
 @click.option("--gap", type=_Finite(0.0, below=1.0), default=None)
+@_profile
+@_columns
 @_quiet
 @_out
-def frontier(scenario, candidates, budgets, runs, seed, objective, time_limit, gap, quiet, out):
+def frontier(scenario, candidates, budgets, runs, seed, objective, time_limit, gap, profile, columns_map, quiet, out):
     """The optimal plan at each budget: what more or less money buys."""
     from .frontier import parse_budgets
 
     sc = kolsim.load_scenario(scenario)
     _notices(sc)
-    pool = kolsim.load_pool(candidates, tiers=sc.tiers)
+    pool = _load_candidates(candidates, sc, profile, columns_map)
     _notices(pool)
     if runs == 1:
         raise InputError("must be 0 (no simulation) or at least 2 (got 1)", where="--runs")
@@ -1071,7 +1109,7 @@ def validate(files):
 
 @main.group()
 def pool():
-    """Candidate pools: generate synthetic ones, vet real ones."""
+    """Candidate pools: generate synthetic ones, import marketplace exports, vet real ones."""
 
 
 @pool.command("generate")
@@ -1086,6 +1124,26 @@ def pool_generate(size, seed, out):
     _write_file(out, p.frame)
     counts = p.frame["tier"].value_counts().reindex(TIERS, fill_value=0)
     _echo(f"wrote {size:,} creators to {out} (" + ", ".join(f"{k} {v}" for k, v in counts.items()) + ")")
+
+
+@pool.command("import")
+@click.argument("export", type=click.Path())
+@_profile
+@_columns
+@click.option("--price", type=click.Choice(["image", "video"]), default=None,
+              help="Which quoted price becomes cost_per_post when the export gives both (default: the "
+                   "profile's or mapping's, image).")
+@click.option("--out", type=click.Path(dir_okay=False), required=True, help="The pool CSV to write.")
+def pool_import(export, profile, columns_map, price, out):
+    """Read a marketplace export (CSV or .xlsx, Chinese or English headers) into a pool file."""
+    io.check_output_file(out)
+    p, report = _every_problem(lambda: kolsim.load_export(export, profile=profile, columns=columns_map, price=price))
+    for line in report.lines():
+        _echo(line)
+    _notices(p)
+    _write_file(out, p.frame)
+    counts = p.frame["tier"].value_counts().reindex(TIERS, fill_value=0)
+    _echo(f"wrote {len(p):,} creators to {out} (" + ", ".join(f"{k} {v}" for k, v in counts.items()) + ")")
 
 
 @pool.command("vet")

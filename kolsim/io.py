@@ -279,6 +279,55 @@ def load_pool(path: str | os.PathLike, *, tiers: Mapping[str, Tier] | None = Non
     return pool
 
 
+def load_column_map(path: str | os.PathLike):
+    """A mapping file (TOML, ``docs/data.md``) for :func:`load_export`."""
+    from .exports import parse_column_map
+
+    path = str(path)
+    text = _decode(_read_bytes(path, "column mapping", MAX_POOL_BYTES, PoolError), path, "column mapping", PoolError)
+    return parse_column_map(_parse_toml(text, path), source=path)
+
+
+def load_export(path: str | os.PathLike, *, profile: str | None = None, columns=None,
+                price: str | None = None, tiers: Mapping[str, Tier] | None = None):
+    """A marketplace export (CSV or .xlsx) as a pool: ``(Pool, ImportReport)``.
+
+    ``profile``: a built-in layout (``kolsim.exports.PROFILES``; default: the common Chinese and
+    English header names); ``columns``: a mapping file's path or a ``ColumnMap`` instead;
+    ``price``: ``image`` or ``video``, which quoted price becomes ``cost_per_post``. Every value
+    that cannot be read is reported at once (``PoolError.lines()``); the report lists every
+    conversion made. ``docs/data.md``.
+    """
+    from dataclasses import replace as _replace
+
+    from .exports import PROFILES, ColumnMap, convert
+    from .model import creator_table
+
+    if profile is not None and columns is not None:
+        raise PoolError("give a profile or a mapping file, not both", where="--profile")
+    if columns is not None:
+        cmap = columns if isinstance(columns, ColumnMap) else load_column_map(columns)
+    else:
+        name = profile or "common"
+        if name not in PROFILES:
+            raise PoolError(f"unknown profile {name!r}; built in: {', '.join(PROFILES)}", where="--profile")
+        cmap = PROFILES[name]
+    if price is not None:
+        if price not in ("image", "video"):
+            raise PoolError(f"must be image or video (got {price!r})", where="--price")
+        cmap = _replace(cmap, price=price)
+    path = str(path)
+    data = _read_bytes(path, "export", MAX_POOL_BYTES, PoolError)
+    if path.lower().endswith((".xlsx", ".xlsm")):
+        cells = _xlsx_cells(data, path)
+    else:
+        cells = _csv_cells(_decode(data, path, "export", PoolError), path, "export", PoolError)
+    frame, report = convert(cells.frame(), cmap, cells.places, path)
+    pool = Pool.from_frame(frame, source=path, places=cells.places, notices=tuple(cells.notices))
+    creator_table(pool.frame, tiers or {c: Tier.default(c) for c in TIERS}, pool)
+    return pool, report
+
+
 def _read_pool(path) -> Pool:
     """A pool, every cell checked (its rows' own numbers are the model's to check)."""
     path = str(path)

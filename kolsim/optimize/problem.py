@@ -390,6 +390,10 @@ def build_problem(scenario: Scenario, pool: Pool, *, objective: str | None = Non
         # F concave through 0
         error = (1 + error) * (1 + e_own) - 1
     have = set(map(str, frame["category"].to_numpy(object)[idx]))
+    if camp.category not in set(map(str, frame["category"])):
+        shown = ", ".join(sorted(set(map(str, frame["category"])))[:12])
+        notices.append(f"no candidate is in the campaign's category {camp.category!r} (the pool's categories: "
+                       f"{shown}); every creator's fit comes from the category matrix (docs/model.md)")
     for c, b in opt.category_share.items():
         if c not in have and b.min == 0:  # (a minimum share on it is infeasible: the pipeline says so)
             notices.append(f"[optimize.category_share] names category {c!r}, which no candidate is in, so its "
