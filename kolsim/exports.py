@@ -154,7 +154,9 @@ def parse_number(cell: Any, kind: str, *, percent: bool = False) -> tuple[float 
             if sym in text:
                 text = text.replace(sym, "")
                 how.append("¥")
-    if re.search(r"\d,\d{3}", text):
+    if "," in text:
+        if not re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?(万|w|k|千|m|百万|亿|%)?", text):
+            return None, "has commas that are not thousands separators (12,300 or 12300; a decimal point is .)"
         text = text.replace(",", "")
         how.append("thousands separators")
     if kind == "share" and text.endswith("%"):

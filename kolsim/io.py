@@ -317,11 +317,12 @@ def load_export(path: str | os.PathLike, *, profile: str | None = None, columns=
             raise PoolError(f"must be image or video (got {price!r})", where="--price")
         cmap = _replace(cmap, price=price)
     path = str(path)
-    data = _read_bytes(path, "export", MAX_POOL_BYTES, PoolError)
+    data = _read_bytes(path, "marketplace export", MAX_POOL_BYTES, PoolError)
     if path.lower().endswith((".xlsx", ".xlsm")):
         cells = _xlsx_cells(data, path)
     else:
-        cells = _csv_cells(_decode(data, path, "export", PoolError), path, "export", PoolError)
+        what = "marketplace export"
+        cells = _csv_cells(_decode(data, path, what, PoolError), path, what, PoolError)
     frame, report = convert(cells.frame(), cmap, cells.places, path)
     pool = Pool.from_frame(frame, source=path, places=cells.places, notices=tuple(cells.notices))
     creator_table(pool.frame, tiers or {c: Tier.default(c) for c in TIERS}, pool)

@@ -32,7 +32,8 @@ def test_cells_are_read_with_their_units(cell, kind, value):
 
 @pytest.mark.parametrize("cell, kind, says", [
     ("abc", "count", "is not a number"), ("4.7", "share", "above 1 without %"), ("¥¥", "money", "amount in RMB"),
-    ("12.3万人", "count", "is not a number"), ("4.7%%", "share", "not a percentage"), (True, "count", "true/false"),
+    ("12.3万人", "count", "is not a number"),
+    ("1,2345", "count", "not thousands separators"), ("1,5", "share", "not thousands separators"), ("4.7%%", "share", "not a percentage"), (True, "count", "true/false"),
 ])
 def test_unreadable_cells_say_what_is_allowed(cell, kind, says):
     v, why = parse_number(cell, kind)
