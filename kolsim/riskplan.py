@@ -243,7 +243,8 @@ def optimize_risk(scenario: Scenario, pool, risk: str | RiskSpec | None = None, 
     >>> import kolsim
     >>> s = kolsim.load_scenario("scenarios/optimize_skincare.toml")
     >>> pool = kolsim.load_pool("scenarios/pools/synthetic_300.csv")
-    >>> r = kolsim.optimize_risk(s, pool, "cvar:0.1", scenarios=50, runs=0, time_limit=20)
+    >>> r = kolsim.optimize_risk(s, kolsim.Pool.from_frame(pool.frame.head(40)), "cvar:0.1", scenarios=30,
+    ...                          runs=0, time_limit=60, check_scenarios=1000)
     >>> r.has_plan, list(r.measures["sample"].unique())
     (True, ['in_sample', 'out_of_sample'])
     """
@@ -409,7 +410,8 @@ def risk_tradeoff(scenario: Scenario, pool, *, measure: str = "cvar", alpha: flo
     >>> import kolsim
     >>> s = kolsim.load_scenario("scenarios/optimize_skincare.toml")
     >>> pool = kolsim.load_pool("scenarios/pools/synthetic_300.csv")
-    >>> t = kolsim.risk_tradeoff(s, pool, points=3, scenarios=50, runs=0, time_limit=10)
+    >>> few = kolsim.Pool.from_frame(pool.frame.head(40))
+    >>> t = kolsim.risk_tradeoff(s, few, points=3, scenarios=30, runs=0, time_limit=60, check_scenarios=1000)
     >>> len(t.table), bool(t.table["in_sample_mean"].iloc[0] >= t.table["in_sample_mean"].iloc[-1] - 1e-6)
     (3, True)
     """
@@ -443,17 +445,22 @@ def risk_tradeoff(scenario: Scenario, pool, *, measure: str = "cvar", alpha: flo
         if r.plan is not None:
             start = plan_frame(p, r.plan)
             solved.append(("floor", float(floor), r.status, r.gap, start))
+        else:  # a point without a plan stays in the table, said so
+            solved.append(("floor", float(floor), r.status, None, None))
         if progress is not None:
             progress(i, points)
     solved.append(("expected", lo, str(expected.status), expected.gap, expected.plan))
     if progress is not None:
         progress(points, points)
     solved = solved[::-1]  # from the best mean to the best tail
-    frames = [pl for *_, pl in solved]
-    fresh = _fresh(scenario, pool, p, frames, int(check_scenarios), outer) if check_scenarios else None
+    frames = [pl for *_, pl in solved if pl is not None]
+    fresh = iter(_fresh(scenario, pool, p, frames, int(check_scenarios), outer)) if check_scenarios else None
     sim_seed = int(engine.generate_state(1, np.uint64)[0] >> np.uint64(1))
     rows, plan_rows = [], []
     for i, (kind, floor, status, gp, pl) in enumerate(solved):
+        if pl is None:
+            rows.append({"point": i + 1, "kind": kind, "floor": floor, "status": status, "gap": None})
+            continue
         m_in = tail_measures(_outcomes(scenario, pool, p, pl, int(scenarios), inner), alpha)
         row = {"point": i + 1, "kind": kind, "floor": floor if kind == "floor" else None, "status": status, "gap": gp,
                "spend": float(pl["cost"].sum()) if len(pl) else 0.0,
@@ -461,7 +468,7 @@ def risk_tradeoff(scenario: Scenario, pool, *, measure: str = "cvar", alpha: flo
                "notes": int(pl["posts"].sum()) if len(pl) else 0,
                "in_sample_mean": m_in["mean"], "in_sample_quantile": m_in["quantile"], "in_sample_cvar": m_in["cvar"]}
         if fresh is not None:
-            m_out = tail_measures(fresh[i], alpha)
+            m_out = tail_measures(next(fresh), alpha)
             row.update({"out_of_sample_mean": m_out["mean"], "out_of_sample_quantile": m_out["quantile"],
                         "out_of_sample_cvar": m_out["cvar"]})
         if runs and len(pl):

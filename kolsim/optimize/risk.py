@@ -632,9 +632,10 @@ def solve_risk(p: Problem, a: np.ndarray, spec: RiskSpec, *, time_limit: float, 
                          seconds=seconds, solver=raw.solver, sizes=sizes,
                          message="the plans found meet the request only through the tangents of the "
                                  "saturation curves, not on the exact curves; more time refines them")
-    if raw.x is None:
+    if raw.x is None and kept is None:
         return RiskSolve(status=raw.status, spec=spec, plan=None, objective=None, bound=raw.bound, gap=None,
                          seconds=seconds, solver=raw.solver, sizes=sizes, message=raw.message)
+    # the last solve's plan, or the best plan an earlier one (or the start) gave
     x = settle_saturation(core, p, raw.x[:lay.n0] if last_ok else kept[1])
     vp = verify(p, core, x)
     y = scenario_outcomes(p, vp.posts, vp.hired, a)
