@@ -714,6 +714,9 @@ def _tradeoff_report(sc, t) -> str:
     lines = [f"{sc.name}: the mean against {name} at {t.alpha:.0%}, {len(t.table)} plans "
              f"(in sample / out of sample{' / simulated' if 'simulated_mean' in t.table else ''})"]
     for _, r in t.table.iterrows():
+        if pd.isna(r.get("spend")):
+            lines.append(f"{int(r['point']):>2} {r['kind']:<8} floor {_fmt(r['floor'])}: no plan ({r['status']})")
+            continue
         cells = [f"{int(r['point']):>2} {r['kind']:<8} ¥{r['spend']:>11,.0f} {int(r['creators']):>3} creators"]
         for sample in ("in_sample", "out_of_sample", "simulated"):
             if f"{sample}_mean" in r and pd.notna(r[f"{sample}_mean"]):

@@ -278,3 +278,22 @@ def test_cli_bad_risk_requests(small_pool, args, code, says):
     assert r.exit_code == code, r.output
     assert says in r.output + (r.stderr or "")
     assert "Traceback" not in r.output + (r.stderr or "")
+
+
+def test_a_tradeoff_point_without_a_plan_is_reported_and_drawn():
+    """A floor whose solve found no plan in its time stays a row, said so in the report and
+    skipped by the plot (not a crash, not silently dropped)."""
+    import pandas as pd
+
+    from kolsim import plots
+    from kolsim.cli import _tradeoff_report
+    from kolsim.riskplan import TradeoffResult
+
+    table = pd.DataFrame([
+        {"point": 1, "kind": "expected", "floor": None, "status": "optimal", "gap": 0.0, "spend": 100.0,
+         "creators": 3, "notes": 4, "in_sample_mean": 5.0, "in_sample_quantile": 1.0, "in_sample_cvar": 1.0},
+        {"point": 2, "kind": "floor", "floor": 3.0, "status": "no_solution", "gap": None}])
+    t = TradeoffResult(table=table, plans=pd.DataFrame(), measure="cvar", alpha=0.1)
+    text = _tradeoff_report(type("S", (), {"name": "x"})(), t)
+    assert "2 floor    floor 3.000: no plan (no_solution)" in text
+    assert plots.plot_tradeoff(t) is not None
