@@ -6,6 +6,7 @@ from .scenario import Scenario, parse_scenario
 from .pool import Pool, generate_pool, vet
 from .io import load_export, load_pool, load_results, load_scenario
 from .engines import simulate
+from .attribution import attribution_frame, attribution_table, past_export
 from .results import SavedRun, SimulationResult
 from .review import review
 from .optimize import InfeasibleError, OptimizationResult, optimize
@@ -22,6 +23,7 @@ __all__ = [
     "Scenario", "parse_scenario", "load_scenario",
     "Pool", "load_pool", "load_export", "generate_pool", "vet",
     "simulate", "SimulationResult",
+    "attribution_table", "attribution_frame", "past_export",
     "compare", "Comparison",
     "sweep", "SweepResult",
     "frontier", "FrontierResult", "min_budget", "TargetResult",

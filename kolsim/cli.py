@@ -290,9 +290,12 @@ class _Progress:
 @_workers
 @_scheduler
 @_engine
+@click.option("--attribution", "attribute", is_flag=True,
+              help="Credit each creator and wave with its reads, buyers (and the word of mouth they started), "
+                   "spend and the expansion/acceleration split; with --out, attribution.csv and attribution.png.")
 @_quiet
 @_out
-def simulate(scenario, runs, seed, workers, scheduler, engine, quiet, out):
+def simulate(scenario, runs, seed, workers, scheduler, engine, attribute, quiet, out):
     """Simulate SCENARIO and summarise the outcomes."""
     sc = kolsim.load_scenario(scenario)
     _scenario_notices(sc, engine)
@@ -301,7 +304,7 @@ def simulate(scenario, runs, seed, workers, scheduler, engine, quiet, out):
         io.check_output_dir(out)
     with _Progress("replications", quiet) as bar:
         result = kolsim.simulate(sc, runs=runs, rng=seed, workers=workers, engine=engine, progress=bar,
-                                 scheduler=scheduler)
+                                 scheduler=scheduler, attribute=attribute)
     p = result.provenance
     _echo(f"{sc.name}: {result.runs:,} replications ({_ENGINE_NAMES[engine]}), seed {p['seed']}, "
           f"{result.table.n_posts} planned notes, budget ¥{sc.campaign.budget:,.0f}")
@@ -311,6 +314,9 @@ def simulate(scenario, runs, seed, workers, scheduler, engine, quiet, out):
     if ops is not None:
         _echo("\nPublication by wave (over all replications)")
         _echo(_ops_table(ops))
+    credit = kolsim.attribution_frame(result) if attribute else None
+    if credit is not None:
+        _echo("\n" + _attribution_report(credit))
     if out is not None:
         files = {
             "summary.csv": summary.reset_index(),
@@ -321,6 +327,9 @@ def simulate(scenario, runs, seed, workers, scheduler, engine, quiet, out):
             "distributions.png": plots.plot_distributions([result], [sc.name]),
             "cumulative_conversions.png": plots.plot_cumulative_conversions([result], [sc.name]),
         }
+        if credit is not None:
+            files["attribution.csv"] = credit
+            files["attribution.png"] = plots.plot_attribution(result)
         if ops is not None:
             files["operations.csv"] = ops
             files["events.csv"] = result.events
@@ -330,6 +339,23 @@ def simulate(scenario, runs, seed, workers, scheduler, engine, quiet, out):
 
 
 _ENGINE_NAMES = {"montecarlo": "Monte Carlo", "des": "discrete-event"}
+
+
+def _attribution_report(credit: pd.DataFrame, top: int = 10) -> str:
+    """The waves and the creators who earned the most conversions, with their intervals."""
+    def rows(frame: pd.DataFrame) -> list[tuple[str, ...]]:
+        return [(str(r["name"]), str(r["tier"]) if isinstance(r["tier"], str) else "", f"{int(r['notes'])}",
+                 f"{_fmt(r['reads'])}", f"{r['conversions']:,.1f} ± {1.96 * r['conversions_se']:,.1f}",
+                 f"{100 * r['share_of_conversions']:.1f} %", f"{_fmt(r['expansion'])}",
+                 f"¥{r['spend']:,.0f}") for _, r in frame.iterrows()]
+    head = [("", "tier", "notes", "reads", "conversions (95 %)", "share", "expansion", "spend")]
+    waves = credit[credit["level"] == "wave"]
+    creators = credit[credit["level"] == "creator"].sort_values("conversions", ascending=False)
+    other = credit[credit["level"] == "other"]
+    lines = ["Attribution by wave (mean per replication)", *_aligned(head + rows(waves)),
+             f"\nTop {min(top, len(creators))} of {len(creators)} creators by conversions",
+             *_aligned(head + rows(creators.head(top)) + rows(other))]
+    return "\n".join(lines)
 
 
 def _ops_table(ops: pd.DataFrame) -> str:

@@ -686,7 +686,7 @@ def expected_totals(table: PostTable, note_reads: np.ndarray, conversion=None) -
     return out
 
 
-def follower_losses(table: PostTable, note_intents: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+def follower_losses(table: PostTable, note_intents: np.ndarray, kept: bool = False):
     """The purchase decisions lost because a creator's own followers saturate, per day and segment.
 
     ``note_intents`` (B, P) holds each note's lifetime on-RED intents (reads x
@@ -705,7 +705,10 @@ def follower_losses(table: PostTable, note_intents: np.ndarray) -> tuple[np.ndar
 
     Returns ``(lost_on, lost_off)``, each (B, horizon, S): o_k (1 - rho_k) and
     f_k (1 - rho_k) summed over the segment's creators; None when no note
-    reaches its creator's own followers.
+    reaches its creator's own followers.  With ``kept=True`` a third array
+    (B, K) follows: the share of each creator's own-follower decisions over the
+    horizon that count, sum_t rho_k(t) lam_k(t) / sum_t lam_k(t) (1 where
+    nothing lands), which attribution uses (:mod:`kolsim.attribution`).
     """
     own = table.own_share
     if not np.any(own > 0):
@@ -713,6 +716,7 @@ def follower_losses(table: PostTable, note_intents: np.ndarray) -> tuple[np.ndar
     b, h, n_seg = note_intents.shape[0], table.horizon, len(table.segment_names)
     lost_on = np.zeros((b, h, n_seg))
     lost_off = np.zeros((b, h, n_seg))
+    share_kept = np.ones((b, len(table.creator_people))) if kept else None
     lag = np.arange(h)[None, :] - table.day[:, None]
     ok = lag >= 0
     k_on = np.where(ok, table.kernel[np.clip(lag, 0, h - 1)], 0.0)
@@ -727,6 +731,8 @@ def follower_losses(table: PostTable, note_intents: np.ndarray) -> tuple[np.ndar
         f = x[:, idx] @ k_off[idx] if k_off is not None else 0.0
         lam = o + f
         counted = first_reaches(np.cumsum(lam, axis=1) - lam, lam, m)  # new followers reached on day t
+        if kept:
+            share_kept[:, k] = _ratio(counted.sum(axis=1), lam.sum(axis=1)) + (lam.sum(axis=1) <= 0)
         # lost = 1 - counted / lam (0 where nothing lands); lam >= counted always
         lost = np.divide(counted, lam, out=np.ones_like(lam), where=lam > 0)
         np.subtract(1.0, lost, out=lost)
@@ -734,7 +740,7 @@ def follower_losses(table: PostTable, note_intents: np.ndarray) -> tuple[np.ndar
         lost_on[:, :, s] += o * lost
         if k_off is not None:
             lost_off[:, :, s] += f * lost
-    return lost_on, lost_off
+    return (lost_on, lost_off, share_kept) if kept else (lost_on, lost_off)
 
 
 def own_reads(table: PostTable, note_reads: np.ndarray) -> np.ndarray:
@@ -978,7 +984,7 @@ class BuyersStep:
         return repeats, reads
 
 
-def draw_block(table: PostTable, rng: np.random.Generator, size: int) -> dict[str, np.ndarray]:
+def draw_block(table: PostTable, rng: np.random.Generator, size: int, keep: bool = False) -> dict[str, np.ndarray]:
     """Simulate ``size`` replications of the whole campaign, day by day.
 
     Reads split by Poisson thinning: each read independently becomes a
@@ -1001,7 +1007,9 @@ def draw_block(table: PostTable, rng: np.random.Generator, size: int) -> dict[st
 
     Returns per-replication totals (:data:`TOTAL_METRICS`, shape (size,)) and
     daily series (``daily_<name>`` for :data:`DAILY_METRICS`, shape
-    (size, horizon)).
+    (size, horizon)).  With ``keep=True`` the draws behind them are returned
+    too, under ``"parts"``, for attribution (:mod:`kolsim.attribution`); they
+    draw nothing more, so the totals are the same either way.
     """
     delivered, note_reads = draw_notes(table, rng, size)
     quality, conversion = draw_effects(table, rng, size)
@@ -1013,7 +1021,7 @@ def draw_block(table: PostTable, rng: np.random.Generator, size: int) -> dict[st
     lam_i = exp["intents"]
     lam_off = offsite_pressure(table, lam_i)
     x = (note_reads if conversion is None else note_reads * conversion) * (table.ctr * table.cvr)
-    lost = follower_losses(table, x)
+    lost = follower_losses(table, x, kept=keep)
     total = expected_totals(table, note_reads, conversion)   # (B, S) over the horizon
     if lost is not None:  # decisions that meet a follower the creator has already persuaded
         full = lam_i
@@ -1033,20 +1041,24 @@ def draw_block(table: PostTable, rng: np.random.Generator, size: int) -> dict[st
     off_by_day = np.ascontiguousarray(off.transpose(1, 0, 2))
     got = np.zeros((5,) + on_by_day.shape, np.int64)  # the step's five outputs, by day
     for t in range(table.horizon):
-        for k, x in enumerate(step(on_by_day[t], off_by_day[t], rng)):
-            got[k, t] = x
+        for k, v in enumerate(step(on_by_day[t], off_by_day[t], rng)):
+            got[k, t] = v
     repeats, ugc_reads = (np.asarray(v).sum(axis=1) for v in step.finish(rng))
     streams = dict(zip(STREAMS, got[:4]))
 
-    spend = (table.fixed_cost
-             + (table.cost * (table.upfront + (1 - table.upfront) * delivered)).sum(axis=1))
+    note_spend = table.cost * (table.upfront + (1 - table.upfront) * delivered)
+    spend = table.fixed_cost + note_spend.sum(axis=1)
+    commission = None
     if affiliates:  # commission is paid on the buyers who clicked the note's link
         price = table.price or 0.0
         share_aff = _ratio(exp["commission"], lam_i).transpose(1, 0, 2)
-        spend = spend + price * (streams["campaign"] * share_aff).sum(axis=(0, 2))
+        commission = price * (streams["campaign"] * share_aff)   # (H, B, S)
+        spend = spend + commission.sum(axis=(0, 2))
     conv = {f"conversions_{k}": v.sum(axis=(0, 2)) for k, v in streams.items()}
     conversions = sum(conv.values())
-    return {
+    money = accounting(table, seg_reads, conversions, spend, repeats, own_reads(table, note_reads),
+                       total["reads"], by_segment=keep)
+    out = {
         "reads": seg_reads.sum(axis=1),
         "interactions": interactions.sum(axis=1),
         "likes": likes.sum(axis=1), "collects": collects.sum(axis=1), "comments": comments.sum(axis=1),
@@ -1058,14 +1070,23 @@ def draw_block(table: PostTable, rng: np.random.Generator, size: int) -> dict[st
         "reads_ugc": ugc_reads,
         "posts_delivered": delivered.sum(axis=1),
         "spend": spend,
-        **accounting(table, seg_reads, conversions, spend, repeats, own_reads(table, note_reads),
-                     total["reads"]),
+        **{k: money[k] for k in ("unique_reach", "revenue", "profit")},
         "daily_reads": exp["reads"].sum(axis=2),
         **{f"daily_conversions_{k}": v.sum(axis=2).T for k, v in streams.items()},
     }
+    if keep:
+        out["parts"] = {
+            "delivered": delivered, "note_reads": note_reads, "intent_reads": x,
+            "kept": None if lost is None else lost[2], "expected": total,
+            "drawn": {"reads": seg_reads, "interactions": interactions, "likes": likes, "collects": collects,
+                      "comments": comments, "clicks": clicks},
+            "reach": money["unique_reach_by_segment"], "got": got, "note_spend": note_spend,
+            "commission": commission, "repeats": repeats}
+    return out
 
 
-def accounting(table: PostTable, seg_reads, conversions, spend, repeats=0, own=None, expected=None) -> dict:
+def accounting(table: PostTable, seg_reads, conversions, spend, repeats=0, own=None, expected=None,
+               by_segment: bool = False) -> dict:
     """Unique reach, revenue and profit from a run's reads per segment, conversions, repeat
     orders and spend.
 
@@ -1082,7 +1103,8 @@ def accounting(table: PostTable, seg_reads, conversions, spend, repeats=0, own=N
     segment never has more readers than people); revenue is price x (conversions + repeat orders)
     (organic buyers, who buy without the campaign, are not counted), profit
     revenue x margin - spend (a margin of 1 when none is given; profit is then
-    only reported with both).
+    only reported with both).  ``by_segment=True`` adds ``unique_reach_by_segment``, the distinct
+    readers of each segment (their sum is ``unique_reach``).
     """
     A = table.segment_sizes
     reads = np.asarray(seg_reads, float)
@@ -1099,10 +1121,14 @@ def accounting(table: PostTable, seg_reads, conversions, spend, repeats=0, own=N
         # the segment's other reads, and each creator's distinct own readers, who are in it too
         readers = np.where(people > 0, P * -np.expm1(-own / P), 0.0)
         reads = np.maximum(reads - own @ in_seg, 0.0) + readers @ in_seg
-    reach = (A * -np.expm1(-reads / A)).sum(axis=-1)
+    distinct = A * -np.expm1(-reads / A)
+    reach = distinct.sum(axis=-1)
     revenue = (table.price or 0.0) * (conversions + repeats)
     margin = table.margin if table.margin is not None else 1.0
-    return {"unique_reach": reach, "revenue": revenue, "profit": revenue * margin - spend}
+    out = {"unique_reach": reach, "revenue": revenue, "profit": revenue * margin - spend}
+    if by_segment:
+        out["unique_reach_by_segment"] = distinct
+    return out
 
 
 # --------------------------------------------------------------------------- #

@@ -122,6 +122,11 @@ class SimulationResult:
     events : DataFrame, optional
         Discrete-event engine: the first replication's event log (time,
         event, creator, note, value).
+    credit : dict of str -> array, optional
+        With ``attribute=True``: each note's credit per replication, (runs,
+        notes) per metric of :data:`kolsim.attribution.CREDIT_METRICS`, and the
+        rows of no note as ``"<row>:<metric>"`` (runs,)
+        (:func:`kolsim.attribution.attribution_table` summarises them).
     """
 
     scenario: Scenario
@@ -133,6 +138,7 @@ class SimulationResult:
     note_days: np.ndarray | None = None
     note_stages: np.ndarray | None = None
     events: pd.DataFrame | None = None
+    credit: Mapping[str, np.ndarray] | None = None
 
     @property
     def runs(self) -> int:

@@ -16,7 +16,7 @@ ENGINES = ("montecarlo", "des")
 def simulate(scenario: Scenario, *, engine: str = "montecarlo", runs: int | None = None, rng=None,
              workers: int = 1, target_half_width: float | None = None,
              progress: Callable[[int, int], None] | None = None, scheduler=None,
-             **options) -> SimulationResult:
+             attribute: bool = False, **options) -> SimulationResult:
     """Simulate a scenario with the Monte Carlo (default) or the discrete-event engine.
 
     Parameters
@@ -42,6 +42,11 @@ def simulate(scenario: Scenario, *, engine: str = "montecarlo", runs: int | None
         share of the mean.
     progress : callable, optional
         Called as ``progress(done, total)``.
+    attribute : bool
+        Credit every note, creator and wave with its share of each
+        replication's reads, buyers and money (:mod:`kolsim.attribution`; the
+        result's ``credit``, summarised by
+        :func:`kolsim.attribution.attribution_table`).
 
     Returns
     -------
@@ -63,4 +68,4 @@ def simulate(scenario: Scenario, *, engine: str = "montecarlo", runs: int | None
     else:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)} (got {engine!r})")
     return run(scenario, runs=runs, rng=rng, workers=workers, target_half_width=target_half_width,
-               progress=progress, scheduler=scheduler, **options)
+               progress=progress, scheduler=scheduler, attribute=attribute, **options)

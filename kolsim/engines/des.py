@@ -55,6 +55,8 @@ import pandas as pd
 import simpy
 from scipy import stats
 
+from ..attribution import CREDIT_METRICS, credit, credit_buyers, credit_counts, delayed, \
+    no_campaign_buyers
 from ..model import (STREAMS, PostTable, BuyersStep, accounting, build_post_table, delay_pmf, draw_effects,
                      draw_notes, first_reaches, split_interactions, thin_reads)
 from ..results import STAGES, SimulationResult
@@ -190,10 +192,11 @@ def _boost_bar(table: PostTable, ads: Ads, s: float) -> float:
 class _Run:
     """The state of one replication: its clock, its draws and what happened."""
 
-    def __init__(self, c: _Campaign, seed: np.random.SeedSequence, log: list | None):
+    def __init__(self, c: _Campaign, seed: np.random.SeedSequence, log: list | None, attribute: bool = False):
         t = c.table
         self.c = c
         self.log = log
+        self.attribute = attribute
         streams = [np.random.default_rng(np.random.SeedSequence(
             seed.entropy, spawn_key=tuple(seed.spawn_key) + (k,))) for k in range(3)]
         model_rng, ops_rng, self.rng = streams
@@ -225,6 +228,16 @@ class _Run:
         self.own_seen = np.zeros(K_own)                        # expected decisions so far
         self.own_reads = np.zeros(K_own)                       # expected reads within the horizon
         self.ad_reads = np.zeros(S)                            # reads of the brand's notes by search ads
+        # for attribution: each note's expected intents by day (all, and on its creator's own
+        # followers), its expected reads, feed boosts; each creator's counted share by day;
+        # search ads' intents and the commission paid, by segment and day
+        self.note_lam = np.zeros((P, H))
+        self.note_own = np.zeros((P, H))
+        self.note_seen = np.zeros(P)
+        self.boost_spend = np.zeros(P)
+        self.kept = np.ones((K_own, H))
+        self.ad_intents = np.zeros((S, H))
+        self.comm_day = np.zeros((S, H))
         self.stage = np.zeros(P, np.int8)
         self.day = np.full(P, -1, np.int64)                    # actual publication day
         self.paid = np.zeros(P)                                # RMB paid per note so far
@@ -290,7 +303,7 @@ class _Run:
         # the search ads' clicks are reads of the brand's notes, observed as they are: in the expected
         # reads too, so they do not inflate the creators' share of the drawn reads
         money = accounting(t, reads_s, conversions, spend, repeats, self.own_reads,
-                           self.lam[_READS].sum(axis=1) + self.ad_reads)
+                           self.lam[_READS].sum(axis=1) + self.ad_reads, by_segment=True)
         delay = (self.day - t.day)[published]
         H = t.horizon
         if self.reviewing or self.queue:  # review work still under way: the period runs to the horizon
@@ -338,7 +351,49 @@ class _Run:
             pend = int(self.pending[:, H:].sum())
             if pend:
                 self.note(H, "decisions_in_flight", None, pend)
-        return {"totals": totals, "daily": daily, "day": self.day.copy(), "stage": self.stage.copy()}
+        out = {"totals": totals, "daily": daily, "day": self.day.copy(), "stage": self.stage.copy()}
+        if self.attribute or self.log is not None:  # drawn last: the totals do not depend on it
+            cr = self.attribution(money["unique_reach_by_segment"], repeats)
+            if self.attribute:
+                out["credit"] = cr
+        return out
+
+    def attribution(self, reach: np.ndarray, repeats: int) -> dict:
+        """This replication's credit per note (:mod:`kolsim.attribution`), from each note's
+        expected decisions by day as they happened (its actual publication day, its boosts,
+        the counted share of its own-follower decisions, the consideration delay), and the
+        conversion events of the log, one per note and day, each naming the note."""
+        t, c = self.table, self.c
+        eff = self.note_lam - self.note_own * (1.0 - self.kept[t.creator_index]) if t.n_posts else self.note_lam
+        dec = eff if c.delay_pmf is None else delayed(eff, c.delay_pmf)
+        off = delayed(eff, t.offsite_pmf * t.offsite_ratio) if t.offsite_ratio > 0 else None
+        ads = self.ad_intents if c.delay_pmf is None else delayed(self.ad_intents, c.delay_pmf)
+        got = np.stack([self.out[k].T[:, None, :] for k in (*STREAMS, "organic")]).astype(float)
+        events = {"campaign": "conversions", "offsite": "offsite_conversions", "ugc": "ugc_conversions",
+                  "wom": "word_of_mouth"}
+
+        def trace(day: int, notes: dict, rows: dict) -> None:
+            for k, event in events.items():
+                for j in np.flatnonzero(notes[k][0] > 1e-12):
+                    self.note(day + 1, event, int(j), float(notes[k][0, j]))
+                for r, vals in rows.items():
+                    v = float(np.sum(vals[k]))
+                    if v > 1e-12:
+                        self.note(day + 1, event, None, v, creator=r)
+
+        buyers = credit_buyers(
+            t, got, lambda d: dec[:, d][None], None if off is None else (lambda d: off[:, d][None]),
+            commission=self.comm_day.T[:, None, :], other=lambda d: ads[:, d][None],
+            trace=trace if self.log is not None else None)
+        drawn = {k: self.out[k].sum(axis=1)[None].astype(float)
+                 for k in ("reads", "interactions", "likes", "collects", "comments", "clicks")}
+        counts = credit_counts(t, self.note_seen[None], drawn, np.asarray(reach, float)[None],
+                               untraced=self.ad_reads[None])
+        cr = credit(t, counts, buyers, repeats=np.array([float(repeats)]),
+                    note_spend=(self.paid + self.boost_spend)[None], other_spend=np.array([self.spend_search]),
+                    baseline=no_campaign_buyers(t, self.rng, 1),
+                    organic_by_segment=self.out["organic"].sum(axis=1)[None].astype(float))
+        return {k: v[0] for k, v in cr.items()}
 
 
 def _wait_until(env: simpy.Environment, when: float):
@@ -436,10 +491,13 @@ def _add(run: _Run, j: int, lo: int, per_day: np.ndarray, own: bool = True) -> N
         w[[1, 4]] *= run.conversion[j]
     t = run.table
     run.lam[:, t.segment[j], lo:hi] += w[:, None] * per_day
+    run.note_lam[j, lo:hi] += w[_INTENTS] * per_day
+    run.note_seen[j] += per_day.sum()
     s_own = t.own_share[j]
     if own and s_own > 0:
         k = t.creator_index[j]
         run.own_on[k, lo:hi] += (s_own * w[_INTENTS]) * per_day
+        run.note_own[j, lo:hi] += (s_own * w[_INTENTS]) * per_day
         run.own_reads[k] += s_own * per_day.sum()
 
 
@@ -476,6 +534,7 @@ def _boost(env: simpy.Environment, run: _Run, j: int, day: int):
     run.boosts += 1
     views = spend / ads.feed_cpm * 1000.0
     run.spend_feed += spend
+    run.boost_spend[j] += spend
     run.views_feed += views
     _add(run, j, judge, views * c.feed_kernel[:t.horizon - judge], own=False)
     run.note(env.now, "feed_boost", j, spend)
@@ -507,6 +566,7 @@ def _audience_day(run: _Run, s: int, day: int) -> None:
         seen = run.own_seen[ks]
         new_k = first_reaches(seen, lam_k, m)
         counted = np.where(lam_k > 0, new_k / np.maximum(lam_k, 1e-300), 1.0)
+        run.kept[ks, day] = counted
         run.own_seen[ks] = seen + lam_k
         own_on = float(o.sum())
         lam[_INTENTS] = max(lam[_INTENTS] - own_on + float(o @ counted), 0.0)
@@ -538,6 +598,7 @@ def _audience_day(run: _Run, s: int, day: int) -> None:
             reads += ad_clicks  # the click opens the brand's note: a read
             run.ad_reads[s] += ad_clicks
             ad_intents = int(rng.binomial(ad_clicks, c.segment_cvr[s]))
+            run.ad_intents[s, day] = ad_intents
             if intents + ad_intents > 0:
                 comm = comm * intents / (intents + ad_intents)  # search ads pay no commission
             intents += ad_intents
@@ -558,15 +619,11 @@ def _audience_day(run: _Run, s: int, day: int) -> None:
     decide = run.pending[s, day]
     new_c, new_o, new_g, new_w, organic = run.steps[s](int(decide), int(run.pending_off[s, day]), rng)
     if decide:
-        run.commission += (c.table.price or 0.0) * new_c * (run.pending_comm[s, day] / decide)
+        paid = (c.table.price or 0.0) * new_c * (run.pending_comm[s, day] / decide)
+        run.commission += paid
+        run.comm_day[s, day] = paid
     for k, v in zip((*STREAMS, "organic"), (new_c, new_o, new_g, new_w, organic)):
         run.out[k][s, day] = v
-    if new_c or new_o or new_g or new_w:
-        seg = run.table.segment_names[s]
-        run.note(day + 1, "conversions", None, new_c, creator=seg)
-        for event, v in (("offsite_conversions", new_o), ("ugc_conversions", new_g), ("word_of_mouth", new_w)):
-            if v:
-                run.note(day + 1, event, None, v, creator=seg)
 
 
 def _delay_probs(pmf: np.ndarray, days_left: int) -> np.ndarray:
@@ -580,11 +637,11 @@ def _delay_probs(pmf: np.ndarray, days_left: int) -> np.ndarray:
 # --------------------------------------------------------------------------- #
 # Many replications
 # --------------------------------------------------------------------------- #
-def _run_chunk(c: _Campaign, seeds: list, log_first: bool) -> list[dict]:
+def _run_chunk(c: _Campaign, seeds: list, log_first: bool, attribute: bool = False) -> list[dict]:
     out = []
     for i, seed in enumerate(seeds):
         log = [] if (log_first and i == 0) else None
-        res = _Run(c, seed, log).run()
+        res = _Run(c, seed, log, attribute).run()
         res["events"] = log
         out.append(res)
     return out
@@ -592,7 +649,8 @@ def _run_chunk(c: _Campaign, seeds: list, log_first: bool) -> list[dict]:
 
 def simulate_des(scenario: Scenario, *, runs: int | None = None, rng=None, workers: int = 1,
                  target_half_width: float | None = None,
-                 progress: Callable[[int, int], None] | None = None, scheduler=None) -> SimulationResult:
+                 progress: Callable[[int, int], None] | None = None, scheduler=None,
+                 attribute: bool = False) -> SimulationResult:
     """Simulate a scenario with the discrete-event engine.
 
     Parameters are those of :func:`kolsim.simulate`.  With a stopping rule
@@ -624,11 +682,12 @@ def simulate_des(scenario: Scenario, *, runs: int | None = None, rng=None, worke
     t = c.table
     S, H = len(t.segment_names), t.horizon
     check_memory(t, runs, workers, per_process=8.0 * (CHUNK * (15 * S * H + 6 * t.n_posts) + 10 * S * H),
-                 per_run=result_bytes_per_run(t, extra_totals=len(DES_METRICS), per_note=9.0),
+                 per_run=result_bytes_per_run(t, extra_totals=len(DES_METRICS),
+                                              per_note=9.0 + (8.0 * len(CREDIT_METRICS) if attribute else 0.0)),
                  what=f"chunks of {CHUNK} replications of {t.n_posts:,} notes")
     seeds = spawn(ss, runs)
     chunks = [list(range(i, min(i + CHUNK, runs))) for i in range(0, runs, CHUNK)]
-    tasks = [(c, [seeds[i] for i in ch], ch[0] == 0) for ch in chunks]
+    tasks = [(c, [seeds[i] for i in ch], ch[0] == 0, attribute) for ch in chunks]
     results: list[dict] = []
     stop = len(chunks)
 
@@ -651,7 +710,12 @@ def simulate_des(scenario: Scenario, *, runs: int | None = None, rng=None, worke
                                 "chunk_size": CHUNK},
                       versions={"simpy_version": getattr(simpy, "__version__", "")})
     events = pd.DataFrame(results[0]["events"], columns=["time", "event", "creator", "note", "value"])
+    events = events.sort_values("time", kind="stable", ignore_index=True)  # conversions are logged last
+    credit_arrays = None
+    if attribute:
+        credit_arrays = {k: np.stack([r["credit"][k] for r in results]) for k in results[0]["credit"]}
     return SimulationResult(scenario=scenario, table=c.table, totals=totals, daily=daily, engine="des",
                             provenance=prov, note_days=np.stack([r["day"] for r in results]),
-                            note_stages=np.stack([r["stage"] for r in results]), events=events)
+                            note_stages=np.stack([r["stage"] for r in results]), events=events,
+                            credit=credit_arrays)
 

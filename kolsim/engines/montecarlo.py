@@ -15,6 +15,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..attribution import CREDIT_METRICS, credit_block
 from ..errors import InputError
 from ..model import DAILY_METRICS, TOTAL_METRICS, PostTable, build_post_table, draw_block
 from ..results import SimulationResult
@@ -30,8 +31,17 @@ __all__ = ["simulate", "BLOCK", "block_bytes"]
 BLOCK = 1024
 
 
-def _run_blocks(table: PostTable, seeds: list[np.random.SeedSequence]) -> list[dict[str, np.ndarray]]:
-    return [draw_block(table, np.random.default_rng(s), BLOCK) for s in seeds]
+def _run_blocks(table: PostTable, seeds: list[np.random.SeedSequence],
+                attribute: bool = False) -> list[dict[str, np.ndarray]]:
+    if not attribute:
+        return [draw_block(table, np.random.default_rng(s), BLOCK) for s in seeds]
+    out = []
+    for s in seeds:  # the attribution's paired run draws after the block's own draws
+        rng = np.random.default_rng(s)
+        res = draw_block(table, rng, BLOCK, keep=True)
+        res["credit"] = credit_block(table, res.pop("parts"), rng)
+        out.append(res)
+    return out
 
 
 def block_bytes(table: PostTable) -> float:
@@ -46,7 +56,8 @@ def block_bytes(table: PostTable) -> float:
 
 def simulate(scenario: Scenario, *, runs: int | None = None, rng=None, workers: int = 1,
              blocks_per_task: int = 1, target_half_width: float | None = None,
-             progress: Callable[[int, int], None] | None = None, scheduler=None) -> SimulationResult:
+             progress: Callable[[int, int], None] | None = None, scheduler=None,
+             attribute: bool = False) -> SimulationResult:
     """Simulate a scenario by Monte Carlo.
 
     Parameters
@@ -69,6 +80,10 @@ def simulate(scenario: Scenario, *, runs: int | None = None, rng=None, workers: 
         conversions is narrower than this share of the mean.
     progress : callable, optional
         Called as ``progress(done, total)`` replications after each batch.
+    attribute : bool
+        Also credit every note with its share of each replication's totals
+        (:mod:`kolsim.attribution`; the result's ``credit``); the totals are
+        the same either way.
 
     Returns
     -------
@@ -94,13 +109,16 @@ def simulate(scenario: Scenario, *, runs: int | None = None, rng=None, workers: 
         raise InputError("must be at least 1", where="workers" if workers < 1 else "blocks_per_task")
     table = build_post_table(scenario)
     require_posts(table, scenario)
-    check_memory(table, runs, workers, per_process=block_bytes(table), per_run=result_bytes_per_run(table),
+    per_note = 8.0 * len(CREDIT_METRICS) if attribute else 0.0
+    check_memory(table, runs, workers, per_process=block_bytes(table) * (2 if attribute else 1),
+                 per_run=result_bytes_per_run(table, per_note=per_note),
                  what=f"blocks of {BLOCK:,} replications of {table.n_posts:,} notes")
     n_blocks = math.ceil(runs / BLOCK)
 
     # exactly `runs` rows; a block's surplus replications are dropped as it is stored
     totals: dict[str, np.ndarray] = {}
     daily: dict[str, np.ndarray] = {}
+    credit: dict[str, np.ndarray] = {}
 
     def store(b: int, out: dict[str, np.ndarray]) -> None:
         lo, hi = b * BLOCK, min((b + 1) * BLOCK, runs)
@@ -113,9 +131,13 @@ def simulate(scenario: Scenario, *, runs: int | None = None, rng=None, workers: 
             if k not in daily:
                 daily[k] = np.empty((runs, table.horizon), dtype=arr.dtype)
             daily[k][lo:hi] = arr[: hi - lo]
+        for k, arr in out.get("credit", {}).items():
+            if k not in credit:
+                credit[k] = np.empty((runs,) + arr.shape[1:])
+            credit[k][lo:hi] = arr[: hi - lo]
 
     children = spawn(ss, n_blocks)
-    tasks = [(table, children[i:i + blocks_per_task]) for i in range(0, n_blocks, blocks_per_task)]
+    tasks = [(table, children[i:i + blocks_per_task], attribute) for i in range(0, n_blocks, blocks_per_task)]
     stop_at = n_blocks
 
     def consume(t: int, res: list[dict[str, np.ndarray]]) -> bool:
@@ -139,7 +161,8 @@ def simulate(scenario: Scenario, *, runs: int | None = None, rng=None, workers: 
     if n < runs:  # stopped early: keep the replications drawn
         totals = {k: v[:n].copy() for k, v in totals.items()}
         daily = {k: v[:n].copy() for k, v in daily.items()}
+        credit = {k: v[:n].copy() for k, v in credit.items()}
     prov = provenance(scenario, ss, runs=n, requested=runs, target=target, engine="montecarlo",
                       settings={"block_size": BLOCK})
     return SimulationResult(scenario=scenario, table=table, totals=totals, daily=daily,
-                            engine="montecarlo", provenance=prov)
+                            engine="montecarlo", provenance=prov, credit=credit or None)
