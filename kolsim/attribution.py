@@ -33,6 +33,7 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from .model import STREAMS, BuyersStep, build_post_table, draw_block
 from .scenario import Scenario
@@ -193,11 +194,29 @@ def credit_buyers(table, got: np.ndarray, on: Callable[[int], np.ndarray],
         "_by_segment": rows}
 
 
-def no_campaign_buyers(table, rng: np.random.Generator, size: int) -> np.ndarray:
+def no_campaign_buyers(table, rng: np.random.Generator, size: int, rest=None) -> np.ndarray:
     """Buyers of each segment within the horizon without the campaign (organic adoption and the
-    word of mouth it starts), (size, S): :class:`kolsim.model.BuyersStep` with no decisions."""
+    word of mouth it starts), (size, S): :class:`kolsim.model.BuyersStep` with no decisions.
+
+    ``rest``, the campaign run's log of its daily organic-or-imitation draws ``(n, p, drawn)``,
+    each (H, size, S), pairs the two runs on common random numbers: each day's draw here is the
+    inverse binomial CDF of the uniform that gives the campaign run's draw (its randomised
+    probability integral transform, F(x - 1) + V f(x), V uniform, which is uniform whatever the
+    past), so the run has exactly the no-campaign distribution and moves with the campaign run.
+    """
     S = len(table.segment_names)
     step = BuyersStep(table, (size, S))
+    if rest is not None:
+        n_c, p_c, x_c = rest
+
+        def rest_from(t: int, n, p):
+            x, m, q = np.asarray(x_c[t], float), np.asarray(n_c[t], float), np.asarray(p_c[t], float)
+            u = stats.binom.cdf(x - 1, m, q) + rng.random(x.shape) * stats.binom.pmf(x, m, q)
+            n = np.broadcast_to(np.asarray(n), x.shape)
+            got = stats.binom.ppf(np.clip(u, 1e-300, 1.0 - 1e-16), n, np.broadcast_to(p, x.shape))
+            return np.clip(np.nan_to_num(got), 0, n).astype(np.int64)
+
+        step.rest_from = rest_from
     zero = np.zeros((size, S), np.int64)
     total = np.zeros((size, S), np.int64)
     for _ in range(table.horizon):
@@ -278,7 +297,7 @@ def credit_block(table, parts: dict, rng: np.random.Generator) -> dict[str, np.n
     B = x.shape[0]
     return credit(table, counts, buyers, repeats=parts["repeats"],
                   note_spend=parts["note_spend"] + table.fixed_share,
-                  baseline=no_campaign_buyers(table, rng, B), organic_by_segment=got[4].sum(axis=0))
+                  baseline=no_campaign_buyers(table, rng, B, parts["rest"]), organic_by_segment=got[4].sum(axis=0))
 
 
 # --------------------------------------------------------------------------- #

@@ -918,6 +918,10 @@ class BuyersStep:
             self.inv_m = 1.0 / np.asarray(cap, float)
             zero = lambda: np.zeros(shape, dtype=float if expectation else np.int64)
         self.zero = zero
+        # common random numbers for attribution's paired run: each day's draw of organic-or-imitation
+        # adopters is logged as (n, p, draw), and a paired step may draw it through ``rest_from``
+        self.rest_log: list | None = None
+        self.rest_from = None
         self.buyers, self.credited = zero(), zero()
         self.buyer_days, self.persuaded = zero(), zero()  # sums over the days so far
         self.ugc = None
@@ -951,7 +955,10 @@ class BuyersStep:
         c, o, g = got
         w = organic = self.zero()
         if self.q > 0 or self.p > 0:
-            rest = rng.binomial(left, day_survival(a, self.q, share, self.p))
+            prob = day_survival(a, self.q, share, self.p)
+            rest = rng.binomial(left, prob) if self.rest_from is None else self.rest_from(t, left, prob)
+            if self.rest_log is not None:
+                self.rest_log.append((left, prob, rest))
             organic = rng.binomial(rest, organic_share(a, self.q, share, self.p)) if self.q > 0 else rest
             w = rest - organic
         self.buyer_days = self.buyer_days + self.credited  # the credited buyers who may reorder today
@@ -1037,6 +1044,8 @@ def draw_block(table: PostTable, rng: np.random.Generator, size: int, keep: bool
 
     # buyers, day by day (day-major arrays keep each day's slice contiguous)
     step = BuyersStep(table, (size, len(table.segment_sizes)))
+    if keep:
+        step.rest_log = []
     on_by_day = np.ascontiguousarray(intents.transpose(1, 0, 2))  # (H, B, S)
     off_by_day = np.ascontiguousarray(off.transpose(1, 0, 2))
     got = np.zeros((5,) + on_by_day.shape, np.int64)  # the step's five outputs, by day
@@ -1081,7 +1090,8 @@ def draw_block(table: PostTable, rng: np.random.Generator, size: int, keep: bool
             "drawn": {"reads": seg_reads, "interactions": interactions, "likes": likes, "collects": collects,
                       "comments": comments, "clicks": clicks},
             "reach": money["unique_reach_by_segment"], "got": got, "note_spend": note_spend,
-            "commission": commission, "repeats": repeats}
+            "commission": commission, "repeats": repeats,
+            "rest": tuple(np.stack(v) for v in zip(*step.rest_log)) if step.rest_log else None}
     return out
 
 

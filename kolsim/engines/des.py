@@ -223,6 +223,9 @@ class _Run:
         self.pending_off = np.zeros((S, H + 1), np.int64)      # off-platform decisions by day
         self.pending_comm = np.zeros((S, H + 1))               # their expected commission weight
         self.steps = [BuyersStep(t, (), segment=s) for s in range(S)]
+        if attribute or log is not None:  # the paired no-campaign run draws on common random numbers
+            for step in self.steps:
+                step.rest_log = []
         K_own = len(t.creator_people)                          # each creator's own followers:
         self.own_on = np.zeros((K_own, H))                     # expected on-RED decisions by day
         self.own_seen = np.zeros(K_own)                        # expected decisions so far
@@ -358,6 +361,14 @@ class _Run:
                 out["credit"] = cr
         return out
 
+    def _rest_log(self):
+        """The segments' logs of their organic-or-imitation draws as (n, p, drawn), each (H, 1, S)."""
+        logs = [step.rest_log for step in self.steps]
+        if not all(logs):
+            return None
+        return tuple(np.array([[[float(lg[d][k]) for lg in logs]] for d in range(len(logs[0]))])
+                     for k in range(3))
+
     def attribution(self, reach: np.ndarray, repeats: int) -> dict:
         """This replication's credit per note (:mod:`kolsim.attribution`), from each note's
         expected decisions by day as they happened (its actual publication day, its boosts,
@@ -391,7 +402,7 @@ class _Run:
                                untraced=self.ad_reads[None])
         cr = credit(t, counts, buyers, repeats=np.array([float(repeats)]),
                     note_spend=(self.paid + self.boost_spend)[None], other_spend=np.array([self.spend_search]),
-                    baseline=no_campaign_buyers(t, self.rng, 1),
+                    baseline=no_campaign_buyers(t, self.rng, 1, self._rest_log()),
                     organic_by_segment=self.out["organic"].sum(axis=1)[None].astype(float))
         return {k: v[0] for k, v in cr.items()}
 
