@@ -16,6 +16,7 @@ from .frontier import FrontierResult, TargetResult, frontier, min_budget
 from .replan import Replan, drop_creators, extend_plan
 from .baselines import baselines
 from .riskplan import RiskResult, TradeoffResult, optimize_risk, risk_tradeoff
+from .calibration import CalibrationResult, calibrate, read_past
 
 __all__ = [
     "__version__",
@@ -24,6 +25,7 @@ __all__ = [
     "Pool", "load_pool", "load_export", "generate_pool", "vet",
     "simulate", "SimulationResult",
     "attribution_table", "attribution_frame", "past_export",
+    "read_past", "calibrate", "CalibrationResult",
     "compare", "Comparison",
     "sweep", "SweepResult",
     "frontier", "FrontierResult", "min_budget", "TargetResult",

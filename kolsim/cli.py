@@ -283,6 +283,11 @@ class _Progress:
             self.bar.close()
 
 
+_calibration = click.option("--calibration", type=click.Path(), default=None, metavar="OVERLAY.toml",
+                            help="Merge this calibration overlay (kolsim calibrate --out) onto the scenario first: "
+                                 "its fitted values replace the file's.")
+
+
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=True))
 @_runs
@@ -293,11 +298,12 @@ class _Progress:
 @click.option("--attribution", "attribute", is_flag=True,
               help="Credit each creator and wave with its reads, buyers (and the word of mouth they started), "
                    "spend and the expansion/acceleration split; with --out, attribution.csv and attribution.png.")
+@_calibration
 @_quiet
 @_out
-def simulate(scenario, runs, seed, workers, scheduler, engine, attribute, quiet, out):
+def simulate(scenario, runs, seed, workers, scheduler, engine, attribute, calibration, quiet, out):
     """Simulate SCENARIO and summarise the outcomes."""
-    sc = kolsim.load_scenario(scenario)
+    sc = kolsim.load_scenario(scenario, calibration=calibration)
     _scenario_notices(sc, engine)
     _one_backend(workers, scheduler)
     if out is not None:
@@ -523,14 +529,15 @@ def compare(scenarios, runs, seed, workers, scheduler, engine, baseline, quiet, 
                    "tradeoff.csv, plans.csv and tradeoff.png.")
 @_profile
 @_columns
+@_calibration
 @click.option("--out", type=click.Path(), default=None,
               help="Directory for plan.csv, summary.json and excluded.csv: a new or empty one, or an earlier "
                    "run's, which is replaced as a whole.")
 def optimize(scenario, candidates, objective, time_limit, gap, backend, solver, export, sim_runs, start, target,
              extra_budget, drop, no_baselines, target_probability, risk, n_scenarios, tradeoff, profile, columns_map,
-             out):
+             calibration, out):
     """Choose creators and their weekly notes from a candidate pool by integer programming."""
-    sc = kolsim.load_scenario(scenario)
+    sc = kolsim.load_scenario(scenario, calibration=calibration)
     _notices(sc)
     pool = _load_candidates(candidates, sc, profile, columns_map)
     _notices(pool)
@@ -1134,6 +1141,64 @@ def validate(files):
         if len(files) > 1:
             _echo(f"kolsim: {failed} of {len(files)} files have problems", err=True)
         raise click.exceptions.Exit(EXIT_INPUT)
+
+
+@main.command()
+@click.argument("past", type=click.Path())
+@click.option("--pool", "pool_file", type=click.Path(), default=None,
+              help="The candidate pool the creators come from (followers, fake shares, engagement, own numbers).")
+@click.option("--scenario", type=click.Path(), default=None,
+              help="The scenario the campaign ran under: the defaults compared with, the in-market people Bass p "
+                   "needs, the spreads that widen CVR's interval (default: kolsim's defaults).")
+@click.option("--out", type=click.Path(dir_okay=False), required=True,
+              help="The calibration overlay to write (TOML), for simulate/optimize --calibration.")
+@click.option("--report", "report_dir", type=click.Path(), default=None,
+              help="Directory for the fit report: report.md, calibration.csv and plots.")
+def calibrate(past, pool_file, scenario, out, report_dir):
+    """Fit the model's parameters to PAST, a past campaign's per-note export (CSV or .xlsx)."""
+    io.check_output_file(out)
+    if report_dir is not None:
+        io.check_output_dir(report_dir)
+    sc = kolsim.load_scenario(scenario) if scenario is not None else None
+    if sc is not None:
+        _notices(sc)
+    pl = kolsim.load_pool(pool_file, tiers=sc.tiers if sc is not None else None) if pool_file is not None else None
+    if pl is not None:
+        _notices(pl)
+    data = _every_problem(lambda: kolsim.read_past(past))
+    _notices(data)
+    result = kolsim.calibrate(data, sc, pl)
+    text = _calibration_report(result)
+    _echo(text)
+    files = None
+    if report_dir is not None:
+        files = {"report.md": result.report(), "calibration.csv": result.table,
+                 "intervals.png": plots.plot_calibration_intervals(result)}
+        if "reads_by_age" in result.curves:
+            files["reads_by_age.png"] = plots.plot_calibration_reads(result)
+        if "orders_by_day" in result.curves:
+            files["orders_by_day.png"] = plots.plot_calibration_orders(result)
+    _write_file(out, result.overlay_toml())
+    _echo(f"wrote the overlay {out} ({int((result.table['key'] != '').sum())} values)")
+    if files is not None:
+        written = _write_outputs(report_dir, files, "calibrate")
+        _echo(f"wrote {', '.join(f.name for f in written)} to {report_dir}")
+
+
+def _calibration_report(result) -> str:
+    """The fit as a text table, then what could not be fitted."""
+    p = result.provenance
+    rows = [("parameter", "key", "default", "estimate", "95% interval", "n", "verdict")]
+    for _, r in result.table.iterrows():
+        rows.append((r["parameter"], r["key"] or "–", _fmt(r["default"]), _fmt(r["estimate"]),
+                     f"{_fmt(r['low'])} – {_fmt(r['high'])}", f"{int(r['n']):,}", r["verdict"]))
+    lines = [f"{p.get('source') or 'past campaign'}: {p['notes']:,} notes by {p['creators']:,} creators, "
+             f"{p['period']}; against {p.get('scenario') or 'kolsim defaults'}"]
+    lines += _aligned(rows)
+    if result.not_fitted:
+        lines.append("\nNot fitted:")
+        lines += [f"  {k}: {why}" for k, why in result.not_fitted]
+    return "\n".join(lines)
 
 
 @main.group()

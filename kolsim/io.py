@@ -342,6 +342,24 @@ def _read_pool(path) -> Pool:
     return Pool.from_frame(cells.frame(), source=path, places=cells.places, notices=tuple(cells.notices))
 
 
+def read_cells(path: str | os.PathLike, what: str, error=InputError):
+    """A table's cells as read from a CSV or .xlsx file, for a module that checks them itself
+    (:func:`kolsim.calibration.read_past`): ``(frame, places, notices, sha256)`` with every cell
+    as text (CSV) or as the workbook holds it, each row's place (``line 14``, ``sheet row 14``),
+    what was noticed and the SHA-256 of the file's bytes."""
+    import hashlib
+
+    path = str(path)
+    data = _read_bytes(path, what, MAX_POOL_BYTES, error)
+    if path.lower().endswith(".xls") or data[:4] == b"\xd0\xcf\x11\xe0":
+        raise error("old-style .xls workbooks are not read; save the sheet as .xlsx or CSV", file=path)
+    if path.lower().endswith((".xlsx", ".xlsm")):
+        cells = _xlsx_cells(data, path, error)
+    else:
+        cells = _csv_cells(_decode(data, path, what, error), path, what, error)
+    return cells.frame(), cells.places, tuple(cells.notices), hashlib.sha256(data).hexdigest()
+
+
 def _read_plan_table(path: str, what: str, error) -> pd.DataFrame:
     """A CSV with at least kol_id, week and posts, all cells as text (header names trimmed)."""
     cells = _csv_cells(_decode(_read_bytes(path, what, MAX_POOL_BYTES, error), path, what, error), path, what,
@@ -390,8 +408,15 @@ def load_start_plan(path: str | os.PathLike) -> pd.DataFrame:
                          "posts": df["posts"].astype(int)})
 
 
-def load_scenario(path: str | os.PathLike) -> Scenario:
+def load_scenario(path: str | os.PathLike, calibration: str | os.PathLike | None = None) -> Scenario:
     """Read and validate a scenario file (TOML), with the pool and schedule it names.
+
+    ``calibration`` names an overlay (TOML, as ``kolsim calibrate`` writes it): its tables are
+    merged key by key onto the scenario file's before it is read, so its values replace the
+    file's; its ``[calibration]`` table is provenance and is kept as a notice.  An overlay may set
+    the model's parameters only (``[tiers.<code>]``, ``[response]``, ``[uncertainty]``,
+    ``[funnel]``, ``[decay]``, ``[word_of_mouth]``); any other key, or a bad value, is an error
+    naming the overlay file.
 
     Raises
     ------
@@ -409,6 +434,10 @@ def load_scenario(path: str | os.PathLike) -> Scenario:
     text = _decode(_read_bytes(path, "scenario file", MAX_SCENARIO_BYTES, ScenarioError), path,
                    "scenario file", ScenarioError)
     data = _parse_toml(text, path)
+    overlay_keys: set[str] = set()
+    overlay_note = None
+    if calibration is not None:
+        data, overlay_keys, overlay_note = _apply_overlay(data, str(calibration))
     base = Path(path).parent
     pool = schedule = None
     plan = data.get("plan")
@@ -431,9 +460,63 @@ def load_scenario(path: str | os.PathLike) -> Scenario:
                         pool = loaded
                     else:
                         schedule = loaded
-        return parse_scenario(data, pool=pool, schedule=schedule, source=path)
+        scenario = parse_scenario(data, pool=pool, schedule=schedule, source=path)
     except InputError as e:
+        if e.file is None and e.where is not None and any(e.where == k or e.where.startswith(k + " ")
+                                                          for k in overlay_keys):
+            raise type(e)(f"{e.message} (set by the calibration overlay)", file=str(calibration), where=e.where,
+                          more=e.more) from None
         raise e.located(file=path) from None
+    if overlay_note is not None:
+        from dataclasses import replace as _replace
+
+        scenario = _replace(scenario, notices=scenario.notices + (overlay_note,))
+    return scenario
+
+
+#: The tables a calibration overlay may set: the model's parameters.
+OVERLAY_TABLES = ("tiers", "response", "uncertainty", "funnel", "decay", "word_of_mouth")
+
+
+def _apply_overlay(data: dict, overlay: str) -> tuple[dict, set[str], str]:
+    """The scenario's TOML tables with a calibration overlay merged onto them key by key;
+    the places (``[tiers.micro] reach``, ``[tiers.micro]``) the overlay set, for messages;
+    and a notice saying where its values come from."""
+    text = _decode(_read_bytes(overlay, "calibration overlay", MAX_SCENARIO_BYTES, ScenarioError), overlay,
+                   "calibration overlay", ScenarioError)
+    over = _parse_toml(text, overlay)
+    prov = over.pop("calibration", {})
+    if not isinstance(prov, dict):
+        raise ScenarioError(f"must be a table of provenance (got {_show(prov)})", file=overlay, where="calibration")
+    for key, value in over.items():
+        if key not in OVERLAY_TABLES:
+            raise ScenarioError(f"an overlay may set only the model's parameters, in the tables "
+                                f"{', '.join('[' + t + ']' for t in OVERLAY_TABLES)} (and [calibration], its "
+                                f"provenance); {key!r} is not one of them", file=overlay, where=f"[{key}]")
+        if not isinstance(value, dict):
+            raise ScenarioError(f"must be a table (got {_show(value)})", file=overlay, where=f"[{key}]")
+    places: set[str] = set()
+
+    def merge(base: dict, top: dict, table: str) -> dict:
+        out = dict(base)
+        for k, v in top.items():
+            here = f"{table}.{k}" if table else str(k)
+            if isinstance(v, dict) and isinstance(out.get(k), dict | None):
+                places.add(f"[{here}]")
+                out[k] = merge(out.get(k) or {}, v, here)
+            else:
+                places.add(f"[{table}] {k}")
+                out[k] = v
+        return out
+
+    merged = merge(data, over, "")
+    fitted = sum(len(v) if not isinstance(v, dict) or not all(isinstance(x, dict) for x in v.values())
+                 else sum(len(x) for x in v.values()) for v in over.values())
+    source = prov.get("source")
+    note = (f"{overlay}: calibration overlay, {fitted} value(s)"
+            + (f" fitted to {_printable(str(source))}" if source else "")
+            + (f" (sha256 {str(prov['sha256'])[:12]}…)" if prov.get("sha256") else ""))
+    return merged, places, note
 
 
 _TOML_AT = re.compile(r"^(?P<msg>.*?)\s*\(at (?:line (?P<line>\d+), column (?P<col>\d+)|end of document)\)$",

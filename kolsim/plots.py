@@ -640,3 +640,95 @@ def plot_attribution(result: SimulationResult, top: int = 20) -> Figure:
     right.grid(axis="x", alpha=0.3)
     fig.suptitle(f"Attribution: {result.scenario.name} ({result.runs:,} replications)")
     return lab.finish(fig)
+
+
+# --------------------------------------------------------------------------- #
+# Calibration (kolsim calibrate --report)
+# --------------------------------------------------------------------------- #
+def plot_calibration_reads(result) -> Figure:
+    """A past campaign's reads by day since publication, per tier, against the fit.
+
+    Dots: the reads observed on each day after publication, summed over the tier's notes; line:
+    what the fitted decay kernel gives the same notes (each note's reads spread over the days it
+    was seen); dashed: the scenario's (or the default) kernel.  Log scale.
+    """
+    lab = _Labels()
+    curves = result.curves["reads_by_age"]
+    tiers = list(curves)
+    cols = min(len(tiers), 3)
+    rows = (len(tiers) + cols - 1) // cols
+    fig = lab.figure(figsize=(4.2 * cols, 3.4 * rows))
+    axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
+    for i, (ax, t) in enumerate(zip(axes, tiers)):
+        d = curves[t]
+        d = d[d["observed"] > 0] if (d["observed"] > 0).any() else d
+        ax.plot(d["age"], d["observed"], "o", ms=3, color=colour(0), label="observed")
+        ax.plot(d["age"], d["fitted"], color=colour(1), label="fitted kernel")
+        ax.plot(d["age"], d["default"], "--", color=colour(2), label="default kernel")
+        ax.set_yscale("log")
+        ax.set_title(f"{t}")
+        ax.set_xlabel("days since publication")
+        ax.set_ylabel("reads (all the tier's notes)")
+        ax.grid(alpha=0.3)
+        if i == 0:
+            ax.legend(fontsize=8)
+    for ax in axes[len(tiers):]:
+        ax.set_visible(False)
+    fig.suptitle("Reads by day since publication: observed and fitted")
+    return lab.finish(fig)
+
+
+def plot_calibration_orders(result) -> Figure:
+    """A past campaign's daily orders that no note tracked, against the fitted Bass model.
+
+    Dots: the observed orders; stacked areas: the fit's off-platform buyers (scaled from the
+    tracked orders' reads), organic adopters (Bass p) and imitators (Bass q); the grey line is the
+    tracked orders, for reference.
+    """
+    lab = _Labels()
+    d = result.curves["orders_by_day"]
+    fig = lab.figure(figsize=(9, 4.5))
+    ax = fig.subplots()
+    ax.stackplot(d["day"], d["offsite"], d["organic"], d["imitation"], colors=[colour(4), colour(2), colour(1)],
+                 alpha=0.6, labels=["off-platform (fitted)", "organic, Bass p (fitted)", "imitation, Bass q (fitted)"])
+    ax.plot(d["day"], d["observed"], "o", ms=3, color="black", label="observed, no note tracked")
+    ax.plot(d["day"], d["tracked"], color="0.5", lw=1, label="tracked to a note")
+    ax.set_xlabel("day of the campaign (0 = the export's first date)")
+    ax.set_ylabel("orders per day")
+    ax.yaxis.set_major_formatter(_formatter(None))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper right")
+    ax.set_title("Orders no note tracked: observed and the fitted model")
+    return lab.finish(fig)
+
+
+def plot_calibration_intervals(result) -> Figure:
+    """Each fitted value's 95 % interval against the scenario's default, as a ratio to it.
+
+    A dot is the estimate over the default, the bar its interval; the line at 1 is the default.
+    A bar that crosses the line: the data agree with the default; one wholly to the right: the
+    data say higher; to the left: lower.  Log scale.
+    """
+    lab = _Labels()
+    t = result.table
+    t = t[t["default"] > 0].iloc[::-1]
+    fig = lab.figure(figsize=(9, 1.6 + 0.28 * max(len(t), 1)))
+    ax = fig.subplots()
+    y = np.arange(len(t))
+    est = (t["estimate"] / t["default"]).to_numpy(float)
+    lo = np.maximum((t["low"] / t["default"]).to_numpy(float), 0.02)
+    hi = (t["high"] / t["default"]).to_numpy(float)
+    agree = (t["verdict"] == "data agrees").to_numpy()
+    for mask, c, label in ((agree, colour(0), "data agree with the default"), (~agree, colour(5), "data differ")):
+        if mask.any():
+            ax.errorbar(np.maximum(est[mask], 0.02), y[mask],
+                        xerr=[np.maximum(est[mask], 0.02) - lo[mask], hi[mask] - np.maximum(est[mask], 0.02)],
+                        fmt="o", color=c, ms=4, capsize=2, label=label)
+    ax.axvline(1.0, color="black", lw=1)
+    ax.set_xscale("log")
+    ax.set_yticks(y, [lab(f"{p}" + (f"  [{k}]" if k else "")) for p, k in zip(t["parameter"], t["key"])], fontsize=7)
+    ax.set_xlabel("estimate / default (95 % interval)")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title("Fitted values against the defaults")
+    return lab.finish(fig)
